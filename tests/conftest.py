@@ -1,0 +1,74 @@
+"""Test fixtures: the real Elasticsearch node, per-test index prefixes, configuration, data.
+
+The session starts its own node (a separate name, data directory and free port, so it never
+touches the demo node) unless ES_URL points at a cluster. Each test that asks for ``store`` gets
+indices under a unique prefix that are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from yuqing.config import Config, load_config
+from yuqing.paths import PROJECT_ROOT, shared_data_dir
+from yuqing.storage import Store, make_client
+
+
+@pytest.fixture(scope="session")
+def es_url() -> Iterator[str]:
+    if url := os.environ.get("ES_URL"):
+        yield url
+        return
+    from yuqing import esnode
+
+    name = f"test-{os.getpid()}"
+    node_dir = Path(tempfile.mkdtemp(prefix="yuqing-es-test-", dir="/tmp"))
+    os.chmod(node_dir, 0o755)
+    info = esnode.start(name=name, port=None, node_dir=node_dir)
+    try:
+        yield info.url
+    finally:
+        esnode.stop(name)
+        shutil.rmtree(node_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def store(es_url: str) -> Iterator[Store]:
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    s = Store(make_client(es_url), prefix=prefix)
+    s.ensure_indices()
+    try:
+        yield s
+    finally:
+        try:
+            s.drop_all()
+        finally:
+            s.client.close()
+
+
+@pytest.fixture(scope="session")
+def config() -> Config:
+    return load_config(PROJECT_ROOT / "config")
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    """A writable copy of the shipped configuration, for tests that edit it."""
+    dest = tmp_path / "config"
+    shutil.copytree(PROJECT_ROOT / "config", dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = shared_data_dir()
+    if not (path / "sentiment_dev.csv").exists():
+        pytest.skip(f"development data not found at {path} (set YUQING_SHARED_DATA); CI has it")
+    return path

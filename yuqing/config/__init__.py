@@ -1,0 +1,141 @@
+"""The one loader for ``config/*.yaml``: typed, frozen models, and checks across files.
+
+``load_config()`` reads every file, validates each against its model and then checks what only
+makes sense across files (every source's office and place exist, every priority has a clock rule,
+routing and alert rules name real offices and channels). The first problem raises one
+:class:`~yuqing.errors.ConfigError` naming the file, the field and the value; nothing is written
+before the whole configuration is valid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from yuqing.clock import WorkCalendar
+from yuqing.config.alerts import AlertsConfig
+from yuqing.config.analysis import AnalysisConfig
+from yuqing.config.assessment import AssessmentConfig
+from yuqing.config.base import load_model
+from yuqing.config.calendar import CalendarConfig
+from yuqing.config.clocks import ClocksConfig
+from yuqing.config.offices import OfficesConfig
+from yuqing.config.priorities import PrioritiesConfig
+from yuqing.config.routing import RoutingConfig
+from yuqing.config.sources import SourcesConfig
+from yuqing.errors import ConfigError
+from yuqing.paths import config_dir
+
+FILES: dict[str, tuple[str, type[BaseModel]]] = {
+    "sources": ("sources.yaml", SourcesConfig),
+    "priorities": ("priorities.yaml", PrioritiesConfig),
+    "offices": ("offices.yaml", OfficesConfig),
+    "routing": ("routing.yaml", RoutingConfig),
+    "clocks": ("clocks.yaml", ClocksConfig),
+    "alerts": ("alerts.yaml", AlertsConfig),
+    "analysis": ("analysis.yaml", AnalysisConfig),
+    "assessment": ("assessment.yaml", AssessmentConfig),
+    "calendar": ("calendar.yaml", CalendarConfig),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    directory: Path
+    sources: SourcesConfig
+    priorities: PrioritiesConfig
+    offices: OfficesConfig
+    routing: RoutingConfig
+    clocks: ClocksConfig
+    alerts: AlertsConfig
+    analysis: AnalysisConfig
+    assessment: AssessmentConfig
+    calendar: CalendarConfig
+
+    def work_calendar(self) -> WorkCalendar:
+        return WorkCalendar(self.calendar.extra_holidays, self.calendar.extra_workdays)
+
+
+def load_config(directory: Path | str | None = None) -> Config:
+    base = Path(directory) if directory is not None else config_dir()
+    if not base.is_dir():
+        raise ConfigError(str(base), "(directory)", None, "configuration directory not found")
+    parts: dict[str, Any] = {key: load_model(model, base / name) for key, (name, model) in FILES.items()}
+    config = Config(directory=base, **parts)
+    check_references(config)
+    return config
+
+
+def _fail(config: Config, key: str, field: str, value: object, problem: str) -> None:
+    raise ConfigError(str(config.directory / FILES[key][0]), field, value, problem)
+
+
+def check_references(config: Config) -> None:
+    """Checks across files; each failure names the file and field holding the dangling reference."""
+    codes = {j.code for j in config.offices.jurisdictions}
+    office_ids = {o.id for o in config.offices.offices}
+    priority_ids = set(config.priorities.priority_ids())
+    subtopic_ids = {s.id for s in config.priorities.subtopics}
+    channel_ids = {c.id for c in config.alerts.channels}
+
+    for j in config.offices.jurisdictions:
+        if j.parent is not None and j.parent not in codes:
+            _fail(config, "offices", f"jurisdictions({j.code}).parent", j.parent, "no such jurisdiction")
+    for o in config.offices.offices:
+        if o.jurisdiction not in codes:
+            _fail(config, "offices", f"offices({o.id}).jurisdiction", o.jurisdiction, "no such jurisdiction")
+        for c in o.contacts:
+            for ch in c.channels:
+                if ch not in channel_ids:
+                    _fail(config, "offices", f"offices({o.id}).contacts({c.name}).channels", ch,
+                          "no such channel in alerts.yaml")
+    for s in config.sources.sources:
+        if s.jurisdiction not in codes:
+            _fail(config, "sources", f"sources({s.id}).jurisdiction", s.jurisdiction,
+                  "no such jurisdiction in offices.yaml")
+        if s.office is not None and s.office not in office_ids:
+            _fail(config, "sources", f"sources({s.id}).office", s.office, "no such office in offices.yaml")
+        if s.official and s.office is None:
+            _fail(config, "sources", f"sources({s.id}).office", None,
+                  "an official source must name the office that publishes there")
+    for st in config.priorities.subtopics:
+        if st.priority not in priority_ids:
+            _fail(config, "priorities", f"subtopics({st.id}).priority", st.priority, "no such priority")
+    for r in config.routing.rules:
+        for office in [r.lead, *r.supporting, *r.notify]:
+            if office not in office_ids and office not in ("place", "place_up"):
+                _fail(config, "routing", f"rules({r.id}).lead/supporting/notify", office,
+                      "no such office in offices.yaml")
+        for p in r.when.priorities:
+            if p not in priority_ids:
+                _fail(config, "routing", f"rules({r.id}).when.priorities", p, "no such priority")
+        for st_id in r.when.subtopics:
+            if st_id not in subtopic_ids:
+                _fail(config, "routing", f"rules({r.id}).when.subtopics", st_id, "no such sub-topic")
+    for rule in config.clocks.rules:
+        for p in rule.applies.priorities:
+            if p not in priority_ids:
+                _fail(config, "clocks", f"rules({rule.id}).applies.priorities", p, "no such priority")
+        for code in rule.by_jurisdiction:
+            if code not in codes:
+                _fail(config, "clocks", f"rules({rule.id}).by_jurisdiction", code, "no such jurisdiction")
+    incident_rules = [r for r in config.clocks.rules if r.applies.trigger == "incident"]
+    for p in sorted(priority_ids):
+        if not any(not r.applies.priorities or p in r.applies.priorities for r in incident_rules):
+            _fail(config, "clocks", "rules", p, f"priority {p!r} has no clock rule (add one or a fallback)")
+    for a in config.alerts.rules:
+        for ch in a.channels:
+            if ch not in channel_ids:
+                _fail(config, "alerts", f"rules({a.id}).channels", ch, "no such channel")
+        for office in a.offices:
+            if office not in office_ids:
+                _fail(config, "alerts", f"rules({a.id}).offices", office, "no such office in offices.yaml")
+        for p in a.priorities:
+            if p not in priority_ids:
+                _fail(config, "alerts", f"rules({a.id}).priorities", p, "no such priority")
+
+
+__all__ = ["FILES", "Config", "ConfigError", "check_references", "load_config"]

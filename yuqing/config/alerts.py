@@ -1,0 +1,80 @@
+"""``config/alerts.yaml``: channels, alert rules, suppression, quiet hours and the escalation ladder.
+
+Endpoints and secrets are never here: a channel names a connection (Airflow connection id or
+``YUQING_CONN_<ID>`` environment variable) that holds them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from yuqing.config.base import DurationField, Model, TimeOfDay
+from yuqing.config.routing import SeverityLevel
+
+ChannelType = Literal["wecom", "dingtalk", "feishu", "email", "sms", "webhook"]
+Role = Literal["duty_officer", "office_staff", "office_head", "leader", "administrator"]
+
+
+class Channel(Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: ChannelType
+    connection: str  # name of the connection holding the URL / token / secret
+    format: Literal["text", "markdown", "card"] = "markdown"
+    keyword: str | None = None  # robot keyword security setting: every message must contain it
+    timeout: DurationField = Field(default="10s")  # type: ignore[assignment]
+
+
+class AlertRule(Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: Literal[
+        "new_incident", "priority_hit", "mention_spike", "negative_spike",
+        "clock_due_soon", "clock_missed", "source_silent", "source_failing",
+    ]
+    min_level: SeverityLevel | None = None  # for incident rules: at or above this severity
+    priorities: list[str] = []
+    threshold: float | None = None  # spike factor / error rate, by kind
+    window: DurationField | None = None
+    recipients: list[Role] = ["duty_officer"]
+    offices: list[str] = []  # empty: the incident's lead office (and the duty desk)
+    channels: list[str] = []  # empty: the recipients' own channels
+
+
+class Suppression(Model):
+    realert_after: DurationField = Field(default="1h")  # type: ignore[assignment]
+    backoff_factor: float = Field(default=2.0, ge=1.0)
+    max_interval: DurationField = Field(default="24h")  # type: ignore[assignment]
+    aggregate_window: DurationField = Field(default="5m")  # type: ignore[assignment]
+
+
+class QuietHours(Model):
+    start: TimeOfDay
+    end: TimeOfDay
+    except_levels: list[SeverityLevel] = ["I", "II"]
+
+
+class LadderStep(Model):
+    role: Role
+    after: DurationField  # unacknowledged for this long since the alert was first sent
+
+
+class Ladder(Model):
+    levels: list[SeverityLevel]
+    steps: list[LadderStep] = Field(min_length=1)
+    max_repeats: int = Field(default=3, ge=1)
+
+
+class Retry(Model):
+    max_attempts: int = Field(default=5, ge=1)
+    backoff: DurationField = Field(default="1m")  # type: ignore[assignment]
+
+
+class AlertsConfig(Model):
+    channels: list[Channel]
+    rules: list[AlertRule]
+    suppression: Suppression = Suppression()
+    quiet_hours: dict[str, QuietHours] = {}  # by recipient role or contact name
+    ladders: list[Ladder] = []
+    retry: Retry = Retry()
+    console_url: str = "http://127.0.0.1:8600"

@@ -1,0 +1,38 @@
+"""``config/routing.yaml``: declared routing rules (属地管理、分级负责、谁主管谁负责); first match wins."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from yuqing.config.base import Model
+
+SeverityLevel = Literal["I", "II", "III", "IV"]
+HandlingKind = Literal["suggestion", "difficulty", "major_problem", "confusion", "wrong_opinion", "false_info"]
+
+
+class RouteWhen(Model):
+    """All given conditions must hold; an empty condition matches everything."""
+
+    priorities: list[str] = []  # any of these collection priorities
+    subtopics: list[str] = []  # any of these sub-topics
+    levels: list[SeverityLevel] = []  # severity levels
+    handling_kinds: list[HandlingKind] = []
+    multi_place: bool | None = None  # the incident spans several places
+
+
+class RouteRule(Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description_zh: str
+    when: RouteWhen = RouteWhen()
+    # Lead office: an office id, or "place" for the government of the incident's place
+    # (or of the common higher level for a multi-place incident), or "place_up" for one level higher.
+    lead: str
+    supporting: list[str] = []
+    notify: list[str] = []  # external bodies to notify (police, cyberspace authority)
+    consultation: bool = False  # open a joint consultation (会商)
+
+
+class RoutingConfig(Model):
+    rules: list[RouteRule] = Field(min_length=1)

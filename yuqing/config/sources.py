@@ -1,0 +1,84 @@
+"""``config/sources.yaml``: what the crawlers collect, described as data rather than code per site."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from yuqing.config.base import DurationField, Model
+
+SourceType = Literal["rss", "html", "json", "portal", "board"]
+MediaTier = Literal["central", "provincial", "local", "self_media", "official"]
+
+
+class Selectors(Model):
+    """CSS/XPath selectors for HTML-like sources (``html``, ``portal``, ``board``) and dotted paths
+    for ``json`` sources. Fields a source does not need stay unset; a page without a ``body``
+    selector is extracted by the main-text extractor."""
+
+    list_item: str | None = None  # each entry on a list page (HTML) or the items array (JSON path)
+    link: str | None = None
+    title: str | None = None
+    body: str | None = None
+    published_at: str | None = None
+    author: str | None = None
+    publisher: str | None = None
+    next_page: str | None = None
+    # government portals (政府信息公开)
+    index_no: str | None = None  # 索引号
+    doc_no: str | None = None  # 文号
+    issued_at: str | None = None  # 发文日期
+    # message boards (领导留言板)
+    reply_text: str | None = None
+    reply_office: str | None = None
+    reply_at: str | None = None
+    # JSON feeds
+    id_field: str | None = None
+    url_field: str | None = None
+    cursor_field: str | None = None  # where the next cursor is in the response
+    cursor_param: str | None = None  # the query parameter that sends it back
+    page_param: str | None = None
+
+
+class Source(Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str
+    type: SourceType
+    url: str
+    schedule: DurationField = Field(default="30m")  # type: ignore[assignment]
+    media_tier: MediaTier
+    jurisdiction: str = Field(pattern=r"^\d{6}$")  # administrative code of the place it covers
+    official: bool = False  # an official channel of the monitored government: its posts are releases
+    office: str | None = None  # for official sources: the office that publishes there
+    encoding: str | None = None  # force a page encoding when a site lies about it
+    max_pages: int = Field(default=5, ge=1, le=1000)
+    enabled: bool = True
+    selectors: Selectors = Selectors()
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
+class SourcesConfig(Model):
+    sources: list[Source]
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_ids(cls, value: list[Source]) -> list[Source]:
+        seen: set[str] = set()
+        for source in value:
+            if source.id in seen:
+                raise ValueError(f"duplicate source id {source.id!r}")
+            seen.add(source.id)
+        return value
+
+    def get(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(source_id)

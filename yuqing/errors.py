@@ -1,0 +1,38 @@
+"""The project's own exceptions: every foreign error is wrapped in one of these with ``raise … from``."""
+
+from __future__ import annotations
+
+
+class YuqingError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class ConfigError(YuqingError):
+    """A configuration file is invalid; the message names the file, the field and the bad value."""
+
+    def __init__(self, file: str, field: str, value: object, problem: str) -> None:
+        self.file = file
+        self.field = field
+        self.value = value
+        self.problem = problem
+        super().__init__(f"{file}: {field} = {value!r}: {problem}")
+
+
+class NodeError(YuqingError):
+    """The local Elasticsearch node cannot be fetched, started or reached."""
+
+
+class StorageError(YuqingError):
+    """Elasticsearch rejected a request (bad document, mapping conflict, …)."""
+
+
+class StorageUnavailable(StorageError):
+    """Elasticsearch cannot be reached; the caller should retry later (Airflow retries the task)."""
+
+
+class TransitionError(YuqingError):
+    """An incident or clock was asked to make a state change its lifecycle forbids."""
+
+
+class InputError(YuqingError):
+    """User-supplied input (a CSV, a saved page, a form) is invalid; the message names what and where."""

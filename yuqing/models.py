@@ -1,0 +1,326 @@
+"""Domain models shared by every package: what is stored in Elasticsearch and passed between stages.
+
+One word per concept: mention (舆情信息), source (信息源), priority (收集重点), incident (舆情事件),
+office (处置单位), route (交办), clock (时限), release (发布/回应), alert, delivery (送达), report,
+assessment (回应评估). Timestamps are aware datetimes in Asia/Shanghai; they are stored as
+ISO-8601 strings with the +08:00 offset.
+
+Each model maps to one index kind (see :mod:`yuqing.storage`); ``to_doc`` gives the stored form and
+``from_doc`` reads it back, ignoring fields a newer version added.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SeverityLevel = Literal["I", "II", "III", "IV"]
+SEVERITY_ZH = {"I": "特别重大", "II": "重大", "III": "较大", "IV": "一般"}
+SEVERITY_RANK = {"I": 4, "II": 3, "III": 2, "IV": 1}
+IncidentState = Literal[
+    "new", "assigned", "acknowledged", "responding", "released", "closed", "escalated", "dismissed"
+]
+STATE_ZH = {
+    "new": "新发现", "assigned": "已交办", "acknowledged": "已签收", "responding": "处置中",
+    "released": "已回应", "closed": "已办结", "escalated": "已升级", "dismissed": "已排除",
+}
+ClockState = Literal["running", "met", "missed", "waived"]
+CLOCK_STATE_ZH = {"running": "计时中", "met": "已按时完成", "missed": "已超时", "waived": "已豁免"}
+HandlingKind = Literal["suggestion", "difficulty", "major_problem", "confusion", "wrong_opinion", "false_info"]
+HANDLING_ZH = {
+    "suggestion": "建设性意见建议", "difficulty": "反映实际困难", "major_problem": "反映重大问题",
+    "confusion": "模糊认识", "wrong_opinion": "错误看法", "false_info": "虚假和不实信息",
+}
+TIER_ZH = {
+    "central": "中央媒体", "provincial": "省级媒体", "local": "地方媒体",
+    "self_media": "自媒体", "official": "政务账号",
+}
+
+
+def stable_id(*parts: object) -> str:
+    """A deterministic document id: the same inputs always give the same id (idempotent writes)."""
+    raw = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.sha1(raw.encode("utf-8")).hexdigest()
+
+
+class Doc(BaseModel):
+    """Base of stored models: unknown stored fields are ignored when reading."""
+
+    model_config = ConfigDict(extra="ignore", validate_assignment=False)
+    kind: ClassVar[str]
+
+    def to_doc(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Self:
+        return cls.model_validate(doc)
+
+
+# --- mentions (crawlers write the first block; analysis fills the second) -------------------------
+
+
+class Sentiment(BaseModel):
+    label: Literal["negative", "neutral", "positive"]
+    score: float = Field(ge=-1, le=1)
+
+
+class PriorityHit(BaseModel):
+    id: str  # a priority id or a sub-topic id
+    confidence: float = Field(ge=0, le=1)
+    evidence: list[str] = []
+    parent: str | None = None  # for a sub-topic: its priority
+
+
+class Place(BaseModel):
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    code: str | None = None  # administrative code of the most specific level known
+    names: list[str] = []  # place names found in the text
+    source: Literal["text", "source"] = "text"  # from the text, or the source's jurisdiction
+
+
+class Mention(Doc):
+    kind: ClassVar[str] = "mentions"
+
+    id: str
+    source_id: str
+    source_type: str
+    media_tier: str
+    jurisdiction: str  # the source's jurisdiction code
+    official: bool = False
+    office: str | None = None  # for official sources: the publishing office
+    url: str
+    canonical_url: str
+    guid: str | None = None
+    title: str = ""
+    text: str = ""
+    title_seg: str = ""  # jieba tokens joined by spaces (whitespace-analysed field)
+    text_seg: str = ""
+    author: str | None = None
+    publisher: str | None = None  # 来源 named on the page (e.g. a reprint's original outlet)
+    published_at: dt.datetime | None = None
+    crawled_at: dt.datetime
+    encoding: str | None = None
+    content_hash: str | None = None
+    simhash: str | None = None  # 64-bit SimHash as 16 hex digits
+    reprint_of: str | None = None  # id of the first appearance of the same text
+    doc_type: Literal["article", "post", "policy", "board_message", "feed_item"] = "article"
+    extra: dict[str, Any] = {}  # 索引号/文号/发文日期, board reply text/office/time, …
+
+    # analysis
+    analyzed_at: dt.datetime | None = None
+    analysis_version: str | None = None
+    sentiment: Sentiment | None = None
+    priorities: list[PriorityHit] = []
+    place: Place | None = None
+    keywords: list[str] = []
+    incident_id: str | None = None
+    handling_kind: HandlingKind | None = None
+
+
+# --- incidents ------------------------------------------------------------------------------------
+
+
+class Severity(BaseModel):
+    level: SeverityLevel
+    score: float
+    reasons: list[str] = []
+
+
+class Routing(BaseModel):
+    lead_office: str
+    supporting_offices: list[str] = []
+    notify: list[str] = []
+    rule_id: str
+    reason_zh: str
+    inputs: dict[str, Any] = {}  # what the rule saw: place codes, level, priorities, sub-topics
+    consultation: bool = False
+    routed_at: dt.datetime
+
+
+class TrendPoint(BaseModel):
+    bucket: dt.datetime
+    mentions: int
+    negative_share: float
+
+
+class Incident(Doc):
+    kind: ClassVar[str] = "incidents"
+
+    id: str
+    title: str
+    summary: str = ""
+    first_seen_at: dt.datetime
+    last_seen_at: dt.datetime
+    first_mention_id: str
+    mention_count: int = 0
+    reprint_count: int = 0
+    reach: float = 0.0
+    tiers: dict[str, int] = {}
+    sources: list[str] = []
+    places: list[Place] = []
+    place_codes: list[str] = []
+    priorities: list[str] = []
+    subtopics: list[str] = []
+    keywords: list[str] = []
+    negative_share: float = 0.0
+    sentiment_avg: float = 0.0
+    trend: list[TrendPoint] = []
+    severity: Severity | None = None
+    handling_kind: HandlingKind | None = None
+    policy_document: bool = False  # the incident is a published policy document (opens the 3-day clock)
+    board_message: bool = False  # the incident is a message-board item (opens the reply clock)
+    state: IncidentState = "new"
+    routing: Routing | None = None
+    assigned_office: str | None = None  # current owner after reassignment (defaults to routing lead)
+    acknowledged_by: str | None = None
+    acknowledged_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+    dismiss_reason: str | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+# --- response -------------------------------------------------------------------------------------
+
+
+class Clock(Doc):
+    kind: ClassVar[str] = "clocks"
+
+    id: str  # stable_id(incident_id, rule_id)
+    incident_id: str
+    rule_id: str
+    name_zh: str
+    opened_at: dt.datetime
+    due_at: dt.datetime
+    state: ClockState = "running"
+    owner_office: str
+    met_by: str = "release"
+    met_at: dt.datetime | None = None
+    evidence: dict[str, Any] = {}
+    reminders_sent: list[str] = []  # the remind_before durations already sent, e.g. ["2h"]
+    missed_at: dt.datetime | None = None
+    escalated_at: dt.datetime | None = None
+    waived_reason: str | None = None
+
+
+class ReviewStep(BaseModel):
+    step: Literal["drafter", "office_head", "unit_head", "confidentiality"]
+    reviewer: str
+    at: dt.datetime
+    approved: bool = True
+
+
+class Release(Doc):
+    kind: ClassVar[str] = "releases"
+
+    id: str
+    incident_id: str
+    office: str
+    channel: str  # website, weibo, wechat, press_conference, briefing, interview, hotline, …
+    url: str | None = None
+    title: str = ""
+    published_at: dt.datetime
+    detected: bool = False  # found in the crawl of an official source (vs. recorded by hand)
+    mention_id: str | None = None
+    reviews: list[ReviewStep] = []
+    states_facts: bool = False
+    states_measures: bool = False
+    states_result: bool = False
+    rebuts_rumour: bool = False
+    recorded_by: str | None = None
+    recorded_at: dt.datetime
+
+
+class AuditEvent(Doc):
+    kind: ClassVar[str] = "audit"
+
+    id: str
+    entity: Literal["incident", "clock", "release", "delivery", "alert", "config", "source"]
+    entity_id: str
+    action: str
+    actor: str  # a user name, or "system:<component>"
+    at: dt.datetime
+    reason: str = ""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+
+
+# --- alerts ---------------------------------------------------------------------------------------
+
+
+class Delivery(Doc):
+    kind: ClassVar[str] = "deliveries"
+
+    id: str  # stable_id(alert key, channel, recipient): the idempotency key sent to the channel
+    alert_key: str  # e.g. incident:<id>:state:<state> or clock:<id>:missed
+    rule_id: str
+    incident_id: str | None = None
+    clock_id: str | None = None
+    channel_id: str
+    channel_type: str
+    recipient: str  # contact name
+    office: str | None = None
+    role: str | None = None
+    ladder_step: int = 0
+    level: SeverityLevel | None = None
+    title: str
+    body: str
+    state: Literal["pending", "sending", "sent", "failed", "suppressed"] = "pending"
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = None
+    last_error: str | None = None
+    response: dict[str, Any] = {}
+    created_at: dt.datetime
+    sent_at: dt.datetime | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: dt.datetime | None = None
+
+
+# --- reports and source health --------------------------------------------------------------------
+
+
+class Report(Doc):
+    kind: ClassVar[str] = "reports"
+
+    id: str
+    report_type: Literal["daily", "incident", "assessment", "office_stats"]
+    subject: str  # the date, or the incident id
+    title: str
+    generated_at: dt.datetime
+    figures: dict[str, Any] = {}
+    files: dict[str, str] = {}  # format -> path
+
+
+class Assessment(Doc):
+    kind: ClassVar[str] = "assessments"
+
+    id: str
+    incident_id: str
+    office: str | None = None
+    score: float
+    indicators: list[dict[str, Any]] = []  # id, name_zh, weight, score, detail
+    clocks: list[dict[str, Any]] = []
+    generated_at: dt.datetime
+
+
+class SourceHealth(Doc):
+    kind: ClassVar[str] = "source_health"
+
+    id: str  # stable_id(source_id, run_id)
+    source_id: str
+    run_id: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    items_found: int = 0
+    items_new: int = 0
+    items_failed: int = 0
+    failure_reasons: dict[str, int] = {}
+    last_success_at: dt.datetime | None = None
+    error_rate: float = 0.0
+    status: Literal["ok", "degraded", "failing", "silent"] = "ok"
