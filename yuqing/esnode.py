@@ -142,7 +142,11 @@ def fetch_distribution(version: str = ES_VERSION) -> Path:
     os.chmod(unpacked, 0o755)
     if _is_root():
         subprocess.run(["chmod", "-R", "a+rX", str(unpacked)], check=True)
-    unpacked.rename(home)
+    try:
+        unpacked.rename(home)
+    except OSError:
+        if not (home / "bin" / "elasticsearch").exists():  # not a concurrent unpack that won the race
+            raise
     shutil.rmtree(tmp, ignore_errors=True)
     return home
 

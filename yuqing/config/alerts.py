@@ -13,6 +13,10 @@ from pydantic import Field
 from yuqing.config.base import DurationField, Model, TimeOfDay
 from yuqing.config.routing import SeverityLevel
 
+IncidentState = Literal[
+    "new", "assigned", "acknowledged", "responding", "released", "closed", "escalated", "dismissed"
+]
+
 ChannelType = Literal["wecom", "dingtalk", "feishu", "email", "sms", "webhook"]
 Role = Literal["duty_officer", "office_staff", "office_head", "leader", "administrator"]
 
@@ -39,6 +43,9 @@ class AlertRule(Model):
     recipients: list[Role] = ["duty_officer"]
     offices: list[str] = []  # empty: the incident's lead office (and the duty desk)
     channels: list[str] = []  # empty: the recipients' own channels
+    # Incident rules: the incident states that raise an alert (one alert per state change).
+    states: list[IncidentState] = ["new", "assigned", "escalated"]
+    min_count: int = Field(default=5, ge=1)  # spikes: mentions needed in the window before a ratio counts
 
 
 class Suppression(Model):
@@ -68,6 +75,8 @@ class Ladder(Model):
 class Retry(Model):
     max_attempts: int = Field(default=5, ge=1)
     backoff: DurationField = Field(default="1m")  # type: ignore[assignment]
+    # A delivery still "sending" this long after its send began was interrupted by a crash.
+    stale_sending: DurationField = Field(default="2m")  # type: ignore[assignment]
 
 
 class AlertsConfig(Model):
@@ -78,3 +87,8 @@ class AlertsConfig(Model):
     ladders: list[Ladder] = []
     retry: Retry = Retry()
     console_url: str = "http://127.0.0.1:8600"
+    # The duty desk (值班室): its contacts get incident alerts besides the owning office, and it
+    # stands in for roles an office has no contact for. Default: offices with a duty_officer contact.
+    duty_office: str | None = None
+    # Only incidents, clocks and source runs changed within this span are evaluated.
+    lookback: DurationField = Field(default="3 days")  # type: ignore[assignment]
