@@ -1,0 +1,118 @@
+"""The pipeline API of the reports package (used by the CLI, the DAGs and the console).
+
+Each function reads from Elasticsearch, writes HTML, PDF and DOCX into ``out_dir`` (default
+``var/reports``) and stores what it computed (a ``Report`` document, and for assessments an
+``Assessment`` document) under a deterministic id, so re-running overwrites instead of adding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reports.render import write_all
+from yuqing.config import Config
+from yuqing.models import Report, stable_id
+from yuqing.paths import var_dir
+from yuqing.storage import Store
+
+log = logging.getLogger(__name__)
+
+
+def default_out_dir() -> Path:
+    return var_dir() / "reports"
+
+
+def plain_json(value: Any) -> Any:
+    """Figures as plain JSON: numpy scalars to Python, NaN/NaT to None (ES rejects NaN)."""
+    if isinstance(value, dict):
+        return {str(k): plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_json(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()  # numpy scalar
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NaT:
+        return None
+    return value
+
+
+def _store_report(store: Store, *, report_type: str, subject: str, title: str, now: dt.datetime,
+                  figures: dict[str, Any], files: dict[str, Path]) -> str:
+    report = Report(id=stable_id("report", report_type, subject), report_type=report_type,  # type: ignore[arg-type]
+                    subject=subject, title=title, generated_at=now, figures=plain_json(figures),
+                    files={k: str(v) for k, v in files.items()})
+    store.put("reports", report.id, report.to_doc(), refresh=True)
+    return report.id
+
+
+def write_daily(store: Store, config: Config, day: dt.date, out_dir: Path | None = None, *,
+                now: dt.datetime) -> dict[str, Path]:
+    """The daily report for ``day`` (Asia/Shanghai) as html/pdf/docx; also stores a ``Report`` doc."""
+    from reports.daily import build_daily
+
+    report = build_daily(store, config, day, now=now)
+    paths = write_all(report.document, out_dir or default_out_dir(), f"daily-{day.isoformat()}")
+    _store_report(store, report_type="daily", subject=day.isoformat(), title=report.title, now=now,
+                  figures=report.figures, files=paths)
+    log.info("daily report %s written to %s", day, paths["html"].parent)
+    return paths
+
+
+def write_incident_report(store: Store, config: Config, incident_id: str, out_dir: Path | None = None, *,
+                          now: dt.datetime) -> dict[str, Path]:
+    """The special report (专报) on one incident; also stores a ``Report`` doc."""
+    from reports.incident import build_incident_report
+
+    report = build_incident_report(store, config, incident_id, now=now)
+    paths = write_all(report.document, out_dir or default_out_dir(), f"incident-{incident_id}")
+    _store_report(store, report_type="incident", subject=incident_id, title=report.title, now=now,
+                  figures=report.figures, files=paths)
+    log.info("special report on incident %s written", incident_id)
+    return paths
+
+
+def assess_incident(store: Store, config: Config, incident_id: str, out_dir: Path | None = None, *,
+                    now: dt.datetime) -> dict[str, Path]:
+    """Assess the response to one incident: stores the ``Assessment`` (and a ``Report``), writes files."""
+    from reports.assessment import build_assessment
+
+    result = build_assessment(store, config, incident_id, now=now)
+    paths = write_all(result.document, out_dir or default_out_dir(), f"assessment-{incident_id}")
+    store.put("assessments", result.assessment.id, plain_json(result.assessment.to_doc()), refresh=True)
+    _store_report(store, report_type="assessment", subject=incident_id, title=result.title, now=now,
+                  figures=result.figures, files=paths)
+    log.info("assessment of incident %s: score %.1f", incident_id, result.assessment.score)
+    return paths
+
+
+def assess_closed(store: Store, config: Config, out_dir: Path | None = None, *, now: dt.datetime) -> list[str]:
+    """Assess every closed incident that has no assessment yet; return the incident ids assessed."""
+    closed = [d["id"] for d in store.scan("incidents", {"bool": {"should": [
+        {"term": {"state": "closed"}}, {"exists": {"field": "closed_at"}}], "minimum_should_match": 1,
+        "must_not": [{"term": {"state": "dismissed"}}]}}, source=["id"])]
+    have = store.mget("assessments", [stable_id("assessment", i) for i in closed])
+    todo = [i for i in sorted(closed) if stable_id("assessment", i) not in have]
+    for incident_id in todo:
+        assess_incident(store, config, incident_id, out_dir, now=now)
+    log.info("assessed %d closed incidents (%d already assessed)", len(todo), len(closed) - len(todo))
+    return todo
+
+
+def write_office_stats(store: Store, config: Config, start: dt.date, end: dt.date, out_dir: Path | None = None, *,
+                       now: dt.datetime) -> dict[str, Path]:
+    """Per-office response statistics for ``[start, end]`` (dates inclusive); also stores a ``Report``."""
+    from reports.stats import build_office_stats
+
+    report = build_office_stats(store, config, start, end, now=now)
+    subject = f"{start.isoformat()}_{end.isoformat()}"
+    paths = write_all(report.document, out_dir or default_out_dir(), f"office-stats-{subject}")
+    _store_report(store, report_type="office_stats", subject=subject, title=report.title, now=now,
+                  figures=report.figures, files=paths)
+    return paths

@@ -1,0 +1,101 @@
+"""Finding a CJK font that really renders Chinese, for charts (matplotlib) and PDF (reportlab).
+
+reportlab embeds only TrueType outlines, so the Noto CJK collections (CFF outlines) work for the
+charts but not for the PDF; WenQuanYi Zen Hei (TrueType) works for both. Without any CJK font the
+reports would print boxes instead of characters, so we fail with an instruction instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from yuqing.errors import YuqingError
+
+log = logging.getLogger(__name__)
+
+# Checked before fc-list's answer, best first; YUQING_CJK_FONT names a file to prefer.
+KNOWN_FONTS = [
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+]
+# Simplified-Chinese faces first (the Noto collections also hold JP/KR/TC faces with other glyph shapes).
+PREFERRED_FAMILIES = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+                      "SimHei", "Microsoft YaHei"]
+INSTALL_HINT = "install one, e.g. `apt-get install -y fonts-noto-cjk fonts-wqy-zenhei`, or set YUQING_CJK_FONT"
+
+
+class FontMissing(YuqingError):
+    """No installed font can render Chinese text."""
+
+
+def _fc_list() -> list[str]:
+    if shutil.which("fc-list") is None:
+        return []
+    try:
+        out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=10,
+                             check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return sorted({line.split(":")[0].strip() for line in out.splitlines() if line.strip()})
+
+
+@functools.cache
+def candidate_fonts() -> tuple[str, ...]:
+    """Font files that claim Chinese coverage, preferred first."""
+    paths: list[str] = []
+    if env := os.environ.get("YUQING_CJK_FONT"):
+        paths.append(env)
+    paths += [p for p in KNOWN_FONTS if Path(p).is_file()]
+    paths += _fc_list()
+    return tuple(dict.fromkeys(p for p in paths if Path(p).is_file()))
+
+
+@functools.cache
+def chart_font() -> str:
+    """A font family matplotlib can use for Chinese labels (registering a font file if needed)."""
+    from matplotlib import font_manager
+
+    known = {f.name for f in font_manager.fontManager.ttflist}
+    for family in PREFERRED_FAMILIES:
+        if family in known:
+            return family
+    for path in candidate_fonts():
+        try:
+            font_manager.fontManager.addfont(path)
+            name = font_manager.FontProperties(fname=path).get_name()
+        except (OSError, RuntimeError, ValueError) as exc:
+            log.debug("matplotlib cannot use %s: %s", path, exc)
+            continue
+        return name
+    raise FontMissing(f"no CJK font found for charts; {INSTALL_HINT}")
+
+
+PDF_FONT = "YuqingCJK"
+
+
+@functools.cache
+def pdf_font() -> str:
+    """Register a TrueType-outline CJK font with reportlab; return the registered name."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+    for path in candidate_fonts():
+        try:
+            font = TTFont(PDF_FONT, path, subfontIndex=0) if path.endswith(".ttc") else TTFont(PDF_FONT, path)
+        except (TTFError, OSError, ValueError) as exc:
+            log.debug("reportlab cannot use %s: %s", path, exc)
+            continue
+        if font.face.charToGlyph.get(ord("舆")) is None:
+            continue
+        pdfmetrics.registerFont(font)
+        log.debug("PDF font: %s", path)
+        return PDF_FONT
+    raise FontMissing(f"no TrueType CJK font found for PDF output (CFF-only fonts cannot be embedded); {INSTALL_HINT}")
