@@ -1,0 +1,54 @@
+"""The one place where the console changes state: a thin adapter over the response and alerts packages.
+
+Incident actions go through ``response.lifecycle.apply`` (which enforces the lifecycle, writes the
+incident conditionally and writes the audit log); releases through
+``response.releases.record_release`` (which requires the three review steps and meets the clocks);
+alert acknowledgements through ``alerts.api.acknowledge``. Role and office checks happen before this
+layer (see :mod:`console.auth`); the state rules are the response package's alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from alerts import api as alerts_api
+from response import lifecycle, releases
+from yuqing.config import Config
+from yuqing.models import Delivery, Incident, Release, ReviewStep
+from yuqing.storage import Store
+
+# The incident actions the console offers as buttons, in display order (releases have their own form).
+ACTIONS_ZH = {a: lifecycle.ACTION_ZH[a] for a in
+              ("assign", "reassign", "acknowledge", "start_response", "escalate", "dismiss", "close")}
+CHANNELS_ZH = releases.CHANNELS_ZH
+REVIEW_STEPS_ZH = releases.REVIEW_STEPS_ZH
+AUDIT_ACTIONS_ZH = {**lifecycle.ACTION_ZH, "record": "登记发布", "detect": "监测发现发布", "met": "按时完成",
+                    "met_late": "超时完成", "waive": "豁免", "change_owner": "变更责任单位",
+                    "route": "交办", "missed": "超时", "remind": "提醒"}
+
+
+def lifecycle_allows(incident: Incident, action: str) -> bool:
+    """Whether the incident's state allows ``action`` (to offer only buttons that can work)."""
+    return action in lifecycle.allowed_actions(incident.state)
+
+
+def apply_action(store: Store, config: Config, incident_id: str, action: str, *, actor: str, now: dt.datetime,
+                 reason: str = "", office: str | None = None) -> Incident:
+    """Apply one lifecycle action; raises TransitionError (state forbids it) or InputError (bad request)."""
+    return lifecycle.apply(store, config, incident_id, action, actor=actor, now=now, reason=reason, office=office)
+
+
+def record_release(store: Store, config: Config, incident_id: str, *, actor: str, now: dt.datetime,
+                   office: str, channel: str, url: str | None, title: str, published_at: dt.datetime,
+                   reviews: list[ReviewStep], states_facts: bool = False, states_measures: bool = False,
+                   states_result: bool = False, rebuts_rumour: bool = False) -> Release:
+    """Record a release made by hand (URL, channel, time and its review steps)."""
+    return releases.record_release(
+        store, config, incident_id, actor=actor, now=now, office=office, channel=channel, url=url or None,
+        title=title, published_at=published_at, reviews=reviews, states_facts=states_facts,
+        states_measures=states_measures, states_result=states_result, rebuts_rumour=rebuts_rumour,
+    )
+
+
+def acknowledge_delivery(store: Store, delivery_id: str, *, actor: str, now: dt.datetime) -> Delivery:
+    return alerts_api.acknowledge(store, delivery_id, actor, now)

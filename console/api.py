@@ -1,0 +1,234 @@
+"""The JSON API (described at ``/openapi.json``), behind the same sign-in, office and CSRF rules as the pages.
+
+Sign in with ``POST /api/session`` (JSON name and password): the answer sets the session cookie and
+returns the CSRF token, which every later POST sends in the ``X-CSRF-Token`` header. Responses are
+data (``application/json``); clients must escape crawled text when they render it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from console import actions, queries
+from console.auth import User, can_act, can_view
+from console.context import api_user, check_csrf, csrf_token, ctx
+from yuqing.errors import InputError, TransitionError
+from yuqing.models import AuditEvent, Clock, Delivery, Incident, Mention, Release, ReviewStep
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api", tags=["console"])
+ApiUser = Annotated[User, Depends(api_user)]
+
+Action = Literal["acknowledge", "assign", "reassign", "start_response", "escalate", "dismiss", "close"]
+
+
+class Credentials(BaseModel):
+    name: str
+    password: str
+
+
+class Me(BaseModel):
+    name: str
+    role: str
+    office: str | None = None
+    display_name: str = ""
+    csrf_token: str
+
+
+class QueueItem(BaseModel):
+    incident: Incident
+    running_clocks: list[Clock]
+
+
+class IncidentPage(BaseModel):
+    total: int
+    page: int
+    pages: int
+    items: list[QueueItem]
+
+
+class MentionGroupOut(BaseModel):
+    mention: Mention
+    reprints: list[Mention]
+
+
+class IncidentDetailOut(BaseModel):
+    incident: Incident
+    owner_office: str | None
+    allowed_actions: list[str]
+    clocks: list[Clock]
+    mentions: list[MentionGroupOut]
+    mention_total: int
+    releases: list[Release]
+    deliveries: list[Delivery]
+    audit: list[AuditEvent]
+
+
+class ActionIn(BaseModel):
+    reason: str = Field("", max_length=500)
+    office: str | None = None
+
+
+class ReleaseIn(BaseModel):
+    channel: str
+    url: str | None = None
+    title: str = Field("", max_length=200)
+    published_at: dt.datetime | None = None
+    reviews: list[ReviewStep]
+    states_facts: bool = False
+    states_measures: bool = False
+    states_result: bool = False
+    rebuts_rumour: bool = False
+
+
+class ReportsOut(BaseModel):
+    reports: list[dict[str, Any]]
+    assessments: list[dict[str, Any]]
+
+
+def _me(request: Request, user: User) -> Me:
+    return Me(name=user.name, role=user.role, office=user.office, display_name=user.display_name,
+              csrf_token=csrf_token(request))
+
+
+@router.post("/session", response_model=Me, summary="Sign in (sets the session cookie)")
+def sign_in(request: Request, body: Credentials) -> Me:
+    user = ctx(request).users.authenticate(body.name.strip(), body.password)
+    if user is None:
+        raise HTTPException(status_code=401, detail="用户名或密码错误")
+    request.session.clear()
+    request.session["user"] = user.name
+    return _me(request, user)
+
+
+@router.delete("/session", status_code=204, summary="Sign out")
+def sign_out(request: Request, user: ApiUser) -> Response:
+    check_csrf(request, None)
+    request.session.clear()
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=Me)
+def me(request: Request, user: ApiUser) -> Me:
+    return _me(request, user)
+
+
+@router.get("/incidents", response_model=IncidentPage, summary="The incident queue, most urgent first")
+def list_incidents(request: Request, user: ApiUser, severity: str = "", priority: str = "", place: str = "",
+                   office: str = "", state: str = "open", q: str = "", sort: Literal["urgent", "newest"] = "urgent",
+                   page: int = Query(1, ge=1, le=queries.MAX_PAGE)) -> IncidentPage:
+    f = queries.QueueFilter(severity=severity, priority=priority, place=place, office=office, state=state, q=q,
+                            sort=sort, page=page)
+    result = queries.incident_queue(ctx(request).store, user, f)
+    return IncidentPage(total=result.total, page=result.page, pages=result.pages,
+                        items=[QueueItem(incident=r.incident, running_clocks=r.clocks) for r in result.rows])
+
+
+def _visible(request: Request, user: User, incident_id: str) -> Incident:
+    incident = queries.get_incident(ctx(request).store, incident_id)
+    if incident is None:
+        raise HTTPException(status_code=404, detail="未找到该舆情事件")
+    if not can_view(user, incident):
+        log.warning("console api: %s denied incident %s", user.name, incident_id)
+        raise HTTPException(status_code=403, detail="无权查看该舆情事件（不属于本单位）")
+    return incident
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentDetailOut)
+def get_incident(request: Request, user: ApiUser, incident_id: str) -> IncidentDetailOut:
+    incident = _visible(request, user, incident_id)
+    d = queries.incident_detail(ctx(request).store, incident)
+    from console.auth import owner_office
+
+    return IncidentDetailOut(
+        incident=incident, owner_office=owner_office(incident),
+        allowed_actions=[a for a in [*actions.ACTIONS_ZH, "record_release"]
+                         if can_act(user, incident, a) and actions.lifecycle_allows(incident, a)],
+        clocks=d.clocks, mentions=[MentionGroupOut(mention=g.mention, reprints=g.reprints) for g in d.groups],
+        mention_total=d.mention_total, releases=d.releases, deliveries=d.deliveries, audit=d.audit,
+    )
+
+
+@router.post("/incidents/{incident_id}/actions/{action}", response_model=Incident,
+             summary="Apply a lifecycle action (send X-CSRF-Token)")
+def post_action(request: Request, user: ApiUser, incident_id: str, action: Action,
+                body: ActionIn | None = None) -> Incident:
+    check_csrf(request, None)
+    body = body or ActionIn(reason="")
+    incident = _visible(request, user, incident_id)
+    if not can_act(user, incident, action):
+        raise HTTPException(status_code=403, detail="无权执行该操作")
+    context = ctx(request)
+    try:
+        return actions.apply_action(context.store, context.config, incident_id, action, actor=user.name,
+                                    now=context.clock(), reason=body.reason.strip(), office=body.office)
+    except InputError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    except TransitionError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+
+
+@router.post("/incidents/{incident_id}/releases", response_model=Release, status_code=201,
+             summary="Record a release with its review steps (send X-CSRF-Token)")
+def post_release(request: Request, user: ApiUser, incident_id: str, body: ReleaseIn) -> Release:
+    check_csrf(request, None)
+    incident = _visible(request, user, incident_id)
+    if not can_act(user, incident, "record_release"):
+        raise HTTPException(status_code=403, detail="无权登记发布")
+    from console.auth import owner_office
+
+    context = ctx(request)
+    now = context.clock()
+    if body.channel not in actions.CHANNELS_ZH:
+        raise HTTPException(status_code=422, detail=f"未知发布渠道：{body.channel}")
+    try:
+        return actions.record_release(
+            context.store, context.config, incident_id, actor=user.name, now=now,
+            office=owner_office(incident) or user.office or "", channel=body.channel, url=body.url,
+            title=body.title, published_at=body.published_at or now, reviews=body.reviews,
+            states_facts=body.states_facts, states_measures=body.states_measures, states_result=body.states_result,
+            rebuts_rumour=body.rebuts_rumour,
+        )
+    except InputError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    except TransitionError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+
+
+@router.get("/clocks", response_model=list[Clock], summary="Running clocks, nearest due first")
+def list_clocks(request: Request, user: ApiUser, office: str = "", size: int = Query(50, ge=1, le=500)) -> list[Clock]:
+    if not user.sees_everything and office and office != user.office:
+        raise HTTPException(status_code=403, detail="无权查看其他单位")
+    return queries.due_clocks(ctx(request).store, user, office=office, size=size)
+
+
+@router.get("/deliveries", response_model=list[Delivery], summary="Alert deliveries not yet acknowledged")
+def list_deliveries(request: Request, user: ApiUser, size: int = Query(50, ge=1, le=500)) -> list[Delivery]:
+    return queries.recent_deliveries(ctx(request).store, user, size=size)
+
+
+@router.post("/deliveries/{delivery_id}/acknowledge", status_code=204, summary="Acknowledge an alert delivery")
+def ack_delivery(request: Request, user: ApiUser, delivery_id: str) -> Response:
+    check_csrf(request, None)
+    context = ctx(request)
+    doc = context.store.get("deliveries", delivery_id)
+    if doc is None:
+        raise HTTPException(status_code=404, detail="未找到该提醒")
+    if not user.sees_everything and doc.get("office") != user.office:
+        raise HTTPException(status_code=403, detail="无权确认该提醒")
+    try:
+        actions.acknowledge_delivery(context.store, delivery_id, actor=user.name, now=context.clock())
+    except (InputError, TransitionError) as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    return Response(status_code=204)
+
+
+@router.get("/reports", response_model=ReportsOut, summary="Reports and assessments, newest first")
+def list_reports(request: Request, user: ApiUser) -> ReportsOut:
+    reports, assessments = queries.reports_and_assessments(ctx(request).store, user)
+    return ReportsOut(reports=reports, assessments=assessments)

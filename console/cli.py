@@ -1,0 +1,107 @@
+"""``yuqing console``: serve the duty console; ``yuqing console user …``: manage its users file."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("console", help="serve the duty console (舆情值班台) on 127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8600, help="port (default 8600)")
+    parser.add_argument("--config", default=None, help="configuration directory (default: config/)")
+    parser.add_argument("--now", default=None,
+                        help="pretend the clock started at this ISO-8601 time (demo); it then runs on in real time")
+    parser.set_defaults(func=_serve)
+    sub = parser.add_subparsers(dest="console_command", metavar="SUBCOMMAND")
+
+    user = sub.add_parser("user", help="manage console users (file: YUQING_CONSOLE_USERS)")
+    user.add_argument("action", choices=["add", "remove", "list"])
+    user.add_argument("name", nargs="?", help="user name")
+    user.add_argument("--role", choices=["duty_officer", "office_staff", "leader", "administrator"])
+    user.add_argument("--office", help="office id (required for office_staff)")
+    user.add_argument("--display-name", default="", help="name shown in the console")
+    user.add_argument("--password-env", metavar="VAR",
+                      help="read the password from this environment variable (default: prompt)")
+    user.set_defaults(func=_user)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    import uvicorn
+
+    from console.app import create_app
+    from console.auth import load_users, users_file
+    from yuqing import clock
+    from yuqing.config import load_config
+    from yuqing.errors import InputError
+    from yuqing.storage import Store
+
+    config = load_config(args.config)
+    store = Store.connect()
+    store.ensure_indices()
+    users = load_users()
+    if not len(users):
+        print(f"yuqing console: warning: no users in {users_file()}; add one with "
+              "`yuqing console user add NAME --role duty_officer`")
+    now_fn = clock.now
+    if args.now:
+        start = clock.parse_ts(args.now)
+        if start is None:
+            raise InputError(f"--now: not a time: {args.now!r}")
+        offset = start - clock.now()
+
+        def now_fn() -> dt.datetime:
+            return clock.now() + offset
+
+    app = create_app(store, config, clock=now_fn, users=users)
+    print(f"yuqing console: http://{args.host}:{args.port}/ (API description: /openapi.json)", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
+    return 0
+
+
+def _user(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from console.auth import User, hash_password, load_users, users_file
+    from yuqing.errors import InputError
+
+    path = users_file()
+    users = load_users()
+    if args.action == "list":
+        for u in users:
+            print(f"{u.name}\t{u.role}\t{u.office or ''}\t{u.display_name}")
+        return 0
+    if not args.name:
+        raise InputError("give a user name")
+    if args.action == "remove":
+        remaining = [u for u in users if u.name != args.name]
+        if len(remaining) == len(users):
+            raise InputError(f"no user {args.name!r} in {path}")
+        type(users)(remaining).save(path)
+        print(f"removed {args.name} from {path}")
+        return 0
+    if not args.role:
+        raise InputError("--role is required to add a user")
+    if args.password_env:
+        password = os.environ.get(args.password_env, "")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if password != getpass.getpass("again: "):
+            raise InputError("the passwords differ")
+    if len(password) < 8:
+        raise InputError("the password must have at least 8 characters")
+    if args.office:
+        from yuqing.config import load_config
+
+        try:
+            load_config().offices.office(args.office)
+        except KeyError as exc:
+            raise InputError(f"unknown office {args.office!r} (see config/offices.yaml)") from exc
+    users.add(User(name=args.name, role=args.role, office=args.office, display_name=args.display_name,
+                   password_hash=hash_password(password)))
+    users.save(path)
+    print(f"saved {args.name} ({args.role}) to {path}")
+    return 0

@@ -1,0 +1,119 @@
+"""What every request handler needs: the store, configuration, clock, users, and the session rules.
+
+Sessions are Starlette's signed cookies (itsdangerous); the session holds only the user name and a
+CSRF token. Every POST, form or API, must carry that token (form field ``csrf_token`` or header
+``X-CSRF-Token``); the comparison is constant-time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hmac
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from fastapi import HTTPException, Request
+
+from console.auth import User, UserDirectory
+from yuqing.config import Config
+from yuqing.storage import Store
+
+
+@dataclasses.dataclass
+class Context:
+    store: Store
+    config: Config
+    clock: Callable[[], dt.datetime]
+    users: UserDirectory
+    reports_dir: Path
+    # Runs a page's independent Elasticsearch reads side by side (the client is thread-safe).
+    pool: ThreadPoolExecutor = dataclasses.field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="console-read"))
+
+    def office_name(self, office_id: str | None) -> str:
+        if not office_id:
+            return "—"
+        try:
+            return self.config.offices.office(office_id).name
+        except KeyError:
+            return office_id
+
+    def place_name(self, code: str | None) -> str:
+        if not code:
+            return "—"
+        try:
+            return self.config.offices.jurisdiction(code).name
+        except KeyError:
+            return code
+
+    def priority_name(self, pid: str) -> str:
+        for p in self.config.priorities.priorities:
+            if p.id == pid:
+                return p.name_zh
+        for s in self.config.priorities.subtopics:
+            if s.id == pid:
+                return s.name_zh
+        return pid
+
+
+class LoginRequired(Exception):
+    """Raised by page handlers when no one is signed in (answered by a redirect to /login)."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def ctx(request: Request) -> Context:
+    context: Context = request.app.state.ctx
+    return context
+
+
+def session_user(request: Request) -> User | None:
+    name = request.session.get("user")
+    if not isinstance(name, str):
+        return None
+    # Looked up on every request: removing a user from the file ends their sessions.
+    return ctx(request).users.get(name)
+
+
+def page_user(request: Request) -> User:
+    user = session_user(request)
+    if user is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    return user
+
+
+def api_user(request: Request) -> User:
+    user = session_user(request)
+    if user is None:
+        raise HTTPException(status_code=401, detail="未登录")
+    return user
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def check_csrf(request: Request, supplied: str | None) -> None:
+    expected = request.session.get("csrf")
+    supplied = supplied or request.headers.get("x-csrf-token") or ""
+    if not isinstance(expected, str) or not expected or not hmac.compare_digest(expected, supplied):
+        raise HTTPException(status_code=403, detail="CSRF 校验失败，请刷新页面后重试")
+
+
+def flash(request: Request, kind: str, text: str) -> None:
+    messages = list(request.session.get("flash", []))
+    messages.append([kind, text])
+    request.session["flash"] = messages[-5:]
+
+
+def pop_flash(request: Request) -> list[list[str]]:
+    return list(request.session.pop("flash", []))

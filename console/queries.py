@@ -1,0 +1,276 @@
+"""The console's read side: paginated queue queries and the pieces of an incident's detail page.
+
+Every query is bounded (a page of incidents, the clocks and deliveries of that page only), so the
+queue stays fast with tens of thousands of open incidents. Office staff get their office filter
+added here, in one place, for the pages and the API alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from typing import Any
+
+from console.auth import User, office_query
+from yuqing.clock import iso
+from yuqing.config import Config
+from yuqing.errors import StorageUnavailable, YuqingError
+from yuqing.models import AuditEvent, Clock, Delivery, Incident, Mention, Release
+from yuqing.storage import Store
+
+log = logging.getLogger(__name__)
+
+OPEN_STATES = ("new", "assigned", "acknowledged", "responding", "released", "escalated")
+PAGE_SIZE = 50
+MAX_PAGE = 200  # 200 × 50 = the 10,000-hit result window
+SORTS = {
+    # "Most urgent first": severity I before IV (keyword order I < II < III < IV), then the newest.
+    "urgent": [{"severity.level": {"order": "asc", "missing": "_last"}}, {"last_seen_at": "desc"},
+               {"id": "asc"}],
+    "newest": [{"last_seen_at": "desc"}, {"id": "asc"}],
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueFilter:
+    severity: str = ""
+    priority: str = ""
+    place: str = ""
+    office: str = ""
+    state: str = "open"  # "open", "all" or one state
+    q: str = ""
+    sort: str = "urgent"
+    page: int = 1
+
+    def params(self, **override: Any) -> dict[str, Any]:
+        values = {**dataclasses.asdict(self), **override}
+        return {k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)}
+
+
+def place_query(code: str) -> dict[str, Any]:
+    """Incidents in a place or any place under it (530000 → 53xxxx, 530100 → 5301xx)."""
+    if len(code) == 6 and code.endswith("0000"):
+        return {"prefix": {"place_codes": code[:2]}}
+    if len(code) == 6 and code.endswith("00"):
+        return {"prefix": {"place_codes": code[:4]}}
+    return {"term": {"place_codes": code}}
+
+
+def incident_query(user: User, f: QueueFilter) -> dict[str, Any]:
+    must: list[dict[str, Any]] = []
+    if not user.sees_everything and user.office:
+        must.append(office_query(user.office))
+    if f.severity:
+        must.append({"term": {"severity.level": f.severity}})
+    if f.priority:
+        must.append({"bool": {"should": [{"term": {"priorities": f.priority}}, {"term": {"subtopics": f.priority}}],
+                              "minimum_should_match": 1}})
+    if f.place:
+        must.append(place_query(f.place))
+    if f.office:
+        must.append(office_query(f.office, include_supporting=False))
+    if f.state == "open":
+        must.append({"terms": {"state": list(OPEN_STATES)}})
+    elif f.state and f.state != "all":
+        must.append({"term": {"state": f.state}})
+    if f.q:
+        must.append({"match": {"title": {"query": f.q, "operator": "and"}}})
+    return {"bool": {"filter": must}} if must else {"match_all": {}}
+
+
+@dataclasses.dataclass
+class QueueRow:
+    incident: Incident
+    clocks: list[Clock]  # running clocks, nearest due first
+
+    @property
+    def next_clock(self) -> Clock | None:
+        return self.clocks[0] if self.clocks else None
+
+
+@dataclasses.dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    page: int
+    pages: int
+
+
+# Only the fields a queue row shows (plus the ones an Incident requires): less to fetch and parse.
+_QUEUE_SOURCE = [
+    "id", "title", "first_seen_at", "last_seen_at", "first_mention_id", "created_at", "updated_at",
+    "mention_count", "place_codes", "priorities", "severity.level", "severity.score", "state", "assigned_office",
+    "routing.lead_office", "routing.supporting_offices", "routing.rule_id", "routing.reason_zh", "routing.routed_at",
+]
+
+
+def incident_queue(store: Store, user: User, f: QueueFilter, *, page_size: int = PAGE_SIZE) -> QueuePage:
+    page = min(max(f.page, 1), MAX_PAGE)
+    resp = store.search("incidents", query=incident_query(user, f), size=page_size,
+                        from_=(page - 1) * page_size, sort=SORTS.get(f.sort, SORTS["urgent"]),
+                        source=_QUEUE_SOURCE)
+    incidents = [Incident.from_doc(h["_source"]) for h in resp["hits"]["hits"]]
+    total = int(resp["hits"]["total"]["value"])
+    clocks = running_clocks_for(store, [i.id for i in incidents])
+    rows = [QueueRow(i, clocks.get(i.id, [])) for i in incidents]
+    pages = max(1, min(MAX_PAGE, -(-total // page_size)))
+    return QueuePage(rows, total, page, pages)
+
+
+def running_clocks_for(store: Store, incident_ids: list[str]) -> dict[str, list[Clock]]:
+    if not incident_ids:
+        return {}
+    docs = store.find("clocks", {"bool": {"filter": [{"terms": {"incident_id": incident_ids}},
+                                                     {"term": {"state": "running"}}]}},
+                      size=len(incident_ids) * 6, sort=[{"due_at": "asc"}])
+    out: dict[str, list[Clock]] = {}
+    for d in docs:
+        c = Clock.from_doc(d)
+        out.setdefault(c.incident_id, []).append(c)
+    return out
+
+
+def due_clocks(store: Store, user: User, *, office: str = "", size: int = 20) -> list[Clock]:
+    """Running clocks, nearest due first; office staff see only their office's."""
+    must: list[dict[str, Any]] = [{"term": {"state": "running"}}]
+    owner = office or ("" if user.sees_everything else (user.office or ""))
+    if owner:
+        must.append({"term": {"owner_office": owner}})
+    docs = store.find("clocks", {"bool": {"filter": must}}, size=size, sort=[{"due_at": "asc"}])
+    return [Clock.from_doc(d) for d in docs]
+
+
+def incident_titles(store: Store, incident_ids: list[str]) -> dict[str, str]:
+    ids = list(dict.fromkeys(incident_ids))
+    if not ids:
+        return {}
+    resp = store.search("incidents", query={"ids": {"values": ids}}, size=len(ids), source=["id", "title"],
+                        track_total_hits=False)
+    return {h["_id"]: str(h["_source"].get("title", "")) for h in resp["hits"]["hits"]}
+
+
+def due_clocks_with_titles(store: Store, user: User, *, office: str = "",
+                           size: int = 20) -> tuple[list[Clock], dict[str, str]]:
+    clocks = due_clocks(store, user, office=office, size=size)
+    return clocks, incident_titles(store, [c.incident_id for c in clocks])
+
+
+def recent_deliveries(store: Store, user: User, *, size: int = 20) -> list[Delivery]:
+    """Alert deliveries not yet acknowledged, newest first."""
+    must: list[dict[str, Any]] = [{"terms": {"state": ["pending", "sending", "sent", "failed"]}}]
+    must_not: list[dict[str, Any]] = [{"exists": {"field": "acknowledged_at"}}]
+    if not user.sees_everything:
+        must.append({"term": {"office": user.office or ""}})
+    docs = store.find("deliveries", {"bool": {"filter": must, "must_not": must_not}}, size=size,
+                      sort=[{"created_at": "desc"}])
+    return [Delivery.from_doc(d) for d in docs]
+
+
+@dataclasses.dataclass
+class MentionGroup:
+    """A first appearance and its reprints (转载)."""
+
+    mention: Mention
+    reprints: list[Mention]
+
+
+@dataclasses.dataclass
+class IncidentDetail:
+    incident: Incident
+    clocks: list[Clock]
+    groups: list[MentionGroup]
+    mention_total: int
+    releases: list[Release]
+    deliveries: list[Delivery]
+    audit: list[AuditEvent]
+
+
+def get_incident(store: Store, incident_id: str) -> Incident | None:
+    doc = store.get("incidents", incident_id)
+    return Incident.from_doc(doc) if doc else None
+
+
+def incident_detail(store: Store, incident: Incident, *, mention_limit: int = 200) -> IncidentDetail:
+    iid = incident.id
+    clocks = [Clock.from_doc(d) for d in store.find("clocks", {"term": {"incident_id": iid}},
+                                                    size=100, sort=[{"due_at": "asc"}])]
+    resp = store.search("mentions", query={"term": {"incident_id": iid}}, size=mention_limit,
+                        sort=[{"published_at": {"order": "asc", "missing": "_last"}}, {"id": "asc"}])
+    mentions = [Mention.from_doc(h["_source"]) for h in resp["hits"]["hits"]]
+    by_id = {m.id: m for m in mentions}
+    groups: dict[str, MentionGroup] = {}
+    for m in mentions:
+        if m.reprint_of and m.reprint_of in by_id and m.reprint_of != m.id:
+            continue
+        groups[m.id] = MentionGroup(m, [])
+    for m in mentions:
+        if m.reprint_of and m.reprint_of in groups and m.reprint_of != m.id:
+            groups[m.reprint_of].reprints.append(m)
+    releases = [Release.from_doc(d) for d in store.find("releases", {"term": {"incident_id": iid}}, size=200,
+                                                       sort=[{"published_at": "asc"}])]
+    deliveries = [Delivery.from_doc(d) for d in store.find("deliveries", {"term": {"incident_id": iid}},
+                                                          size=200, sort=[{"created_at": "desc"}])]
+    entity_ids = [iid, *(c.id for c in clocks), *(r.id for r in releases), *(d.id for d in deliveries)]
+    audit = [AuditEvent.from_doc(d) for d in store.find("audit", {"terms": {"entity_id": entity_ids}}, size=500,
+                                                       sort=[{"at": "asc"}])]
+    return IncidentDetail(incident, clocks, list(groups.values()), int(resp["hits"]["total"]["value"]),
+                          releases, deliveries, audit)
+
+
+def route_explanation(store: Store, config: Config, incident_id: str) -> dict[str, Any] | None:
+    """Why the incident went to its office (``response.api.explain_route``); None if it cannot say."""
+    from response.api import explain_route
+
+    try:
+        return explain_route(store, config, incident_id)
+    except StorageUnavailable:
+        raise
+    except (YuqingError, KeyError, ValueError, TypeError) as exc:
+        log.warning("no routing explanation for incident %s: %s", incident_id, exc)
+        return None
+
+
+def office_incidents(store: Store, office: str, *, size: int = 100) -> list[Incident]:
+    query = {"bool": {"filter": [office_query(office, include_supporting=False),
+                                 {"terms": {"state": list(OPEN_STATES)}}]}}
+    docs = store.find("incidents", query, size=size, sort=SORTS["urgent"])
+    return [Incident.from_doc(d) for d in docs]
+
+
+def reports_and_assessments(store: Store, user: User, *, size: int = 100) -> tuple[list[dict[str, Any]],
+                                                                                    list[dict[str, Any]]]:
+    reports = store.find("reports", None, size=size, sort=[{"generated_at": "desc"}])
+    query: dict[str, Any] | None = None
+    if not user.sees_everything:
+        query = {"term": {"office": user.office or ""}}
+        reports = [r for r in reports if r.get("report_type") in ("daily", "office_stats")]
+    assessments = store.find("assessments", query, size=size, sort=[{"generated_at": "desc"}])
+    return reports, assessments
+
+
+def remaining(due: dt.datetime, now: dt.datetime) -> str:
+    """A countdown text in Chinese: 剩余 3小时05分 / 已超时 1小时10分."""
+    seconds = int((due - now).total_seconds())
+    prefix = "剩余" if seconds >= 0 else "已超时"
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    text = f"{hours}小时{minutes:02d}分"
+    if days:
+        text = f"{days}天" + text
+    return f"{prefix} {text}"
+
+
+def urgency(due: dt.datetime, now: dt.datetime) -> str:
+    """CSS class of a countdown: overdue, soon (< 1 h) or ok."""
+    left = (due - now).total_seconds()
+    if left < 0:
+        return "overdue"
+    if left < 3600:
+        return "soon"
+    return "ok"
+
+
+__all__ = ["OPEN_STATES", "IncidentDetail", "QueueFilter", "QueuePage", "incident_queue", "iso"]

@@ -1,0 +1,321 @@
+"""The HTML pages: queue, incident detail, office view, reports, sign-in; and the form actions.
+
+Pages are rendered server-side with Jinja2 (autoescape on; crawled text is never marked safe).
+Every POST checks the CSRF token; every incident page and action checks the user's office.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from console import actions, queries
+from console.auth import ROLE_ZH, User, can_act, can_view, owner_office
+from console.context import Context, check_csrf, csrf_token, ctx, flash, page_user, pop_flash, session_user
+from yuqing.clock import TZ, iso, parse_ts
+from yuqing.errors import InputError, StorageUnavailable, TransitionError
+from yuqing.models import (
+    CLOCK_STATE_ZH,
+    HANDLING_ZH,
+    SEVERITY_ZH,
+    STATE_ZH,
+    TIER_ZH,
+    Incident,
+    ReviewStep,
+)
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+PageUser = Annotated[User, Depends(page_user)]
+QUEUE_REFRESH_SECONDS = 60  # the live queue reloads itself this often
+
+
+def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    context = ctx(request)
+    env = request.app.state.templates
+    now = context.clock()
+    html = env.get_template(template).render(
+        request=request, ctx=context, user=session_user(request), now=now, now_iso=iso(now),
+        csrf=csrf_token(request), flashes=pop_flash(request), SEVERITY_ZH=SEVERITY_ZH, STATE_ZH=STATE_ZH,
+        CLOCK_STATE_ZH=CLOCK_STATE_ZH, HANDLING_ZH=HANDLING_ZH, TIER_ZH=TIER_ZH, ROLE_ZH=ROLE_ZH,
+        ACTIONS_ZH=actions.ACTIONS_ZH, AUDIT_ACTIONS_ZH=actions.AUDIT_ACTIONS_ZH, CHANNELS_ZH=actions.CHANNELS_ZH,
+        REVIEW_STEPS_ZH=actions.REVIEW_STEPS_ZH,
+        remaining=queries.remaining, urgency=queries.urgency, **values,
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def _safe_next(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+# -- sign-in ---------------------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> HTMLResponse:
+    return render(request, "login.html", next_url=_safe_next(next), error="")
+
+
+@router.post("/login")
+def login(request: Request, name: str = Form(""), password: str = Form(""), csrf_token: str = Form(""),
+          next: str = Form("/")) -> Response:
+    check_csrf(request, csrf_token)
+    user = ctx(request).users.authenticate(name.strip(), password)
+    if user is None:
+        log.info("console sign-in failed for a user name")
+        return render(request, "login.html", status_code=401, next_url=_safe_next(next), error="用户名或密码错误")
+    request.session.clear()
+    request.session["user"] = user.name
+    log.info("console sign-in: %s (%s)", user.name, user.role)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: str = Form("")) -> Response:
+    check_csrf(request, csrf_token)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+# -- queue -----------------------------------------------------------------------------------------
+
+
+def _filter(severity: str = "", priority: str = "", place: str = "", office: str = "", state: str = "open",
+            q: str = "", sort: str = "urgent", page: int = 1) -> queries.QueueFilter:
+    return queries.QueueFilter(severity=severity, priority=priority, place=place, office=office,
+                               state=state or "open", q=q.strip()[:100], sort=sort, page=page)
+
+
+@router.get("/", response_class=HTMLResponse)
+def queue_page(request: Request, user: PageUser,
+               f: Annotated[queries.QueueFilter, Depends(_filter)]) -> HTMLResponse:
+    context = ctx(request)
+    # The side panels do not depend on the queue: fetch them while the queue query runs.
+    clocks_job = context.pool.submit(queries.due_clocks_with_titles, context.store, user, size=10)
+    deliveries_job = context.pool.submit(queries.recent_deliveries, context.store, user, size=15)
+    result = queries.incident_queue(context.store, user, f)
+    (clocks, titles), deliveries = clocks_job.result(), deliveries_job.result()
+
+    def page_url(**override: Any) -> str:
+        return "/?" + urlencode(f.params(**override))
+
+    return render(request, "queue.html", f=f, result=result, clocks=clocks, titles=titles, deliveries=deliveries,
+                  page_url=page_url, states=["open", "all", *STATE_ZH], refresh_seconds=QUEUE_REFRESH_SECONDS)
+
+
+# -- incident detail -------------------------------------------------------------------------------
+
+
+def _visible_incident(request: Request, user: User, incident_id: str) -> Incident:
+    incident = queries.get_incident(ctx(request).store, incident_id)
+    if incident is None:
+        raise HTTPException(status_code=404, detail="未找到该舆情事件")
+    if not can_view(user, incident):
+        log.warning("console: %s denied incident %s", user.name, incident_id)
+        raise HTTPException(status_code=403, detail="无权查看该舆情事件（不属于本单位）")
+    return incident
+
+
+def timeline(detail: queries.IncidentDetail) -> list[tuple[dt.datetime, str, str]]:
+    """One chronological list of what happened: first seen, mentions, routing, actions, releases, clocks."""
+    inc = detail.incident
+    items: list[tuple[dt.datetime, str, str]] = [(inc.first_seen_at, "发现", f"首次发现：{inc.title}")]
+    for group in detail.groups:
+        m = group.mention
+        when = m.published_at or m.crawled_at
+        extra = f"（转载 {len(group.reprints)} 次）" if group.reprints else ""
+        items.append((when, "信息", f"{m.publisher or m.source_id}：{m.title}{extra}"))
+    if inc.routing:
+        items.append((inc.routing.routed_at, "交办", inc.routing.reason_zh))
+    for event in detail.audit:
+        label = actions.AUDIT_ACTIONS_ZH.get(event.action, event.action)
+        items.append((event.at, "操作", f"{event.actor}：{label}" + (f"（{event.reason}）" if event.reason else "")))
+    for rel in detail.releases:
+        items.append((rel.published_at, "发布", f"{actions.CHANNELS_ZH.get(rel.channel, rel.channel)}：{rel.title}"))
+    for clock in detail.clocks:
+        if clock.met_at:
+            items.append((clock.met_at, "时限", f"{clock.name_zh}：已按时完成"))
+        if clock.missed_at:
+            items.append((clock.missed_at, "时限", f"{clock.name_zh}：已超时"))
+    items.sort(key=lambda item: item[0])
+    return items
+
+
+def trend_chart(incident: Incident, width: int = 640, height: int = 160) -> dict[str, Any]:
+    """Coordinates for an inline SVG: mention bars and the negative-share line (numbers only)."""
+    points = incident.trend[-48:]
+    if not points:
+        return {"bars": [], "line": "", "labels": [], "width": width, "height": height}
+    top = max(p.mentions for p in points) or 1
+    step = width / len(points)
+    bars, coords = [], []
+    for i, p in enumerate(points):
+        h = (height - 20) * p.mentions / top
+        bars.append({"x": round(i * step + 1, 1), "y": round(height - 20 - h, 1), "w": round(max(step - 2, 1), 1),
+                     "h": round(h, 1), "title": f"{p.bucket.astimezone(TZ):%m-%d %H:%M} 信息 {p.mentions} 条，"
+                                                f"负面占比 {p.negative_share:.0%}"})
+        coords.append(f"{round(i * step + step / 2, 1)},{round((height - 20) * (1 - p.negative_share), 1)}")
+    labels = [{"x": round(i * step, 1), "text": f"{p.bucket.astimezone(TZ):%m-%d %H时}"}
+              for i, p in enumerate(points) if i % max(1, len(points) // 6) == 0]
+    return {"bars": bars, "line": " ".join(coords), "labels": labels, "width": width, "height": height}
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+def incident_page(request: Request, user: PageUser, incident_id: str) -> HTMLResponse:
+    incident = _visible_incident(request, user, incident_id)
+    context = ctx(request)
+    explain_job = context.pool.submit(queries.route_explanation, context.store, context.config, incident_id)
+    detail = queries.incident_detail(context.store, incident)
+    explanation = explain_job.result()
+    allowed = [a for a in actions.ACTIONS_ZH if can_act(user, incident, a) and actions.lifecycle_allows(incident, a)]
+    return render(request, "incident.html", d=detail, inc=incident, timeline=timeline(detail),
+                  chart=trend_chart(incident), allowed=allowed, explanation=explanation, owner=owner_office(incident),
+                  may_release=can_act(user, incident, "record_release")
+                  and actions.lifecycle_allows(incident, "record_release"))
+
+
+@router.post("/incidents/{incident_id}/actions/{action}")
+def incident_action(request: Request, user: PageUser, incident_id: str, action: str, csrf_token: str = Form(""),
+                    reason: str = Form(""), office: str = Form("")) -> Response:
+    check_csrf(request, csrf_token)
+    if action not in actions.ACTIONS_ZH:
+        raise HTTPException(status_code=404, detail="未知操作")
+    incident = _visible_incident(request, user, incident_id)
+    if not can_act(user, incident, action):
+        raise HTTPException(status_code=403, detail="无权执行该操作")
+    context = ctx(request)
+    try:
+        actions.apply_action(context.store, context.config, incident_id, action, actor=user.name,
+                             now=context.clock(), reason=reason.strip()[:500], office=office or None)
+    except (TransitionError, InputError) as exc:
+        flash(request, "error", f"{actions.ACTIONS_ZH[action]}未完成：{exc}")
+    else:
+        flash(request, "ok", f"已{actions.ACTIONS_ZH[action]}")
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+def parse_local_time(value: str, default: dt.datetime) -> dt.datetime:
+    """A datetime-local form value (Shanghai wall time) or ISO-8601 with an offset."""
+    if not value.strip():
+        return default
+    try:
+        parsed = parse_ts(value.strip())
+    except ValueError as exc:
+        raise InputError(f"时间格式无效：{value}") from exc
+    assert parsed is not None
+    return parsed
+
+
+@router.post("/incidents/{incident_id}/releases")
+def release_form(request: Request, user: PageUser, incident_id: str, csrf_token: str = Form(""),
+                 channel: str = Form(""), url: str = Form(""), title: str = Form(""), published_at: str = Form(""),
+                 drafter: str = Form(""), office_head: str = Form(""), unit_head: str = Form(""),
+                 confidentiality: str = Form(""), states_facts: str = Form(""), states_measures: str = Form(""),
+                 states_result: str = Form(""), rebuts_rumour: str = Form("")) -> Response:
+    check_csrf(request, csrf_token)
+    incident = _visible_incident(request, user, incident_id)
+    if not can_act(user, incident, "record_release"):
+        raise HTTPException(status_code=403, detail="无权登记发布")
+    context = ctx(request)
+    now = context.clock()
+    try:
+        when = parse_local_time(published_at, now)
+        reviews = [ReviewStep(step=step, reviewer=name.strip()[:50], at=when)  # type: ignore[arg-type]
+                   for step, name in (("drafter", drafter), ("office_head", office_head), ("unit_head", unit_head),
+                                      ("confidentiality", confidentiality)) if name.strip()]
+        if channel not in actions.CHANNELS_ZH:
+            raise InputError("请选择发布渠道")
+        actions.record_release(context.store, context.config, incident_id, actor=user.name, now=now,
+                               office=owner_office(incident) or user.office or "", channel=channel,
+                               url=url.strip() or None, title=title.strip()[:200], published_at=when,
+                               reviews=reviews, states_facts=bool(states_facts), states_measures=bool(states_measures),
+                               states_result=bool(states_result), rebuts_rumour=bool(rebuts_rumour))
+    except (TransitionError, InputError) as exc:
+        flash(request, "error", f"登记发布未完成：{exc}")
+    else:
+        flash(request, "ok", "已登记发布")
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+@router.post("/deliveries/{delivery_id}/acknowledge")
+def delivery_ack(request: Request, user: PageUser, delivery_id: str, csrf_token: str = Form(""),
+                 next: str = Form("/")) -> Response:
+    check_csrf(request, csrf_token)
+    context = ctx(request)
+    doc = context.store.get("deliveries", delivery_id)
+    if doc is None:
+        raise HTTPException(status_code=404, detail="未找到该提醒")
+    if not user.sees_everything and doc.get("office") != user.office:
+        raise HTTPException(status_code=403, detail="无权确认该提醒")
+    try:
+        actions.acknowledge_delivery(context.store, delivery_id, actor=user.name, now=context.clock())
+    except (TransitionError, InputError) as exc:
+        flash(request, "error", f"确认未完成：{exc}")
+    else:
+        flash(request, "ok", "已确认提醒")
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+# -- office view -----------------------------------------------------------------------------------
+
+
+@router.get("/office", response_class=HTMLResponse)
+def office_page(request: Request, user: PageUser, office: str = "") -> HTMLResponse:
+    context = ctx(request)
+    if not user.sees_everything:
+        if office and office != user.office:
+            raise HTTPException(status_code=403, detail="无权查看其他单位")
+        office = user.office or ""
+    incidents = queries.office_incidents(context.store, office) if office else []
+    clocks = queries.due_clocks(context.store, user, office=office, size=100) if office else []
+    running = queries.running_clocks_for(context.store, [i.id for i in incidents])
+    return render(request, "office.html", office=office, incidents=incidents, clocks=clocks, running=running)
+
+
+# -- reports ---------------------------------------------------------------------------------------
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request, user: PageUser) -> HTMLResponse:
+    reports, assessments = queries.reports_and_assessments(ctx(request).store, user)
+    return render(request, "reports.html", reports=reports, assessments=assessments,
+                  file_url=lambda path: report_file_url(ctx(request), path))
+
+
+def report_file_url(context: Context, path: str) -> str | None:
+    """The console URL of a file under the reports directory, or None when it lies elsewhere."""
+    try:
+        rel = Path(path).resolve().relative_to(context.reports_dir.resolve())
+    except (ValueError, OSError):
+        try:
+            rel = (context.reports_dir / path).resolve().relative_to(context.reports_dir.resolve())
+        except (ValueError, OSError):
+            return None
+    return "/reports/files/" + rel.as_posix()
+
+
+@router.get("/reports/files/{path:path}")
+def report_file(request: Request, user: PageUser, path: str) -> Response:
+    base = ctx(request).reports_dir.resolve()
+    target = (base / path).resolve()
+    if not target.is_relative_to(base) or not target.is_file():
+        raise HTTPException(status_code=404, detail="未找到该报告文件")
+    if target.suffix in (".md", ".txt", ".csv", ".json"):
+        return FileResponse(target, media_type="text/plain; charset=utf-8")
+    # Anything else (PDF, Word, HTML) is downloaded, never rendered as a page of this origin.
+    return FileResponse(target, filename=target.name, content_disposition_type="attachment")
+
+
+def storage_unavailable_page(request: Request, exc: StorageUnavailable) -> HTMLResponse:
+    log.error("console: storage unavailable: %s", exc)
+    return render(request, "error.html", status_code=503, title="服务暂不可用",
+                  message="数据存储暂时无法访问，请稍后重试。")
