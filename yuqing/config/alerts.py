@@ -27,7 +27,7 @@ class Channel(Model):
     connection: str  # name of the connection holding the URL / token / secret
     format: Literal["text", "markdown", "card"] = "markdown"
     keyword: str | None = None  # robot keyword security setting: every message must contain it
-    timeout: DurationField = Field(default="10s")  # type: ignore[assignment]
+    timeout: DurationField = Field(default="10s", validate_default=True)
 
 
 class AlertRule(Model):
@@ -49,10 +49,10 @@ class AlertRule(Model):
 
 
 class Suppression(Model):
-    realert_after: DurationField = Field(default="1h")  # type: ignore[assignment]
+    realert_after: DurationField = Field(default="1h", validate_default=True)
     backoff_factor: float = Field(default=2.0, ge=1.0)
-    max_interval: DurationField = Field(default="24h")  # type: ignore[assignment]
-    aggregate_window: DurationField = Field(default="5m")  # type: ignore[assignment]
+    max_interval: DurationField = Field(default="24h", validate_default=True)
+    aggregate_window: DurationField = Field(default="5m", validate_default=True)
 
 
 class QuietHours(Model):
@@ -74,9 +74,9 @@ class Ladder(Model):
 
 class Retry(Model):
     max_attempts: int = Field(default=5, ge=1)
-    backoff: DurationField = Field(default="1m")  # type: ignore[assignment]
+    backoff: DurationField = Field(default="1m", validate_default=True)
     # A delivery still "sending" this long after its send began was interrupted by a crash.
-    stale_sending: DurationField = Field(default="2m")  # type: ignore[assignment]
+    stale_sending: DurationField = Field(default="2m", validate_default=True)
 
 
 class AlertsConfig(Model):
@@ -91,4 +91,4 @@ class AlertsConfig(Model):
     # stands in for roles an office has no contact for. Default: offices with a duty_officer contact.
     duty_office: str | None = None
     # Only incidents, clocks and source runs changed within this span are evaluated.
-    lookback: DurationField = Field(default="3 days")  # type: ignore[assignment]
+    lookback: DurationField = Field(default="3 days", validate_default=True)

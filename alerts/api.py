@@ -1,0 +1,69 @@
+"""The pipeline API of the alerts package (the DAGs and the CLI call only these).
+
+- :func:`dispatch` evaluates the rules over the state in Elasticsearch at ``now``, creates the
+  deliveries that are due and sends them; re-running it sends nothing new.
+- :func:`acknowledge` records who acknowledged a delivery; its alert then stops climbing the
+  escalation ladder and stops repeating.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from alerts.dispatch import DispatchStats
+from alerts.dispatch import dispatch as _dispatch
+from alerts.suppression import state_id
+from yuqing import audit
+from yuqing.clock import iso
+from yuqing.config import Config
+from yuqing.connections import Resolver
+from yuqing.errors import InputError
+from yuqing.models import Delivery
+from yuqing.storage import Store
+
+__all__ = ["DispatchStats", "acknowledge", "dispatch", "list_deliveries"]
+
+
+def dispatch(store: Store, config: Config, *, now: dt.datetime, resolver: Resolver | None = None) -> DispatchStats:
+    """Evaluate the alert rules at ``now`` and send what is due.
+
+    ``resolver`` maps a connection id to its endpoint and secrets (default: ``AIRFLOW_CONN_<ID>`` /
+    ``YUQING_CONN_<ID>`` environment variables; a DAG may pass an Airflow-backed one).
+    """
+    return _dispatch(store, config, now=now, resolver=resolver)
+
+
+def acknowledge(store: Store, delivery_id: str, actor: str, now: dt.datetime) -> Delivery:
+    """Acknowledge a delivery (idempotent: a second acknowledgement keeps the first one)."""
+    if not actor.strip():
+        raise InputError("an acknowledgement needs the name of who acknowledges")
+    doc = store.get("deliveries", delivery_id)
+    if doc is None:
+        raise InputError(f"no delivery {delivery_id!r}")
+    delivery = Delivery.from_doc(doc)
+    if delivery.acknowledged_at is not None:
+        return delivery
+    store.update("deliveries", delivery_id, {"acknowledged_by": actor, "acknowledged_at": iso(now)}, upsert=False,
+                 refresh=True)
+    store.update("alert_state", state_id(delivery.alert_key),
+                 {"id": state_id(delivery.alert_key), "alert_key": delivery.alert_key, "state": "acknowledged",
+                  "acknowledged_at": iso(now), "acknowledged_by": actor}, refresh=True)
+    audit.record(store, entity="delivery", entity_id=delivery_id, action="acknowledge", actor=actor, at=now,
+                 reason=delivery.alert_key, before={"acknowledged_at": None},
+                 after={"acknowledged_at": iso(now), "acknowledged_by": actor})
+    delivery.acknowledged_by, delivery.acknowledged_at = actor, now
+    return delivery
+
+
+def list_deliveries(store: Store, *, state: str | None = None, incident_id: str | None = None,
+                    limit: int = 50) -> list[Delivery]:
+    """The most recent deliveries, newest first."""
+    filters: list[dict[str, Any]] = []
+    if state:
+        filters.append({"term": {"state": state}})
+    if incident_id:
+        filters.append({"term": {"incident_id": incident_id}})
+    docs = store.find("deliveries", {"bool": {"filter": filters}} if filters else None, size=limit,
+                      sort=[{"created_at": "desc"}])
+    return [Delivery.from_doc(d) for d in docs]

@@ -1,0 +1,123 @@
+"""The channel interface, the registry by type, and the HTTP plumbing the robot channels share.
+
+A channel sends one message and says what happened, as one of four outcomes:
+
+- ``delivered``: the receiver accepted it (for robots: HTTP 200 **and** ``errcode``/``code`` 0);
+- ``retryable``: rate limited, 5xx, timeout, or not connected: try again later with backoff;
+- ``permanent``: rejected for good (bad key, signature, keyword, content): do not retry;
+- ``unknown``: the request may or may not have been acted on and a retry could duplicate it
+  (an SMS gateway timeout): recorded as failed, never blindly resent.
+
+Robots answer business errors with HTTP 200, so the body is always read. URLs carry keys: they are
+never logged, and errors name only the exception type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
+
+import httpx
+
+from alerts.recipients import ContactRef
+from yuqing.config.alerts import Channel as ChannelSpec
+from yuqing.connections import Connection, Resolver
+
+log = logging.getLogger(__name__)
+# httpx logs every request URL at INFO: robot URLs carry their keys.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+Outcome = Literal["delivered", "retryable", "permanent", "unknown"]
+
+
+@dataclasses.dataclass
+class Message:
+    batch_id: str  # the idempotency key (webhook-id, Message-ID)
+    items: list[dict[str, Any]]  # the facts of each aggregated alert
+    contacts: list[ContactRef]
+    level: str | None
+    now: dt.datetime
+    console_url: str = ""
+
+
+@dataclasses.dataclass
+class SendResult:
+    outcome: Outcome
+    answer: dict[str, Any] = dataclasses.field(default_factory=dict)
+    error: str | None = None
+    retry_after: float | None = None  # seconds, when the channel says how long to wait
+
+
+class Channel:
+    """Base class: a configured channel bound to its resolved connection."""
+
+    type: ClassVar[str]
+    # Safe to resend after an unknown outcome (the receiver deduplicates by idempotency key).
+    idempotent: ClassVar[bool] = False
+
+    def __init__(self, spec: ChannelSpec, conn: Connection) -> None:
+        self.spec = spec
+        self.conn = conn
+        self.timeout = spec.timeout.as_timedelta().total_seconds()
+
+    def send(self, message: Message) -> SendResult:
+        raise NotImplementedError
+
+    # -- HTTP helpers -----------------------------------------------------------------------------
+
+    def post(self, url: str, body: bytes, headers: dict[str, str],
+             on_timeout: Outcome = "retryable") -> tuple[int, Any, SendResult | None]:
+        """POST; returns (status, parsed JSON or None, a SendResult when the transport failed)."""
+        try:
+            with httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False) as client:
+                resp = client.post(url, content=body, headers=headers)
+        except httpx.ConnectError as exc:
+            # Nothing reached the receiver: safe to retry for every channel.
+            return 0, None, SendResult("retryable", error=f"connect failed: {type(exc).__name__}")
+        except httpx.TimeoutException as exc:
+            outcome: Outcome = "retryable" if isinstance(exc, httpx.ConnectTimeout) else on_timeout
+            return 0, None, SendResult(outcome, error=f"timeout: {type(exc).__name__}")
+        except httpx.HTTPError as exc:
+            return 0, None, SendResult(on_timeout, error=f"transport error: {type(exc).__name__}")
+        try:
+            data = resp.json()
+        except ValueError:
+            data = None
+        return resp.status_code, data, None
+
+    @staticmethod
+    def http_failure(status: int, data: Any) -> SendResult | None:
+        """The outcome for a non-200 status, or None when the body must be read."""
+        if status == 200:
+            return None
+        answer = {"http_status": status}
+        if isinstance(data, dict):
+            answer.update({k: v for k, v in data.items() if k in ("errcode", "errmsg", "code", "msg", "StatusCode")})
+        if status in (408, 429) or status >= 500:
+            return SendResult("retryable", answer, f"HTTP {status}")
+        return SendResult("permanent", answer, f"HTTP {status}")
+
+
+def json_body(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+REGISTRY: dict[str, type[Channel]] = {}
+
+
+def register(cls: type[Channel]) -> type[Channel]:
+    REGISTRY[cls.type] = cls
+    return cls
+
+
+def build(spec: ChannelSpec, resolver: Resolver) -> Channel:
+    """The channel for a configured spec; raises ConnectionNotFound when its connection is missing."""
+    return REGISTRY[spec.type](spec, resolver(spec.connection))
+
+
+ChannelFactory = Callable[[ChannelSpec], Channel]
