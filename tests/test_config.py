@@ -85,3 +85,11 @@ def test_config_check_command_reports_error_and_exit_code(config_dir, capsys):
     assert main(["config", "check", "--config", str(config_dir)]) == 2
     err = capsys.readouterr().err
     assert "offices.yaml" in err and "jurisdictions[1].code" in err and "'53010'" in err
+
+
+def test_alert_duty_office_must_exist(config_dir):
+    _edit(config_dir / "alerts.yaml", lambda d: d.__setitem__("duty_office", "night_desk"))
+    with pytest.raises(ConfigError) as err:
+        load_config(config_dir)
+    assert err.value.file.endswith("alerts.yaml") and err.value.field == "duty_office"
+    assert err.value.value == "night_desk"

@@ -126,6 +126,9 @@ def check_references(config: Config) -> None:
     for p in sorted(priority_ids):
         if not any(not r.applies.priorities or p in r.applies.priorities for r in incident_rules):
             _fail(config, "clocks", "rules", p, f"priority {p!r} has no clock rule (add one or a fallback)")
+    duty = config.alerts.duty_office
+    if duty is not None and duty not in office_ids:
+        _fail(config, "alerts", "duty_office", duty, "no such office in offices.yaml")
     for a in config.alerts.rules:
         for ch in a.channels:
             if ch not in channel_ids:
