@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from yuqing.clock import Duration
 from yuqing.config.base import DurationField, Model
 from yuqing.config.routing import SeverityLevel
 
@@ -32,5 +33,15 @@ class ClockRule(Model):
     met_by: Literal["release", "press_conference", "reply"] = "release"
 
 
+class ReleaseMatch(Model):
+    """How an official post without an ``incident_id`` is matched to an incident (release detection)."""
+
+    window: DurationField = Duration.parse("7 days")  # after the incident's first appearance
+    min_shared_keywords: int = Field(default=2, ge=1)
+    # Text cues that make a post a press conference (meets press_conference clocks).
+    press_conference_terms: list[str] = ["新闻发布会", "发布会", "新闻通气会"]
+
+
 class ClocksConfig(Model):
     rules: list[ClockRule] = Field(min_length=1)
+    release_match: ReleaseMatch = ReleaseMatch()

@@ -36,3 +36,6 @@ class RouteRule(Model):
 
 class RoutingConfig(Model):
     rules: list[RouteRule] = Field(min_length=1)
+    # False information that may be illegal is also referred to these bodies whatever rule routed
+    # it (公安机关、网信部门, 000 §三(三)); merged into the winning rule's ``notify``.
+    false_info_notify: list[str] = []

@@ -1,0 +1,180 @@
+"""The incident lifecycle: new → assigned → acknowledged → responding → released → closed, plus
+escalated and dismissed.
+
+:func:`apply` is the only way an incident changes state. It reads the incident with its sequence
+number, checks the transition table, writes the result conditionally (so two officers acting at
+once cannot lose each other's update: the loser re-reads and is checked again) and writes one
+audit event with who, when and why. Side effects on the incident's clocks follow the transition:
+a reassignment moves their owner, a dismissal or closure waives the ones still running.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from yuqing.clock import iso
+from yuqing.config import Config
+from yuqing.errors import InputError, TransitionError
+from yuqing.models import STATE_ZH, AuditEvent, Incident, stable_id
+from yuqing.storage import ConflictError, Store
+
+log = logging.getLogger(__name__)
+
+ACTION_ZH = {
+    "assign": "交办", "reassign": "改派", "acknowledge": "签收", "start_response": "开始处置",
+    "record_release": "发布回应", "escalate": "升级", "dismiss": "排除", "close": "办结",
+}
+# action -> (states it may be taken from, resulting state)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "assign": (frozenset({"new", "escalated"}), "assigned"),
+    "reassign": (frozenset({"assigned", "acknowledged", "responding", "escalated"}), "assigned"),
+    "acknowledge": (frozenset({"assigned", "escalated"}), "acknowledged"),
+    "start_response": (frozenset({"acknowledged", "escalated"}), "responding"),
+    "record_release": (frozenset({"assigned", "acknowledged", "responding", "escalated", "released"}), "released"),
+    "escalate": (frozenset({"new", "assigned", "acknowledged", "responding", "released"}), "escalated"),
+    "dismiss": (frozenset({"new", "assigned", "acknowledged", "responding", "escalated"}), "dismissed"),
+    "close": (frozenset({"released"}), "closed"),
+}
+OPEN_STATES = ("new", "assigned", "acknowledged", "responding", "released", "escalated")
+TERMINAL_STATES = ("closed", "dismissed")
+_ATTEMPTS = 5
+
+
+def allowed_actions(state: str) -> list[str]:
+    """The actions the lifecycle allows from ``state`` (for buttons in the console)."""
+    return [a for a, (sources, _) in TRANSITIONS.items() if state in sources]
+
+
+def check(incident: Incident, action: str) -> str:
+    """The state ``action`` leads to from the incident's state; raises TransitionError if forbidden."""
+    if action not in TRANSITIONS:
+        raise InputError(f"未知操作：{action} / unknown action {action!r}; "
+                         f"expected one of {', '.join(TRANSITIONS)}")
+    sources, target = TRANSITIONS[action]
+    if incident.state not in sources:
+        allowed = "、".join(STATE_ZH[s] for s in sorted(sources))
+        raise TransitionError(
+            f"事件处于「{STATE_ZH[incident.state]}」状态，不能「{ACTION_ZH[action]}」（仅可从{allowed}状态执行）"
+            f" / cannot {action} incident {incident.id} in state {incident.state!r} "
+            f"(allowed from: {', '.join(sorted(sources))})"
+        )
+    return target
+
+
+def _known_office(config: Config, office: str) -> None:
+    try:
+        config.offices.office(office)
+    except KeyError as exc:
+        raise InputError(f"未知处置单位：{office} / unknown office {office!r}") from exc
+
+
+def _changes(incident: Incident, action: str, target: str, *, actor: str, now: dt.datetime, reason: str,
+             office: str | None) -> dict[str, Any]:
+    """The fields ``action`` changes (None removes a field)."""
+    changes: dict[str, Any] = {"state": target, "updated_at": iso(now)}
+    current = incident.assigned_office or (incident.routing.lead_office if incident.routing else None)
+    if action == "assign":
+        chosen = office or current
+        if chosen is None:
+            raise InputError("交办须指定处置单位（事件尚未按规则交办）"
+                             "/ assign needs an office: the incident is not routed")
+        changes["assigned_office"] = chosen
+    elif action == "reassign":
+        if office is None:
+            raise InputError("改派须指定处置单位 / reassign needs an office")
+        if office == current:
+            raise TransitionError(f"事件已由{office}办理，无需改派 / incident is already assigned to {office}")
+        changes["assigned_office"] = office
+    elif action == "acknowledge":
+        changes["acknowledged_by"] = actor
+        changes["acknowledged_at"] = iso(now)
+    elif action == "escalate":
+        changes["escalated_at"] = iso(now)
+        if office is not None:
+            changes["assigned_office"] = office
+    elif action == "dismiss":
+        changes["dismiss_reason"] = reason
+    elif action == "close":
+        changes["closed_at"] = iso(now)
+    return changes
+
+
+def apply(store: Store, config: Config, incident_id: str, action: str, *, actor: str, now: dt.datetime,
+          reason: str = "", office: str | None = None, refresh: bool = True,
+          audit_sink: list[AuditEvent] | None = None) -> Incident:
+    """Apply one lifecycle ``action`` to an incident and return the updated incident.
+
+    Actions: assign (office, default the routed lead), reassign (office), acknowledge,
+    start_response, record_release, escalate (optional office), dismiss (reason required), close.
+    Raises TransitionError when the state forbids the action, InputError for a bad request.
+    A batch caller (the clock sweep) passes ``audit_sink`` to collect the audit event and write
+    many in one bulk request instead of one each.
+    """
+    if action == "dismiss" and not reason.strip():
+        raise InputError("排除须填写理由 / a dismissal needs a reason")
+    if not actor.strip():
+        raise InputError("须注明操作人 / an actor is required")
+    if office is not None:
+        _known_office(config, office)
+    for _ in range(_ATTEMPTS):
+        got = store.get_versioned("incidents", incident_id)
+        if got is None:
+            raise InputError(f"事件不存在：{incident_id} / no incident {incident_id!r}")
+        doc, seq_no, primary_term = got
+        incident = Incident.from_doc(doc)
+        target = check(incident, action)
+        changes = _changes(incident, action, target, actor=actor, now=now, reason=reason, office=office)
+        new_doc = {k: v for k, v in {**doc, **changes}.items() if v is not None}
+        try:
+            store.put("incidents", incident_id, new_doc, if_seq_no=seq_no, if_primary_term=primary_term)
+        except ConflictError:
+            log.info("incident %s changed during %s; retrying", incident_id, action)
+            continue
+        break
+    else:
+        raise TransitionError(f"事件 {incident_id} 正被他人同时修改，请重试 / incident {incident_id} is being "
+                              f"changed concurrently; try again")
+    updated = Incident.from_doc(new_doc)
+    event = AuditEvent(
+        id=stable_id("incident", incident_id, action, actor, iso(now)), entity="incident", entity_id=incident_id,
+        action=action, actor=actor, at=now, reason=reason or ACTION_ZH[action],
+        before={"state": incident.state, "assigned_office": incident.assigned_office},
+        after={"state": updated.state, "assigned_office": updated.assigned_office},
+    )
+    if audit_sink is not None:
+        audit_sink.append(event)
+    else:
+        store.put("audit", event.id, event.to_doc())
+    _follow_clocks(store, incident, updated, action, actor=actor, now=now, reason=reason)
+    if refresh:  # an explicit refresh is immediate; refresh="wait_for" would wait up to a second
+        store.refresh("incidents", "clocks", "audit")
+    log.info("incident %s: %s by %s (%s -> %s)", incident_id, action, actor, incident.state, updated.state)
+    return updated
+
+
+def _follow_clocks(store: Store, before: Incident, after: Incident, action: str, *, actor: str,
+                   now: dt.datetime, reason: str) -> None:
+    """Move running clocks to the new owner, or waive them when the incident ends without them."""
+    owner_changed = bool(after.assigned_office) and after.assigned_office != before.assigned_office
+    if action not in ("dismiss", "close") and not owner_changed:
+        return
+    running = store.find("clocks", {"bool": {"filter": [{"term": {"incident_id": after.id}},
+                                                         {"term": {"state": "running"}}]}}, size=100)
+    if not running:
+        return
+    if action in ("dismiss", "close"):
+        why = f"事件已排除：{reason}" if action == "dismiss" else "事件已办结"
+        partial: dict[str, Any] = {"state": "waived", "waived_reason": why}
+        verb = "waive"
+    else:
+        partial = {"owner_office": after.assigned_office}
+        why = f"处置单位变更为{after.assigned_office}"
+        verb = "change_owner"
+    store.bulk("clocks", [(c["id"], partial) for c in running], op="update")
+    events = [AuditEvent(id=stable_id("clock", c["id"], verb, actor, iso(now)), entity="clock", entity_id=c["id"],
+                         action=verb, actor=actor, at=now, reason=why,
+                         before={"state": c["state"], "owner_office": c.get("owner_office")}, after=partial)
+              for c in running]
+    store.bulk("audit", [(e.id, e.to_doc()) for e in events])
