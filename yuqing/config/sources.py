@@ -46,7 +46,7 @@ class Source(Model):
     name: str
     type: SourceType
     url: str
-    schedule: DurationField = Field(default="30m")  # type: ignore[assignment]
+    schedule: DurationField = Field(default="30m", validate_default=True)
     media_tier: MediaTier
     jurisdiction: str = Field(pattern=r"^\d{6}$")  # administrative code of the place it covers
     official: bool = False  # an official channel of the monitored government: its posts are releases
@@ -55,6 +55,10 @@ class Source(Model):
     max_pages: int = Field(default=5, ge=1, le=1000)
     enabled: bool = True
     selectors: Selectors = Selectors()
+    # rss: fetch each item's page for the full text (None: only when the feed gives a short summary)
+    fetch_articles: bool | None = None
+    # no new item for this long (and the source still answers) → health status "silent"
+    silent_after: DurationField = Field(default="24h", validate_default=True)
 
     @field_validator("url")
     @classmethod
@@ -64,8 +68,30 @@ class Source(Model):
         return value
 
 
+class CrawlSettings(Model):
+    """How every crawl behaves: politeness, limits and near-duplicate linking (optional ``crawl:`` key)."""
+
+    user_agent: str = "YuqingWatch/0.1 (+public-opinion monitoring; contact: operator)"
+    obey_robots: bool = True
+    concurrent_requests_per_domain: int = Field(default=4, ge=1, le=64)
+    download_delay: float = Field(default=0.0, ge=0)  # seconds between requests to one domain (minimum)
+    autothrottle: bool = True
+    autothrottle_start_delay: float = Field(default=0.5, ge=0)
+    autothrottle_max_delay: float = Field(default=10.0, ge=0)
+    autothrottle_target_concurrency: float = Field(default=2.0, gt=0)
+    download_timeout: float = Field(default=20.0, gt=0)  # seconds
+    retry_times: int = Field(default=2, ge=0, le=10)
+    retry_backoff: float = Field(default=0.5, ge=0)  # first retry waits this many seconds, then doubles
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    download_maxsize: int = Field(default=8 * 1024 * 1024, ge=1024)  # bytes
+    simhash_max_distance: int = Field(default=5, ge=0, le=7)  # Hamming distance for a reprint (转载)
+    simhash_min_chars: int = Field(default=40, ge=0)  # shorter texts are not compared (too many collisions)
+    failing_error_rate: float = Field(default=0.5, gt=0, le=1)  # at or above: status "failing"
+
+
 class SourcesConfig(Model):
     sources: list[Source]
+    crawl: CrawlSettings = CrawlSettings()
 
     @field_validator("sources")
     @classmethod

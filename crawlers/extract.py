@@ -1,0 +1,382 @@
+"""Turning fetched bytes into fields: encoding, canonical URLs, selector and main-text extraction.
+
+Pure functions with no network and no Scrapy: the spiders, ``yuqing extract`` and the extraction
+evaluation all call the same code, so what the evaluation measures is what the crawler stores.
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import datetime as dt
+import html
+import logging
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from parsel import Selector
+
+from crawlers.dates import find_date, parse_date
+from yuqing.config.sources import Selectors
+
+log = logging.getLogger(__name__)
+
+# --- encoding -------------------------------------------------------------------------------------
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "cp936", "x-gbk", "euc-cn", "hz-gb-2312"}
+
+
+def normalise_encoding(label: str | None) -> str | None:
+    """A Python codec name for a declared label, or ``None`` when Python does not know it."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    if label in _GB_FAMILY:
+        return "gb18030"  # the superset: GBK/GB2312 pages often use characters beyond their table
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def _label(label: str) -> str:
+    low = label.lower()
+    if low in ("gb2312", "gbk", "gb18030", "cp936", "x-gbk", "euc-cn"):
+        return "gbk" if low in ("cp936", "x-gbk") else ("gb2312" if low == "euc-cn" else low)
+    name = normalise_encoding(low)
+    return "utf-8" if name == "utf-8" else (name or low)
+
+
+def _charset_from_header(content_type: str | None) -> str | None:
+    if content_type and (m := re.search(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", content_type, re.I)):
+        return m.group(1)
+    return None
+
+
+def _decodes_cleanly(body: bytes, codec: str) -> bool:
+    try:
+        body.decode(codec, errors="strict")
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True
+
+
+def decode_html(body: bytes, content_type: str | None = None, forced: str | None = None) -> tuple[str, str]:
+    """``(text, encoding label)``: trust a forced/header/BOM/meta declaration when the bytes agree,
+    otherwise try UTF-8, then GB18030, then statistical detection, and only then decode lossily."""
+    if body.startswith(codecs.BOM_UTF8):
+        return body[3:].decode("utf-8", errors="replace"), "utf-8"
+    if forced and (codec := normalise_encoding(forced)) and _decodes_cleanly(body, codec):
+        return body.decode(codec), _label(forced)
+    # Valid UTF-8 with non-ASCII bytes is almost never GBK text, while GB18030 decodes nearly any
+    # bytes: a page that declares a GB charset but is UTF-8 is read as UTF-8.
+    if not body.isascii() and _decodes_cleanly(body, "utf-8"):
+        return body.decode("utf-8"), "utf-8"
+    declared: list[str] = []
+    if header := _charset_from_header(content_type):
+        declared.append(header)
+    if match := _META_CHARSET.search(body[:4096]):
+        declared.append(match.group(1).decode("ascii", "ignore"))
+    for label in declared:
+        codec = normalise_encoding(label)
+        if codec and _decodes_cleanly(body, codec):
+            return body.decode(codec), _label(label)
+    for codec, label in (("utf-8", "utf-8"), ("gb18030", "gb18030")):
+        if _decodes_cleanly(body, codec):
+            if declared:
+                log.debug("declared encoding %s does not fit the bytes; decoded as %s", declared[0], label)
+            return body.decode(codec), label
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body).best()
+    if best is not None and best.encoding:
+        return str(best), _label(best.encoding)
+    codec = normalise_encoding(declared[0]) if declared else None
+    return body.decode(codec or "utf-8", errors="replace"), _label(codec or "utf-8")
+
+
+# --- URLs -----------------------------------------------------------------------------------------
+
+_TRACKING = re.compile(
+    r"^(utm_\w+|spm|from|fromsource|share\w*|isappinstalled|fbclid|gclid|yclid|mc_cid|mc_eid|"
+    r"scene|srcid|clicktime|enterid|wfr|_t|timestamp|ref|refer|referer|source|vd_source|sharesource)$",
+    re.IGNORECASE,
+)
+
+
+def canonical_url(url: str, base: str | None = None) -> str:
+    """The URL that identifies a page: absolute, lower-case scheme and host, no default port, no
+    fragment, no tracking parameters (utm_*, spm, from, share…), remaining parameters sorted."""
+    url = html.unescape(url.strip())
+    if base:
+        url = urljoin(base, url)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
+    path = parts.path or "/"
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k))
+    return urlunsplit((scheme, netloc, path, urlencode(query), ""))
+
+
+# --- HTML fields ----------------------------------------------------------------------------------
+
+_BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
+          "table", "blockquote", "pre", "ul", "ol", "dd", "dt"}
+_SKIP = {"script", "style", "noscript", "template", "iframe"}
+
+
+def element_text(node: Any) -> str:
+    """Visible text of an lxml element, with line breaks at block boundaries."""
+    out: list[str] = []
+
+    def walk(el: Any) -> None:
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if tag in _SKIP:
+            if el.tail:
+                out.append(el.tail)
+            return
+        if tag in _BLOCK:
+            out.append("\n")
+        if isinstance(el.tag, str) and el.text:
+            out.append(el.text)
+        for child in el:
+            walk(child)
+        if tag in _BLOCK:
+            out.append("\n")
+        if el.tail:
+            out.append(el.tail)
+
+    tail = node.tail
+    node.tail = None
+    try:
+        walk(node)
+    finally:
+        node.tail = tail
+    return clean_text("".join(out))
+
+
+def clean_text(text: str) -> str:
+    """Collapse spaces (ASCII and full-width) inside lines and drop empty lines."""
+    lines = (re.sub(r"[ \t\u3000\xa0\r\f\v]+", " ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _is_xpath(expr: str) -> bool:
+    return expr.startswith(("/", "(", "./"))
+
+
+def select_text(sel: Selector, expr: str | None) -> str | None:
+    """Text for one selector: ``::text``/``::attr()`` values joined, or the text of matched elements."""
+    if not expr:
+        return None
+    try:
+        found = sel.xpath(expr) if _is_xpath(expr) else sel.css(expr)
+    except (ValueError, SyntaxError) as exc:  # a bad selector in config (cssselect raises SyntaxError kin)
+        log.warning("bad selector %r: %s", expr, exc)
+        return None
+    parts: list[str] = []
+    for item in found:
+        root = item.root
+        parts.append(element_text(root) if hasattr(root, "tag") else str(root))
+    text = clean_text("\n".join(parts))
+    return text or None
+
+
+def select_all(sel: Selector, expr: str) -> list[Selector]:
+    return list(sel.xpath(expr) if _is_xpath(expr) else sel.css(expr))
+
+
+_PUBLISHER = re.compile(r"(?:来源|稿源|来自|文章来源|信息来源)\s*[:：]\s*([^\s|<>　]{2,30})")
+_AUTHOR = re.compile(r"(?:作者|记者|撰稿|通讯员)\s*[:：]?\s*([\u4e00-\u9fa5]{2,4}(?:[、，,][\u4e00-\u9fa5]{2,4})*)")
+_META_DATE_NAMES = ("article:published_time", "pubdate", "publishdate", "publish_date", "og:release_date",
+                    "firstpublishedtime", "datepublished", "date", "dc.date", "weibo:article:create_at")
+
+
+@dataclasses.dataclass
+class Extracted:
+    title: str = ""
+    text: str = ""
+    published_at: dt.datetime | None = None
+    author: str | None = None
+    publisher: str | None = None
+    encoding: str | None = None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"title": self.title, "text": self.text,
+                "published_at": self.published_at.isoformat() if self.published_at else None,
+                "author": self.author, "publisher": self.publisher, "source": self.publisher,
+                "encoding": self.encoding, "extra": self.extra}
+
+
+def _meta_date(sel: Selector, now: dt.datetime) -> dt.datetime | None:
+    for meta in sel.css("meta"):
+        name = (meta.attrib.get("name") or meta.attrib.get("property") or meta.attrib.get("itemprop") or "").lower()
+        if name in _META_DATE_NAMES and (found := parse_date(meta.attrib.get("content"), now)) is not None:
+            return found
+    return None
+
+
+_TITLE_SEPARATORS = re.compile(r"\s*(?:[-_|｜—]+|\s-\s)\s*")
+
+
+def _title(sel: Selector) -> str:
+    """The headline of a page without a title selector: <h1>, page metadata, or the <title> without
+    its site suffix (preferring a heading on the page that matches it)."""
+    for expr in ("h1", "meta[property='og:title']::attr(content)", "meta[name='ArticleTitle']::attr(content)"):
+        if text := select_text(sel, expr):
+            return text.split("\n")[0].strip()
+    full = (select_text(sel, "title::text") or "").strip()
+    headings = [element_text(node.root).split("\n")[0].strip()
+                for expr in ("h2", "h3", "[class*=title]") for node in select_all(sel, expr)]
+    for heading in headings:
+        if heading and len(heading) >= 4 and full.startswith(heading):
+            return heading
+    parts = [p for p in _TITLE_SEPARATORS.split(full) if p]
+    return max(parts[:-1], key=len) if len(parts) > 1 else full
+
+
+_BREADCRUMB = re.compile(r"^(当前位置|您的位置|您现在的位置|所在位置|位置)\s*[:：]")
+_META_TABLE = re.compile(
+    r"^\|.*(索引号|文\s*号|发文日期|发布机构|发文机关|成文日期|主题分类|标\s*题)\s*[:：]|^\|[-|\s]+\|$"
+)
+_META_LABEL = re.compile(r"(来源|作者|记者|编辑|发布|时间|日期|阅读|浏览|点击|字号|发表于|来自)")
+_TAIL_LABEL = re.compile(r"^[【\[(（]?\s*(责任编辑|编辑|审核|校对|责编|监制|值班编辑)\s*[:：]")
+
+
+def _is_byline(line: str, now: dt.datetime) -> bool:
+    """A short line of page furniture (time, 来源, 作者, 阅读数), not a sentence of the text."""
+    if len(line) > 60 or any(p in line for p in "，。；！？"):
+        return False
+    return bool(_META_LABEL.search(line)) or parse_date(line, now) is not None
+
+
+def strip_meta_lines(text: str, title: str) -> tuple[str, list[str]]:
+    """Main-text extractors often keep the headline and the byline (time, 来源, 作者) at the top and the
+    editor's line at the bottom: drop them from the text, and return the byline for date-finding."""
+    meta: list[str] = []
+    lines: list[str] = []
+    for line in text.split("\n"):
+        # breadcrumbs, a repeated headline and portal metadata tables (rendered as "| 索引号： | …")
+        if _BREADCRUMB.match(line) or _META_TABLE.match(line) or (title and line.strip() == title.strip() and lines):
+            meta.append(line)
+            continue
+        lines.append(line)
+    reference = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # only "is there a date" matters here
+    while lines and (lines[0].strip() == title.strip() or _is_byline(lines[0], reference)):
+        meta.append(lines.pop(0))
+    while lines and len(lines[-1]) <= 40 and _TAIL_LABEL.match(lines[-1]):
+        lines.pop()
+    return "\n".join(lines), meta
+
+
+def _date_near_title(page_text: str, title: str, text: str, meta_lines: list[str],
+                     now: dt.datetime) -> dt.datetime | None:
+    """The publish time on a page without a time selector: the byline around the headline first
+    (relative and year-less forms allowed there), then the first full date anywhere before the text."""
+    lines = page_text.split("\n")
+    head = text[:20]
+    start = next((i for i, line in enumerate(lines) if title and title in line), None)
+    end = next((i for i, line in enumerate(lines) if head and head in line), len(lines))
+    zone: list[str] = list(meta_lines)
+    if start is not None:
+        zone += lines[start + 1:min(end, start + 6)] + lines[max(0, start - 2):start]
+    for line in zone:
+        if line.strip() != title.strip() and _is_byline(line, now) and (found := parse_date(line, now)) is not None:
+            return found
+    before = "\n".join(lines[:end]) if end < len(lines) else page_text
+    return find_date(before, now)
+
+
+def main_text(page: str, url: str | None = None) -> str:
+    """Main text by trafilatura (precision-leaning), falling back to its recall mode for short pages."""
+    import trafilatura
+
+    # trafilatura logs an empty or broken page at ERROR; for us that is a counted "malformed" skip
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    text = trafilatura.extract(page, url=url, include_comments=False, include_tables=True,
+                               deduplicate=False, favor_precision=True) or ""
+    if len(text) < 20:
+        text = trafilatura.extract(page, url=url, include_comments=False, include_tables=True,
+                                   favor_recall=True) or text
+    return clean_text(text)
+
+
+def extract_page(page: str, *, url: str | None, now: dt.datetime, selectors: Selectors | None = None,
+                 encoding: str | None = None, context: Selector | None = None,
+                 sel: Selector | None = None) -> Extracted:
+    """Fields of one article page. Selectors win; what they don't give comes from the list item
+    (``context``), page metadata and the main-text extractor. ``sel`` is the page already parsed."""
+    sel = sel if sel is not None else Selector(text=page)
+    s = selectors or Selectors()
+    out = Extracted(encoding=encoding)
+
+    def pick(expr: str | None) -> str | None:
+        value = select_text(sel, expr)
+        if value is None and context is not None:
+            value = select_text(context, expr)
+        return value
+
+    out.title = (pick(s.title) or "").split("\n")[0].strip()
+    body = pick(s.body) if s.body else None
+    out.text = body if body is not None else main_text(page, url)
+    if not out.title:
+        out.title = _title(sel)
+    if not out.title and context is not None and s.link:
+        out.title = (select_text(context, s.link.replace("::attr(href)", "::text")) or "").strip()
+
+    meta_lines: list[str] = []
+    if body is None:
+        out.text, meta_lines = strip_meta_lines(out.text, out.title)
+
+    raw_time = pick(s.published_at)
+    out.published_at = parse_date(raw_time, now) if raw_time else None
+    if out.published_at is None:
+        out.published_at = _meta_date(sel, now)
+    if out.published_at is None:
+        out.published_at = _date_near_title(select_text(sel, "body") or "", out.title, out.text, meta_lines, now)
+
+    out.author = pick(s.author) or None
+    out.publisher = pick(s.publisher) or None
+    if out.author is None or out.publisher is None:
+        meta_text = select_text(sel, "body") or ""
+        head = meta_text[: meta_text.find(out.text[:30])] if out.text and out.text[:30] in meta_text else meta_text
+        if out.publisher is None and (m := _PUBLISHER.search(head)):
+            out.publisher = m.group(1)
+        if out.author is None:
+            if m := _AUTHOR.search(head):
+                out.author = m.group(1)
+            elif meta_author := sel.css("meta[name='author']::attr(content)").get():
+                out.author = meta_author.strip() or None
+    if out.publisher:
+        out.publisher = re.sub(r"^(来源|稿源)\s*[:：]\s*", "", out.publisher).strip() or None
+    if out.author:
+        out.author = re.sub(r"^(作者|记者|编辑)\s*[:：]\s*", "", out.author).strip() or None
+    return out
+
+
+def extract_bytes(body: bytes, *, url: str | None, now: dt.datetime, selectors: Selectors | None = None,
+                  content_type: str | None = None, forced_encoding: str | None = None) -> Extracted:
+    """:func:`extract_page` for raw bytes: decodes first (``yuqing extract`` and the evaluation)."""
+    page, encoding = decode_html(body, content_type, forced_encoding)
+    return extract_page(page, url=url, now=now, selectors=selectors, encoding=encoding)
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def strip_tags(fragment: str) -> str:
+    """Plain text of an HTML fragment (feed descriptions, JSON post text)."""
+    if "<" not in fragment:
+        return clean_text(html.unescape(fragment))
+    return element_text(Selector(text=f"<div>{fragment}</div>").css("div")[0].root)
+
+
+def short_title(text: str, limit: int = 60) -> str:
+    """A title for items that have none (posts): the first sentence, at most ``limit`` characters."""
+    first = re.split(r"(?<=[。！？!?])|\n", text.strip(), maxsplit=1)[0].strip()
+    return first if len(first) <= limit else first[:limit] + "…"

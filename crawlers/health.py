@@ -1,0 +1,79 @@
+"""Source health: one ``SourceHealth`` document per source and run, so the alert layer can see a
+source that fails, degrades or goes silent.
+
+Status rules (in order):
+- ``failing``: the run could not read the source at all (start page failed, nothing found), or
+  its error rate is at or above ``crawl.failing_error_rate``;
+- ``degraded``: some pages failed;
+- ``silent``: the source answers, but has produced nothing new for longer than its ``silent_after``;
+- ``ok`` otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from typing import Any, Literal
+
+from yuqing.clock import iso, parse_ts
+from yuqing.config.sources import CrawlSettings, Source
+from yuqing.models import SourceHealth, stable_id
+from yuqing.storage import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class RunCounts:
+    """What one run of a source saw (filled by the spider and the pipeline)."""
+
+    found: int = 0  # items listed by the source (seen or not)
+    new: int = 0  # items stored for the first time
+    updated: int = 0  # items stored before whose content changed
+    failed: int = 0  # pages or items skipped, by reason below
+    fetched: int = 0  # pages fetched successfully
+    start_failed: bool = False  # the list/feed page itself could not be read
+    reasons: dict[str, int] = dataclasses.field(default_factory=dict)
+    spooled: int = 0
+
+    def fail(self, reason: str, *, start: bool = False) -> None:
+        self.failed += 1
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+        if start:
+            self.start_failed = True
+
+
+def previous_health(store: Store, source_id: str) -> dict[str, Any] | None:
+    """The latest stored health document of a source, or None."""
+    hits = store.find("source_health", {"term": {"source_id": source_id}}, size=1,
+                      sort=[{"finished_at": "desc"}])
+    return hits[0] if hits else None
+
+
+def build_health(source: Source, settings: CrawlSettings, counts: RunCounts, *, started_at: dt.datetime,
+                 finished_at: dt.datetime, previous: dict[str, Any] | None) -> SourceHealth:
+    run_id = iso(started_at) or ""
+    attempts = counts.fetched + counts.failed
+    error_rate = 1.0 if counts.start_failed else (counts.failed / attempts if attempts else 0.0)
+    last_success = parse_ts(previous.get("last_success_at")) if previous else None
+    last_new = parse_ts(previous.get("last_new_at")) if previous else None
+    if not counts.start_failed:
+        last_success = finished_at
+    if counts.new:
+        last_new = finished_at
+    status: Literal["ok", "degraded", "failing", "silent"]
+    if counts.start_failed or error_rate >= settings.failing_error_rate:
+        status = "failing"
+    elif counts.failed:
+        status = "degraded"
+    else:
+        silent_after = source.silent_after.as_timedelta()
+        since = last_new or started_at
+        status = "silent" if finished_at - since > silent_after else "ok"
+    return SourceHealth(
+        id=stable_id(source.id, run_id), source_id=source.id, run_id=run_id, started_at=started_at,
+        finished_at=finished_at, items_found=counts.found, items_new=counts.new, items_failed=counts.failed,
+        items_updated=counts.updated, failure_reasons=dict(counts.reasons), last_success_at=last_success,
+        last_new_at=last_new, error_rate=round(error_rate, 4), status=status,
+    )

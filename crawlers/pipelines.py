@@ -1,0 +1,236 @@
+"""The item pipeline: items become :class:`~yuqing.models.Mention` documents, reprints are linked to
+their first appearance, and writes go to Elasticsearch in batches — or to the disk spool when it
+cannot be reached. At the end of a run the source's health document is written."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import time
+from typing import Any
+
+from crawlers import dedup
+from crawlers.extract import canonical_url
+from crawlers.health import build_health, previous_health
+from crawlers.spool import Spool
+from yuqing.clock import iso, parse_ts
+from yuqing.errors import StorageUnavailable
+from yuqing.models import Mention, stable_id
+
+log = logging.getLogger(__name__)
+
+# Template-heavy pages can put thousands of mentions in one band; the first ones seen (the earliest)
+# are the ones worth linking to, and an unbounded bucket makes linking quadratic.
+BAND_BUCKET_LIMIT = 64
+
+
+@dataclasses.dataclass
+class Candidate:
+    """A stored or just-built mention that a new one may be a reprint of."""
+
+    id: str
+    hash: int
+    at: dt.datetime
+    reprint_of: str | None
+    mention: Mention | None = None  # set while still in the unwritten batch
+
+
+def _when(m: Mention) -> dt.datetime:
+    return m.published_at or m.crawled_at
+
+
+class MentionPipeline:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.batch_size = crawler.settings.getint("YUQING_BATCH_SIZE", 100)
+        self.buffer: list[tuple[Mention, dict[str, Any]]] = []
+        self.updates: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (mention id, partial, item)
+        self.bands: dict[str, list[Candidate]] = {}
+        self.relinks: dict[str, str] = {}
+        self.clock_start = time.monotonic()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> MentionPipeline:
+        return cls(crawler)
+
+    @property
+    def spider(self) -> Any:
+        return self.crawler.spider
+
+    def open_spider(self, spider: Any = None) -> None:
+        sp = self.spider
+        self.spool = Spool(sp.store.prefix, f"{sp.source.id}-{sp.now.strftime('%Y%m%dT%H%M%S')}")
+        self.clock_start = time.monotonic()
+
+    def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+        sp = self.spider
+        mention_id = stable_id(sp.source.id, item["key"])
+        if item["was_seen"]:
+            # seen before but fetched again: a board message whose reply may have arrived
+            if item["complete"]:
+                self.updates.append((mention_id, {"extra": item["extra"]}, item))
+        else:
+            self.buffer.append((self.build(item), item))
+        if len(self.buffer) + len(self.updates) >= self.batch_size:
+            self.flush()
+        return item
+
+    def build(self, item: dict[str, Any]) -> Mention:
+        from yuqing.segment import segmenter
+
+        sp = self.spider
+        src = sp.source
+        seg = segmenter()
+        title, text = item["title"], item["text"]
+        tokens = seg.cut(text)
+        value = dedup.simhash(tokens or seg.cut(title))
+        long_enough = len(text) >= sp.crawl_settings.simhash_min_chars
+        return Mention(
+            id=stable_id(src.id, item["key"]), source_id=src.id, source_type=src.type, media_tier=src.media_tier,
+            jurisdiction=src.jurisdiction, official=src.official, office=src.office, url=item["url"],
+            canonical_url=canonical_url(item["url"]), guid=item["guid"], title=title, text=text,
+            title_seg=seg.cut_for_index(title), text_seg=" ".join(tokens), author=item["author"],
+            publisher=item["publisher"], published_at=item["published_at"], crawled_at=sp.now,
+            encoding=item["encoding"],
+            content_hash=hashlib.sha1(f"{title}\n{text}".encode()).hexdigest(),
+            simhash=dedup.to_hex(value), simhash_bands=dedup.bands(value) if long_enough else [],
+            doc_type=item["doc_type"], extra=item["extra"],
+        )
+
+    # -- reprints -------------------------------------------------------------------------------
+
+    def _stored_candidates(self, mentions: list[Mention], k: int) -> list[Candidate]:
+        sp = self.spider
+        probes: set[str] = set()
+        for m in mentions:
+            probes.update(dedup.probes(dedup.from_hex(m.simhash or "0"), k))
+        if not probes or sp.store_down:
+            return []
+        try:
+            resp = sp.store.search("mentions", query={"terms": {"simhash_bands": sorted(probes)}}, size=2000,
+                                   source=["id", "simhash", "published_at", "crawled_at", "reprint_of"],
+                                   track_total_hits=False)
+        except StorageUnavailable:
+            return []  # the batch will spool; reprints are still linked within this run
+        out = []
+        for hit in resp["hits"]["hits"]:
+            doc = hit["_source"]
+            at = parse_ts(doc.get("published_at")) or parse_ts(doc.get("crawled_at"))
+            if doc.get("simhash") and at is not None:
+                out.append(Candidate(doc["id"], dedup.from_hex(doc["simhash"]), at, doc.get("reprint_of")))
+        return out
+
+    def link_reprints(self, mentions: list[Mention]) -> None:
+        """Set ``reprint_of`` to the earliest near-duplicate; if the new one is the earliest, the
+        others are re-linked to it (``self.relinks``)."""
+        k = self.spider.crawl_settings.simhash_max_distance
+        eligible = [m for m in mentions if m.simhash_bands]
+        stored = self._stored_candidates(eligible, k)
+        for m in eligible:
+            h = dedup.from_hex(m.simhash or "0")
+            pool: dict[str, Candidate] = {c.id: c for c in stored}
+            for key in dedup.probes(h, k):
+                for c in self.bands.get(key, []):
+                    pool[c.id] = c
+            group = [c for c in pool.values() if c.id != m.id and dedup.distance(c.hash, h) <= k]
+            me = Candidate(m.id, h, _when(m), None, m)
+            if group:
+                earliest = min(group, key=lambda c: (c.at, c.id))
+                if (me.at, me.id) < (earliest.at, earliest.id):
+                    for c in group:
+                        c.reprint_of = m.id
+                        if c.mention is not None:
+                            c.mention.reprint_of = m.id
+                        else:
+                            self.relinks[c.id] = m.id
+                else:
+                    m.reprint_of = earliest.reprint_of or earliest.id
+                    me.reprint_of = m.reprint_of
+            for key in m.simhash_bands:
+                bucket = self.bands.setdefault(key, [])
+                if len(bucket) < BAND_BUCKET_LIMIT:
+                    bucket.append(me)
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        if not self.buffer and not self.updates and not self.relinks:
+            return
+        sp = self.spider
+        counts = sp.counts
+        mentions = [m for m, _ in self.buffer]
+        self.link_reprints(mentions)
+        now_iso = iso(sp.now)
+        states: list[tuple[str, dict[str, Any]]] = []
+        for m, item in self.buffer:
+            states.append((stable_id(sp.source.id, item["key"]), {
+                "id": stable_id(sp.source.id, item["key"]), "source_id": sp.source.id, "key": item["key"],
+                "mention_id": m.id, "first_seen_at": now_iso, "last_seen_at": now_iso, "simhash": m.simhash,
+                "complete": bool(item["complete"]),
+            }))
+        partials: list[tuple[str, dict[str, Any]]] = [(mid, {"reprint_of": root}) for mid, root in self.relinks.items()]
+        for mid, partial, item in self.updates:
+            partials.append((mid, partial))
+            sid = stable_id(sp.source.id, item["key"])
+            states.append((sid, {"id": sid, "source_id": sp.source.id, "key": item["key"], "mention_id": mid,
+                                 "last_seen_at": now_iso, "complete": True}))
+        writes: list[tuple[str, str, list[tuple[str, dict[str, Any]]]]] = [
+            ("mentions", "create", [(m.id, m.to_doc()) for m in mentions]),
+            ("mentions", "update", partials),
+            ("crawl_state", "update", states),
+        ]
+        try:
+            if sp.store_down:
+                sp.store.health()  # raises StorageUnavailable while it is still down
+                sp.store_down = False
+            refused: set[str] = set()
+            for kind, op, docs in writes:
+                if docs:
+                    result = sp.store.bulk(kind, docs, op=op)
+                    for doc_id, reason in result.failed:
+                        refused.add(doc_id)
+                        sp.fail("store_refused", url=doc_id)
+                        log.warning("%s/%s refused: %s", kind, doc_id, reason)
+            counts.new += sum(1 for m in mentions if m.id not in refused)
+            counts.updated += len(self.updates)
+        except StorageUnavailable:
+            sp.store_down = True
+            for kind, op, docs in writes:
+                if docs:
+                    self.spool.append(kind, op, docs)
+            counts.new += len(mentions)
+            counts.updated += len(self.updates)
+            counts.spooled += len(mentions) + len(self.updates)
+            log.warning("source %s: Elasticsearch unreachable; %d items spooled to %s", sp.source.id,
+                        len(mentions) + len(self.updates), self.spool.path)
+        for _, item in self.buffer:
+            sp.seen[item["key"]] = bool(item["complete"])
+        self.buffer.clear()
+        self.updates.clear()
+        self.relinks.clear()
+
+    def close_spider(self, spider: Any = None) -> None:
+        sp = self.spider
+        self.flush()
+        finished = sp.now + dt.timedelta(seconds=time.monotonic() - self.clock_start)
+        previous = None
+        if not sp.store_down:
+            try:
+                previous = previous_health(sp.store, sp.source.id)
+            except StorageUnavailable:
+                sp.store_down = True
+        health = build_health(sp.source, sp.crawl_settings, sp.counts, started_at=sp.started_at,
+                              finished_at=finished, previous=previous)
+        sp.health = health
+        try:
+            if sp.store_down:
+                raise StorageUnavailable("still down")
+            sp.store.put("source_health", health.id, health.to_doc())
+            sp.store.refresh("mentions", "crawl_state", "source_health")
+        except StorageUnavailable:
+            self.spool.append("source_health", "index", [(health.id, health.to_doc())])
+        c = sp.counts
+        log.info("source %s: found %d, new %d, updated %d, failed %d %s, spooled %d, status %s", sp.source.id,
+                 c.found, c.new, c.updated, c.failed, c.reasons or "", c.spooled, health.status)

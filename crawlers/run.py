@@ -1,0 +1,91 @@
+"""Child-process entry point: ``python -m crawlers.run --source ID … --now ISO --stats-out FILE``.
+
+Runs the given sources in one Scrapy process (each its own crawler, concurrently) and writes their
+:class:`~crawlers.api.CrawlStats` as JSON. Elasticsearch is reached through ES_URL and
+YUQING_INDEX_PREFIX, the configuration through YUQING_CONFIG: :mod:`crawlers.api` sets them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawlers.run")
+    parser.add_argument("--source", action="append", default=[], help="source id (repeatable)")
+    parser.add_argument("--now", required=True, help="the crawl's time, ISO 8601")
+    parser.add_argument("--stats-out", required=True, help="where to write the run's stats (JSON)")
+    parser.add_argument("--settings", default="{}", help="extra Scrapy settings as JSON (bench, tests)")
+    parser.add_argument("--log-level", default=os.environ.get("YUQING_CRAWL_LOG_LEVEL", "WARNING"))
+    parser.add_argument("--log-file", default=None, help="write the log (and any traceback) here")
+    args = parser.parse_args(argv)
+    if args.log_file:
+        fd = os.open(args.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)  # tracebacks from anywhere in the child end up in the log the parent reads
+        os.close(fd)
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)  # noqa: SIM115
+
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawlers import settings as project_settings
+    from crawlers import spool
+    from crawlers.api import CrawlStats
+    from crawlers.spiders import spider_for
+    from yuqing.config import load_config
+    from yuqing.errors import StorageUnavailable
+    from yuqing.storage import Store
+
+    config = load_config(os.environ.get("YUQING_CONFIG") or None)
+    store = Store.connect(os.environ.get("ES_URL") or None, os.environ.get("YUQING_INDEX_PREFIX") or None)
+    try:
+        replayed = spool.replay(store)
+        if replayed:
+            logging.getLogger(__name__).warning("replayed %d spooled writes", replayed)
+    except StorageUnavailable:
+        logging.getLogger(__name__).warning("spool not replayed: Elasticsearch unreachable")
+
+    settings = Settings()
+    settings.setmodule(project_settings, priority="project")
+    settings.setdict({
+        "YUQING_CONFIG": str(config.directory), "YUQING_ES_URL": os.environ.get("ES_URL", ""),
+        "YUQING_INDEX_PREFIX": store.prefix, "YUQING_REPLAY_SPOOL": False, "LOG_LEVEL": args.log_level,
+    }, priority="cmdline")
+    settings.setdict(json.loads(args.settings), priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawlers = []
+    for source_id in args.source:
+        source = config.sources.get(source_id)
+        crawler = process.create_crawler(spider_for(source.type))
+        crawlers.append((source_id, crawler))
+        process.crawl(crawler, source=source_id, now=args.now)
+    process.start()
+
+    out: list[dict[str, Any]] = []
+    for source_id, crawler in crawlers:
+        spider = crawler.spider
+        if spider is None or not hasattr(spider, "counts"):
+            out.append(dataclasses.asdict(CrawlStats(source_id, 0, 0, 1, {"spider_error": 1}, 0)))
+            continue
+        c = spider.counts
+        errors = crawler.stats.get_value("log_count/ERROR", 0) if crawler.stats else 0
+        if errors:  # an error inside Scrapy or a component, not a page: make it visible
+            c.reasons["internal_error"] = c.reasons.get("internal_error", 0) + int(errors)
+        health = getattr(spider, "health", None)
+        out.append(dataclasses.asdict(CrawlStats(
+            source_id=source_id, found=c.found, new=c.new, failed=c.failed, reasons=dict(c.reasons),
+            spooled=c.spooled, updated=c.updated, status=health.status if health else None,
+        )))
+    with open(args.stats_out, "w", encoding="utf-8") as fh:
+        json.dump(out, fh, ensure_ascii=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

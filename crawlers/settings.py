@@ -1,0 +1,45 @@
+"""Scrapy project settings: the static defaults. Per-deployment values (politeness, limits) come from
+``config/sources.yaml`` (``crawl:``) through :func:`crawlers.spiders.base.scrapy_settings`; the order
+of components is plain data here, so a stage is switched off or reordered without code."""
+
+BOT_NAME = "yuqing"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+ROBOTSTXT_OBEY = True
+USER_AGENT = "YuqingWatch/0.1 (+public-opinion monitoring; contact: operator)"
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 10.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+
+DOWNLOAD_TIMEOUT = 20
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+YUQING_RETRY_BACKOFF = 0.5  # seconds before the first retry; doubles each time
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.middlewares.BackoffRetryMiddleware": 550,
+}
+ITEM_PIPELINES = {
+    "crawlers.pipelines.MentionPipeline": 300,
+}
+
+# Replay the disk spool before crawling (crawlers.run replays once per process and turns this off).
+YUQING_REPLAY_SPOOL = True
+YUQING_BATCH_SIZE = 100  # mentions per bulk write
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+REMOTE_CONTROL_ENABLED = False
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"

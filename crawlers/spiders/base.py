@@ -1,0 +1,199 @@
+"""What every source spider shares: the source from config, the crawl's ``now``, the set of keys
+already stored (incremental crawling), failure counting by reason, and item assembly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import scrapy
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from crawlers import spool
+from crawlers.extract import decode_html
+from crawlers.health import RunCounts
+from yuqing.clock import parse_ts
+from yuqing.config import Config, load_config
+from yuqing.config.sources import CrawlSettings, Source
+from yuqing.errors import ConfigError, StorageUnavailable
+from yuqing.storage import Store
+
+log = logging.getLogger(__name__)
+
+
+def scrapy_settings(crawl: CrawlSettings) -> dict[str, Any]:
+    """Scrapy settings for the configured politeness and limits."""
+    return {
+        "USER_AGENT": crawl.user_agent,
+        "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrent_requests_per_domain,
+        "DOWNLOAD_DELAY": crawl.download_delay,
+        "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": crawl.autothrottle_start_delay,
+        "AUTOTHROTTLE_MAX_DELAY": crawl.autothrottle_max_delay,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": crawl.autothrottle_target_concurrency,
+        "DOWNLOAD_TIMEOUT": crawl.download_timeout,
+        "RETRY_TIMES": crawl.retry_times,
+        "YUQING_RETRY_BACKOFF": crawl.retry_backoff,
+        "REDIRECT_MAX_TIMES": crawl.max_redirects,
+        "DOWNLOAD_MAXSIZE": crawl.download_maxsize,
+        "DOWNLOAD_WARNSIZE": min(crawl.download_maxsize, 2 * 1024 * 1024),
+    }
+
+
+def failure_reason(failure: Failure) -> str:
+    """A short, countable reason for a failed request (``http_503``, ``redirect_loop``, ``too_large`` …)."""
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.spidermiddlewares.httperror import HttpError
+    from twisted.internet import defer
+    from twisted.internet import error as neterr
+
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        return f"http_{exc.response.status}"
+    if isinstance(exc, IgnoreRequest):
+        text = str(exc).lower()
+        if "redirect" in text:
+            return "redirect_loop"
+        if "robots" in text:
+            return "robots_forbidden"
+        return "ignored"
+    name = type(exc).__name__
+    if isinstance(exc, defer.CancelledError) or name == "DownloadCancelledError" or "max size" in str(exc):
+        return "too_large"
+    if isinstance(exc, neterr.TimeoutError | defer.TimeoutError) or "Timeout" in name:
+        return "timeout"
+    if isinstance(exc, neterr.ConnectionRefusedError):
+        return "connection_refused"
+    if isinstance(exc, neterr.DNSLookupError):
+        return "dns"
+    if isinstance(exc, neterr.ConnectionLost | neterr.ConnectionDone) or "ResponseNeverReceived" in name:
+        return "connection_lost"
+    return name.lower()
+
+
+class SourceSpider(scrapy.Spider):
+    """Base of the per-type spiders; run as ``scrapy crawl <type> -a source=<id> [-a now=ISO]``."""
+
+    source_types: tuple[str, ...] = ()
+
+    def __init__(self, source: str | None = None, now: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not source:
+            raise ConfigError("(command line)", "source", None, "pass -a source=<source id>")
+        self.source_id = source
+        self.now: dt.datetime = (parse_ts(now) if now else None) or _real_now()
+        self.counts = RunCounts()
+        self.seen: dict[str, bool] = {}  # key -> complete (a board message with its reply)
+        self.requested: set[str] = set()
+        self.started_at = self.now
+        self.store_down = False
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        super().update_settings(settings)
+        try:
+            config = load_config(settings.get("YUQING_CONFIG") or None)
+        except ConfigError:
+            return  # reported when the spider is built
+        settings.setdict(scrapy_settings(config.sources.crawl), priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SourceSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.setup(crawler.settings)
+        return spider
+
+    def setup(self, settings: Any) -> None:
+        self.config: Config = load_config(settings.get("YUQING_CONFIG") or None)
+        try:
+            self.source: Source = self.config.sources.get(self.source_id)
+        except KeyError:
+            raise ConfigError(str(self.config.directory / "sources.yaml"), "sources", self.source_id,
+                              "no such source") from None
+        if self.source.type not in self.source_types:
+            raise ConfigError(str(self.config.directory / "sources.yaml"), f"sources({self.source_id}).type",
+                              self.source.type, f"spider {self.name!r} crawls {'/'.join(self.source_types)}")
+        self.crawl_settings: CrawlSettings = self.config.sources.crawl
+        self.store = Store.connect(settings.get("YUQING_ES_URL") or None, settings.get("YUQING_INDEX_PREFIX") or None)
+        self.replay_spool = settings.getbool("YUQING_REPLAY_SPOOL", True)
+
+    # -- incremental state ------------------------------------------------------------------------
+
+    def load_seen(self) -> None:
+        if self.replay_spool:
+            try:
+                spool.replay(self.store)
+            except StorageUnavailable:
+                log.warning("spool not replayed: Elasticsearch unreachable")
+        try:
+            for doc in self.store.scan("crawl_state", {"term": {"source_id": self.source.id}},
+                                       source=["key", "complete"]):
+                self.seen[doc["key"]] = bool(doc.get("complete", True))
+        except StorageUnavailable:
+            self.store_down = True
+            log.warning("source %s: Elasticsearch unreachable; crawling without stored state (items spool)",
+                        self.source.id)
+        for key in spool.pending_keys(self.store.prefix, self.source.id):
+            self.seen.setdefault(key, True)
+
+    def is_done(self, key: str) -> bool:
+        """Already stored and complete: not fetched again."""
+        return self.seen.get(key, False)
+
+    # -- requests and failures --------------------------------------------------------------------
+
+    def request(self, url: str, callback: Any, *, start: bool = False, **cb_kwargs: Any) -> Request:
+        # dont_filter: a redirect loop must reach REDIRECT_MAX_TIMES and be counted, not vanish in the
+        # dupe filter; the spiders skip keys they already requested in this run themselves.
+        return Request(url, callback=callback, errback=self.on_error, cb_kwargs=cb_kwargs,
+                       meta={"yuqing_start": start}, dont_filter=True)
+
+    def first_request_of(self, key: str) -> bool:
+        """True the first time ``key`` is requested in this run (lists often link an article twice)."""
+        if key in self.requested:
+            return False
+        self.requested.add(key)
+        return True
+
+    def on_error(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        reason = failure_reason(failure)
+        start = bool(request is not None and request.meta.get("yuqing_start"))
+        self.fail(reason, start=start, url=request.url if request is not None else None)
+
+    def fail(self, reason: str, *, start: bool = False, url: str | None = None) -> None:
+        self.counts.fail(reason, start=start)
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"yuqing/failed/reason_count/{reason}")
+        log.warning("source %s: skipped %s (%s)", self.source.id, url, reason)
+
+    def decode(self, response: Response) -> tuple[str, str] | None:
+        """The page as text and its encoding label; None (counted) when it is not a page."""
+        self.counts.fetched += 1
+        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+        if any(t in ctype for t in ("image/", "application/octet-stream", "application/pdf", "video/")):
+            self.fail("not_html", url=response.url)
+            return None
+        return decode_html(response.body, ctype, self.source.encoding)
+
+    def item(self, **fields: Any) -> dict[str, Any]:
+        """An item for :class:`crawlers.pipelines.MentionPipeline`."""
+        fields.setdefault("source_id", self.source.id)
+        fields.setdefault("guid", None)
+        fields.setdefault("author", None)
+        fields.setdefault("publisher", None)
+        fields.setdefault("published_at", None)
+        fields.setdefault("encoding", None)
+        fields.setdefault("extra", {})
+        fields.setdefault("complete", True)
+        fields["was_seen"] = fields["key"] in self.seen
+        return fields
+
+
+def _real_now() -> dt.datetime:
+    from yuqing.clock import now
+
+    return now()
