@@ -108,6 +108,7 @@ class Mention(Doc):
     encoding: str | None = None
     content_hash: str | None = None
     simhash: str | None = None  # 64-bit SimHash as 16 hex digits
+    simhash_bands: list[str] = []  # band keys of the SimHash, to find reprint candidates (crawlers.dedup)
     reprint_of: str | None = None  # id of the first appearance of the same text
     doc_type: Literal["article", "post", "policy", "board_message", "feed_item"] = "article"
     extra: dict[str, Any] = {}  # 索引号/文号/发文日期, board reply text/office/time, …
@@ -141,6 +142,9 @@ class Routing(BaseModel):
     inputs: dict[str, Any] = {}  # what the rule saw: place codes, level, priorities, sub-topics
     consultation: bool = False
     routed_at: dt.datetime
+    # response: what the office must publish for this handling kind (domain §4), and who joins 会商
+    handling_zh: str = ""
+    consultation_offices: list[str] = []
 
 
 class TrendPoint(BaseModel):
@@ -182,6 +186,7 @@ class Incident(Doc):
     acknowledged_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
     dismiss_reason: str | None = None
+    escalated_at: dt.datetime | None = None  # response: last escalation (missed clock or by hand)
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -207,6 +212,10 @@ class Clock(Doc):
     missed_at: dt.datetime | None = None
     escalated_at: dt.datetime | None = None
     waived_reason: str | None = None
+    # response: the configured duration applied (after any per-jurisdiction override) and where
+    duration: str | None = None
+    jurisdiction: str | None = None
+    last_reminder_at: dt.datetime | None = None  # when the sweep last recorded a reminder as due
 
 
 class ReviewStep(BaseModel):
@@ -233,6 +242,7 @@ class Release(Doc):
     states_measures: bool = False
     states_result: bool = False
     rebuts_rumour: bool = False
+    press_conference: bool = False  # response: a press conference was held (meets press_conference clocks)
     recorded_by: str | None = None
     recorded_at: dt.datetime
 
@@ -280,6 +290,14 @@ class Delivery(Doc):
     sent_at: dt.datetime | None = None
     acknowledged_by: str | None = None
     acknowledged_at: dt.datetime | None = None
+    # alerts: one message per target per batch (aggregation), crash-safe sending
+    target: str | None = None  # "<channel_id>:<recipient key>": who gets the message
+    recipients: list[str] = []  # every contact name the message reaches (a group robot reaches several)
+    alert_kind: str | None = None  # the rule kind: new_incident, clock_missed, …
+    source_id: str | None = None  # for source_silent / source_failing
+    facts: dict[str, Any] = {}  # structured message content, rendered per channel format
+    batch_id: str | None = None  # the message this delivery went out in (idempotency key sent)
+    sending_at: dt.datetime | None = None  # when the send began (a stale "sending" means a crash)
 
 
 # --- reports and source health --------------------------------------------------------------------
@@ -307,6 +325,10 @@ class Assessment(Doc):
     indicators: list[dict[str, Any]] = []  # id, name_zh, weight, score, detail
     clocks: list[dict[str, Any]] = []
     generated_at: dt.datetime
+    # reports: delays, channels, before/after-release figures; the grade and the incident's close time
+    figures: dict[str, Any] = {}
+    grade: str | None = None
+    closed_at: dt.datetime | None = None
 
 
 class SourceHealth(Doc):
@@ -322,5 +344,7 @@ class SourceHealth(Doc):
     items_failed: int = 0
     failure_reasons: dict[str, int] = {}
     last_success_at: dt.datetime | None = None
+    last_new_at: dt.datetime | None = None  # when the source last produced a new item
+    items_updated: int = 0  # items seen before whose content changed (e.g. a board reply arrived)
     error_rate: float = 0.0
     status: Literal["ok", "degraded", "failing", "silent"] = "ok"

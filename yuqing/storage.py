@@ -50,7 +50,7 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "official": BOOL, "office": KW, "url": KW, "canonical_url": KW, "guid": KW,
         "title": RAW_TEXT, "text": RAW_TEXT, "title_seg": SEG_TEXT, "text_seg": SEG_TEXT,
         "author": KW, "publisher": KW, "published_at": DATE, "crawled_at": DATE, "encoding": KW,
-        "content_hash": KW, "simhash": KW, "reprint_of": KW, "doc_type": KW, "extra": OBJ_OFF,
+        "content_hash": KW, "simhash": KW, "simhash_bands": KW, "reprint_of": KW, "doc_type": KW, "extra": OBJ_OFF,
         "analyzed_at": DATE, "analysis_version": KW,
         "sentiment": {"properties": {"label": KW, "score": FLOAT}},
         "priorities": {"properties": {"id": KW, "confidence": FLOAT, "evidence": KW, "parent": KW}},
@@ -67,20 +67,23 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "routing": {"properties": {
             "lead_office": KW, "supporting_offices": KW, "notify": KW, "rule_id": KW, "reason_zh": KW,
             "inputs": OBJ_OFF, "consultation": BOOL, "routed_at": DATE,
+            "handling_zh": KW, "consultation_offices": KW,
         }},
         "assigned_office": KW, "acknowledged_by": KW, "acknowledged_at": DATE, "closed_at": DATE,
         "dismiss_reason": KW, "created_at": DATE, "updated_at": DATE,
+        "escalated_at": DATE,
     },
     "clocks": {
         "id": KW, "incident_id": KW, "rule_id": KW, "name_zh": KW, "opened_at": DATE, "due_at": DATE,
         "state": KW, "owner_office": KW, "met_by": KW, "met_at": DATE, "evidence": OBJ_OFF,
         "reminders_sent": KW, "missed_at": DATE, "escalated_at": DATE, "waived_reason": KW,
+        "duration": KW, "jurisdiction": KW, "last_reminder_at": DATE,
     },
     "releases": {
         "id": KW, "incident_id": KW, "office": KW, "channel": KW, "url": KW, "title": RAW_TEXT,
         "published_at": DATE, "detected": BOOL, "mention_id": KW, "reviews": OBJ_OFF,
         "states_facts": BOOL, "states_measures": BOOL, "states_result": BOOL, "rebuts_rumour": BOOL,
-        "recorded_by": KW, "recorded_at": DATE,
+        "press_conference": BOOL, "recorded_by": KW, "recorded_at": DATE,
     },
     "deliveries": {
         "id": KW, "alert_key": KW, "rule_id": KW, "incident_id": KW, "clock_id": KW, "channel_id": KW,
@@ -88,6 +91,8 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "title": RAW_TEXT, "body": {"type": "text", "index": False}, "state": KW, "attempts": INT,
         "next_attempt_at": DATE, "last_error": KW, "response": OBJ_OFF, "created_at": DATE,
         "sent_at": DATE, "acknowledged_by": KW, "acknowledged_at": DATE,
+        "target": KW, "recipients": KW, "alert_kind": KW, "source_id": KW, "facts": OBJ_OFF, "batch_id": KW,
+        "sending_at": DATE,
     },
     "audit": {
         "id": KW, "entity": KW, "entity_id": KW, "action": KW, "actor": KW, "at": DATE, "reason": KW,
@@ -100,21 +105,26 @@ MAPPINGS: dict[str, dict[str, Any]] = {
     "assessments": {
         "id": KW, "incident_id": KW, "office": KW, "score": FLOAT, "indicators": OBJ_OFF,
         "clocks": OBJ_OFF, "generated_at": DATE,
+        "figures": OBJ_OFF, "grade": KW, "closed_at": DATE,  # reports
     },
     "source_health": {
         "id": KW, "source_id": KW, "run_id": KW, "started_at": DATE, "finished_at": DATE,
         "items_found": INT, "items_new": INT, "items_failed": INT, "failure_reasons": OBJ_OFF,
         "last_success_at": DATE, "error_rate": FLOAT, "status": KW,
+        "last_new_at": DATE, "items_updated": INT,
     },
     # Crawl bookkeeping: one document per seen URL/GUID per source, so a second run skips it.
     "crawl_state": {
         "id": KW, "source_id": KW, "key": KW, "mention_id": KW, "first_seen_at": DATE,
         "last_seen_at": DATE, "simhash": KW,
+        "complete": BOOL,  # false while a board message awaits its reply: it is fetched again
     },
     # Alert suppression state per alert key (last sent, interval, count): survives restarts.
     "alert_state": {
         "id": KW, "alert_key": KW, "incident_id": KW, "last_sent_at": DATE, "next_allowed_at": DATE,
         "count": INT, "ladder_step": INT, "acknowledged_at": DATE, "state": KW,
+        "episode": INT, "first_at": DATE, "level": KW, "rule_id": KW, "kind": KW, "acknowledged_by": KW,
+        "clock_id": KW, "source_id": KW,
     },
 }
 
