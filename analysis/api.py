@@ -1,0 +1,205 @@
+"""The analysis entry points other layers call (the CLI, the DAG, the demo).
+
+``analyze_pending`` scores every mention that has no analysis or an older ``analysis_version``,
+assigns each to an incident (joining or opening one) and rewrites the analysis-owned fields of
+every incident it touched, derived from the stored mentions only. Running it again changes
+nothing: there is nothing pending, and an incident whose derived fields come out equal is not
+written. Response-owned fields (state, routing, assignment, acknowledgement, closing) are never
+written: existing incidents get partial updates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections import Counter
+from typing import Any
+
+from analysis.incidents import (
+    Grouper,
+    IncidentBuilder,
+    Member,
+    mention_time,
+    new_incident_doc,
+)
+from analysis.pipeline import ANALYSIS_VERSION, Analyzer, TextAnalysis, TextInput
+from yuqing.clock import iso
+from yuqing.config import Config
+from yuqing.storage import Store
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+GROUP_FIELDS = ["id", "title", "simhash", "keywords", "priorities", "place", "published_at", "crawled_at",
+                "reprint_of", "incident_id"]
+
+
+@dataclasses.dataclass
+class AnalyzeStats:
+    analyzed: int = 0
+    failed: int = 0
+    failure_reasons: dict[str, int] = dataclasses.field(default_factory=dict)
+    joined: dict[str, int] = dataclasses.field(default_factory=dict)  # reprint / near_duplicate / similar
+    incidents_created: int = 0
+    incidents_updated: int = 0
+    incidents_unchanged: int = 0
+
+    def summary(self) -> str:
+        return (f"analysed {self.analyzed} mentions ({self.failed} failed), incidents: "
+                f"{self.incidents_created} created, {self.incidents_updated} updated, "
+                f"{self.incidents_unchanged} unchanged")
+
+
+_analyzers: dict[int, tuple[Config, Analyzer]] = {}
+
+
+def analyzer_for(config: Config) -> Analyzer:
+    """One analyzer per configuration object (term matchers and the gazetteer are built once)."""
+    entry = _analyzers.get(id(config))
+    if entry is None or entry[0] is not config:
+        entry = (config, Analyzer(config))
+        _analyzers[id(config)] = entry
+    return entry[1]
+
+
+def analyze_text(text: str, config: Config) -> dict[str, Any]:
+    """What the pipeline decides for one text alone: sentiment, priorities, place, keywords."""
+    return analyzer_for(config).analyze_text(text).as_dict()
+
+
+def _pending_query() -> dict[str, Any]:
+    return {"bool": {"must_not": [{"term": {"analysis_version": ANALYSIS_VERSION}}]}}
+
+
+def _analysis_fields(result: TextAnalysis, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "analyzed_at": iso(now), "analysis_version": ANALYSIS_VERSION,
+        "sentiment": result.sentiment.model_dump(mode="json"),
+        "priorities": [h.model_dump(mode="json", exclude_none=True) for h in result.priorities],
+        "place": result.place.model_dump(mode="json", exclude_none=True) if result.place else None,
+        "keywords": result.keywords, "handling_kind": result.handling_kind,
+    }
+
+
+def analyze_pending(store: Store, config: Config, *, now: dt.datetime) -> AnalyzeStats:
+    stats = AnalyzeStats()
+    analyzer = analyzer_for(config)
+    pending = sorted(store.scan("mentions", _pending_query()), key=lambda d: (mention_time(d), d["id"]))
+    if not pending:
+        log.info("analysis: nothing pending")
+        return stats
+    # 1. score
+    scored: list[dict[str, Any]] = []
+    for start in range(0, len(pending), BATCH):
+        batch = pending[start:start + BATCH]
+        inputs = [TextInput(title=d.get("title") or "", text=d.get("text") or "",
+                            doc_type=d.get("doc_type") or "article", official=bool(d.get("official")),
+                            jurisdiction=d.get("jurisdiction")) for d in batch]
+        try:
+            results: list[TextAnalysis | None] = list(analyzer.analyze_many(inputs))
+        except Exception as exc:  # one bad batch must not hide the rest: retry item by item
+            log.warning("analysis batch failed (%s); retrying one by one", type(exc).__name__)
+            results = []
+            for doc, item in zip(batch, inputs, strict=True):
+                try:
+                    results.append(analyzer.analyze_many([item])[0])
+                except Exception as item_exc:  # counted with its reason, never dropped silently
+                    log.warning("mention %s not analysed: %s", doc["id"], item_exc)
+                    stats.failed += 1
+                    reason = type(item_exc).__name__
+                    stats.failure_reasons[reason] = stats.failure_reasons.get(reason, 0) + 1
+                    results.append(None)
+        for doc, result in zip(batch, results, strict=True):
+            if result is None:
+                continue
+            doc.update(_analysis_fields(result, now))
+            scored.append(doc)
+    # 2. group
+    grouper = Grouper(config, analyzer.places)
+    _load_candidates(store, grouper, scored, config)
+    touched: set[str] = set()
+    joined: Counter[str] = Counter()
+    for doc in scored:
+        if doc.get("incident_id"):
+            touched.add(doc["incident_id"])
+            grouper.load(doc["incident_id"], [grouper.member(doc)])
+            continue
+        gid, how = grouper.assign(grouper.member(doc), _reprint_targets(store, doc, grouper))
+        if gid is not None:
+            doc["incident_id"] = gid
+            touched.add(gid)
+            joined[how] += 1
+    stats.joined = dict(joined)
+    # 3. write mentions
+    fields = ["analyzed_at", "analysis_version", "sentiment", "priorities", "place", "keywords", "handling_kind",
+              "incident_id"]
+    written = store.bulk("mentions", ((d["id"], {f: d.get(f) for f in fields}) for d in scored), op="update",
+                         refresh=True)
+    stats.analyzed = written.ok
+    stats.failed += len(written.failed)
+    for _id, reason in written.failed:
+        stats.failure_reasons[reason[:80]] = stats.failure_reasons.get(reason[:80], 0) + 1
+    # 4. derive incidents
+    _update_incidents(store, config, analyzer, sorted(touched), now, stats)
+    log.info("analysis: %s; joined %s", stats.summary(), dict(joined))
+    return stats
+
+
+def _reprint_targets(store: Store, doc: dict[str, Any], grouper: Grouper) -> dict[str, str]:
+    target = doc.get("reprint_of")
+    if not target or target in grouper.member_group:
+        return {}
+    found = store.get("mentions", target)
+    if not found or not found.get("incident_id"):
+        return {}
+    gid = found["incident_id"]
+    if gid not in grouper.groups:
+        members = store.find("mentions", {"term": {"incident_id": gid}})
+        grouper.load(gid, [grouper.member(m) for m in members])
+    return {target: gid}
+
+
+def _load_candidates(store: Store, grouper: Grouper, scored: list[dict[str, Any]], config: Config) -> None:
+    if not scored:
+        return
+    window = config.analysis.incidents.window.as_timedelta()
+    lo = min(mention_time(d) for d in scored) - window
+    hi = max(mention_time(d) for d in scored) + window
+    query = {"bool": {"filter": [{"range": {"last_seen_at": {"gte": iso(lo)}}},
+                                 {"range": {"first_seen_at": {"lte": iso(hi)}}}]}}
+    ids = [d["id"] for d in store.scan("incidents", query, source=["id"])]
+    pending_ids = {d["id"] for d in scored}
+    for start in range(0, len(ids), 200):
+        chunk = ids[start:start + 200]
+        members: dict[str, list[Member]] = {}
+        for m in store.scan("mentions", {"terms": {"incident_id": chunk}}, source=GROUP_FIELDS):
+            if m["id"] not in pending_ids:
+                members.setdefault(m["incident_id"], []).append(grouper.member(m))
+        for gid in chunk:
+            if gid in members:
+                grouper.load(gid, sorted(members[gid], key=lambda x: (x.at, x.id)))
+
+
+def _update_incidents(store: Store, config: Config, analyzer: Analyzer, ids: list[str], now: dt.datetime,
+                      stats: AnalyzeStats) -> None:
+    builder = IncidentBuilder(config, analyzer.places, analyzer.negation)
+    existing = store.mget("incidents", ids)
+    for gid in ids:
+        mentions = list(store.scan("mentions", {"term": {"incident_id": gid}}))
+        if not mentions:
+            continue
+        fields = builder.build(gid, mentions)
+        old = existing.get(gid)
+        if old is None:
+            store.create("incidents", gid, new_incident_doc(gid, fields, now))
+            stats.incidents_created += 1
+            continue
+        changed = {k: v for k, v in fields.items() if old.get(k) != v}
+        if not changed:
+            stats.incidents_unchanged += 1
+            continue
+        store.update("incidents", gid, {**changed, "updated_at": iso(now)}, upsert=False)
+        stats.incidents_updated += 1
+    if ids:
+        store.refresh("incidents")

@@ -1,0 +1,93 @@
+"""Analysis throughput: 20,000 mentions through the analysis vs bare ``jieba.lcut`` on the same texts.
+
+Texts are drawn in turn from the team's development data (Weibo posts, news titles, emergency
+articles, rumours; ``yuqing.paths.shared_data_dir()``), or from a few built-in sentences when it is
+absent. Both sides are warmed up first (model, dictionaries) and timed in CPU time, interleaved in
+chunks of 500, so a busy machine does not favour either side. The last line is
+``ratio=<ours/jieba>``: analysis throughput over segmentation throughput (1.0 = as fast as jieba
+alone; the aim is at least 0.6).
+
+    .venv/bin/python bench/analysis_throughput.py [--n 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import logging
+import time
+from pathlib import Path
+
+FALLBACK = [
+    ("楚雄市一化工企业发生爆炸 已造成3人死亡12人受伤", "楚雄市经济技术开发区内一化工企业生产车间发生爆炸。"),
+    ("早上好昆明", "今天阳光超好，翠湖的红嘴鸥已经来了，周末带娃去喂海鸥～"),
+    ("曲靖一工地47名农民工讨薪半年无果", "曲靖市麒麟区某工地的47名农民工反映，从今年6月起被拖欠工资。"),
+]
+
+
+def load_texts(data: Path) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    try:
+        with (data / "sentiment_dev.csv").open(encoding="utf-8") as fh:
+            out += [(r["text"][:60], r["text"]) for r in csv.DictReader(fh)]
+        with (data / "news_titles_dev.csv").open(encoding="utf-8") as fh:
+            out += [(r["text"], "") for r in csv.DictReader(fh)]
+        with (data / "emergency_dev.csv").open(encoding="utf-8") as fh:
+            out += [(r["title"], r["text"]) for r in csv.DictReader(fh)]
+        with (data / "rumor_dev.csv").open(encoding="utf-8") as fh:
+            out += [(r["text"][:60], r["text"]) for r in csv.DictReader(fh)]
+    except FileNotFoundError:
+        return FALLBACK
+    # interleave kinds so every batch looks like a real crawl
+    return [t for t in itertools.chain.from_iterable(itertools.zip_longest(out[::4], out[1::4], out[2::4], out[3::4]))
+            if t is not None]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20_000)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    import jieba
+
+    from analysis.pipeline import Analyzer, TextInput, full_text
+    from yuqing.config import load_config
+    from yuqing.paths import shared_data_dir
+
+    pool = load_texts(shared_data_dir())
+    chosen = itertools.islice(itertools.cycle(pool), args.n)
+    items = [TextInput(title=t, text=x, jurisdiction="530000") for t, x in chosen]
+    texts = [full_text(i.title, i.text) for i in items]
+    chars = sum(len(t) for t in texts)
+
+    analyzer = Analyzer(load_config())
+    analyzer.analyze_many(items[:50])  # warm-up: model, gazetteer, tokenizer
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    jieba.lcut(texts[0])
+
+    # Interleaved chunks, timed in this process's CPU time: other load on the machine slows both
+    # sides alike instead of whichever happened to run second.
+    ours = bare = 0.0
+    for start in range(0, len(items), 500):
+        t0 = time.process_time()
+        analyzer.analyze_many(items[start:start + 500])
+        t1 = time.process_time()
+        for text in texts[start:start + 500]:
+            jieba.lcut(text)
+        t2 = time.process_time()
+        ours += t1 - t0
+        bare += t2 - t1
+
+    print(f"mentions: {len(items)}  characters: {chars}  (mean {chars / len(items):.0f} per mention)")
+    print(f"analysis (sentiment, priorities, place, keywords, handling): {ours:.2f} s CPU, "
+          f"{len(items) / ours:.0f} mentions/s")
+    print(f"bare jieba.lcut on the same texts: {bare:.2f} s CPU, {len(items) / bare:.0f} mentions/s")
+    print(f"ratio={bare / ours:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
