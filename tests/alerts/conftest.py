@@ -6,47 +6,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import types
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from elasticsearch import helpers
 
 from demo.receivers import Receivers
 from yuqing.clock import TZ
 from yuqing.config import Config
 from yuqing.models import Clock, Incident, Routing, Severity, SourceHealth
-from yuqing.storage import MAPPINGS, Store, make_client
+from yuqing.storage import Store
 
 T0 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TZ)  # a Monday, office hours
 
 
-@pytest.fixture(scope="session")
-def shared_store(es_url: str) -> Iterator[Store]:
-    """One set of indices for the alerts tests (creating a dozen indices per test costs ~10 s here)."""
-    s = Store(make_client(es_url), prefix=f"ta{uuid.uuid4().hex[:8]}")
-    s.ensure_indices()
-    try:
-        yield s
-    finally:
-        try:
-            s.drop_all()
-        finally:
-            s.client.close()
-
-
-@pytest.fixture
-def store(shared_store: Store) -> Store:
-    """The shared indices, emptied: every test starts from an empty Elasticsearch state."""
-    names = ",".join(shared_store.alias(kind) for kind in MAPPINGS)
-    shared_store.client.indices.refresh(index=names)
-    ids = [{"_op_type": "delete", "_index": hit["_index"], "_id": hit["_id"]}
-           for hit in helpers.scan(shared_store.client, index=names, query={"query": {"match_all": {}}},
-                                   _source=False)]
-    if ids:
-        helpers.bulk(shared_store.client, ids, refresh=True)
-    return shared_store
 
 
 @pytest.fixture(scope="session")

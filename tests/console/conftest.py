@@ -16,10 +16,11 @@ import uvicorn
 from console import sample
 from console.app import create_app
 from console.auth import User, UserDirectory, hash_password
+from tests.support import open_test_store
 from yuqing.clock import TZ
 from yuqing.config import Config
 from yuqing.models import Assessment, Report, stable_id
-from yuqing.storage import Store, make_client
+from yuqing.storage import Store
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
 PASSWORD = "correct horse 9"
@@ -109,15 +110,8 @@ class LiveServer:
 def cstore(es_url: str) -> Iterator[Store]:
     """One store per test module, seeded once (creating indices per test would cost seconds each);
     tests that change state act on incidents of their own (see ``fresh_incident``)."""
-    s = Store(make_client(es_url), prefix=f"c{uuid.uuid4().hex[:10]}")
-    s.ensure_indices()
-    try:
+    with open_test_store(es_url, "c") as s:
         yield s
-    finally:
-        try:
-            s.drop_all()
-        finally:
-            s.client.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 
 from crawlers.api import crawl_source, crawl_sources, replay_spool
 from crawlers.spool import Spool, pending_files, pending_keys
+from tests.support import open_test_store
 from yuqing.clock import TZ, parse_ts
 from yuqing.config import Config
 from yuqing.paths import PROJECT_ROOT
@@ -31,13 +31,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def store(es_url: str) -> Iterator[Store]:
     """One index prefix for the module (index creation is the slow part); the tests use disjoint sources."""
-    s = Store(make_client(es_url), prefix=f"t{uuid.uuid4().hex[:10]}")
-    s.ensure_indices()
-    try:
+    with open_test_store(es_url) as s:
         yield s
-    finally:
-        s.drop_all()
-        s.client.close()
 
 
 def of(source_id: str) -> dict[str, Any]:

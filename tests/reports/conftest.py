@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import open_test_store
 from yuqing.clock import TZ
 from yuqing.models import (
     Clock,
@@ -25,7 +26,7 @@ from yuqing.models import (
     SourceHealth,
     stable_id,
 )
-from yuqing.storage import Store, make_client
+from yuqing.storage import Store
 
 DAY = dt.date(2026, 11, 20)  # a Friday, a normal working day
 
@@ -143,15 +144,8 @@ class Seeder:
 def reports_store(es_url: str) -> Iterator[Store]:
     """Like the root ``store`` but shared by this folder: creating the indices costs ~10 s per store, so
     the report tests share one and keep their data apart by day and by incident."""
-    s = Store(make_client(es_url), prefix=f"t{uuid.uuid4().hex[:10]}")
-    s.ensure_indices()
-    try:
+    with open_test_store(es_url) as s:
         yield s
-    finally:
-        try:
-            s.drop_all()
-        finally:
-            s.client.close()
 
 
 def seed_day(s: Seeder) -> dict[str, Any]:

@@ -1,52 +1,22 @@
 """Builders for the documents the response workflow reads: incidents (as the analysis writes them)
 and mentions (as the crawlers write them), stored in the per-test ``store``.
 
-``store`` is overridden here: creating the twelve indices for every test costs ~10 s on the shared
-machine, so this folder creates them once and empties them (bulk delete) before each test.
-Each test still starts from empty indices on the real node.
+Each test starts from empty indices on the real node (the root ``store`` fixture).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from elasticsearch import helpers
 
 from yuqing.clock import TZ
 from yuqing.models import Incident, Mention, Place, Severity, stable_id
-from yuqing.storage import Store, make_client
+from yuqing.storage import Store
 
 T0 = dt.datetime(2026, 11, 20, 8, 0, tzinfo=TZ)
-
-
-@pytest.fixture(scope="session")
-def response_indices(es_url: str) -> Iterator[Store]:
-    s = Store(make_client(es_url), prefix=f"tr{uuid.uuid4().hex[:10]}")
-    s.ensure_indices()
-    try:
-        yield s
-    finally:
-        try:
-            s.drop_all()
-        finally:
-            s.client.close()
-
-
-@pytest.fixture
-def store(response_indices: Store) -> Store:
-    s = response_indices
-    s.refresh()
-    pattern = f"{s.prefix}-*"
-    actions = [{"_op_type": "delete", "_index": hit["_index"], "_id": hit["_id"]}
-               for hit in helpers.scan(s.client, index=pattern, query={"query": {"match_all": {}}}, _source=False)]
-    if actions:
-        helpers.bulk(s.client, actions, raise_on_error=False)
-        s.refresh()
-    return s
 
 
 @pytest.fixture

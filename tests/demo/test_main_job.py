@@ -1,0 +1,82 @@
+"""The main job (``yuqing demo --fast``) runs the DAGs over the simulated day, and what it prints
+is what Elasticsearch holds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from yuqing.paths import PROJECT_ROOT
+from yuqing.storage import Store, make_client
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Airflow home the DAG tests use too (tests/dags/conftest.py): migrated once per session."""
+    path = tmp_path_factory.getbasetemp() / "airflow-home"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def test_fast_demo_summary_matches_elasticsearch_and_shows_the_whole_cycle(es_url: str, tmp_path: Path,
+                                                                          airflow_home: Path) -> None:
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    var = tmp_path / "var"
+    env = {**os.environ, "ES_URL": es_url, "YUQING_VAR": str(var), "PYTHONUNBUFFERED": "1",
+           "AIRFLOW_HOME": str(airflow_home)}
+    for name in ("YUQING_CONFIG", "YUQING_INDEX_PREFIX", "YUQING_REPORTS_DIR"):
+        env.pop(name, None)
+    store = Store(make_client(es_url), prefix=prefix)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "yuqing.cli", "demo", "--fast", "--prefix", prefix],
+                              env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900)
+        out = proc.stdout
+        assert proc.returncode == 0, out[-4000:] + proc.stderr[-4000:]
+        line = next(ln for ln in out.splitlines() if ln.startswith("SUMMARY_JSON "))
+        summary = json.loads(line.removeprefix("SUMMARY_JSON "))
+
+        store.refresh()
+
+        def count(kind: str, field: str | None = None, value: str | None = None) -> int:
+            return store.count(kind, {"term": {field: value}} if field else None)
+
+        assert summary["mentions"] == count("mentions")
+        assert summary["incidents"] == count("incidents")
+        assert summary["incidents_routed"] == store.count("incidents", {"exists": {"field": "routing.lead_office"}})
+        for level, n in summary["incidents_by_level"].items():
+            if level != "none":
+                assert n == count("incidents", "severity.level", level)
+        assert sum(summary["incidents_by_level"].values()) == summary["incidents"]
+        for state, n in summary["clocks_by_state"].items():
+            assert n == count("clocks", "state", state)
+        assert sum(summary["clocks_by_state"].values()) == count("clocks")
+        for state, n in summary["deliveries_by_state"].items():
+            assert n == count("deliveries", "state", state)
+        assert summary["releases"] == count("releases")
+        assert summary["reports"] == count("reports")
+        assert summary["assessments"] == count("assessments")
+        received = (var / "demo" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+        assert summary["receiver_messages"] == len(received)
+
+        # What a newcomer is promised: the whole cycle, end to end.
+        assert summary["mentions"] > 0 and summary["mentions_analyzed"] == summary["mentions"]
+        assert summary["incidents_routed"] > 0
+        assert summary["clocks_by_state"].get("met", 0) >= 1
+        assert summary["clocks_by_state"].get("missed", 0) >= 1
+        assert store.count("incidents", {"term": {"state": "escalated"}}) >= 1
+        assert summary["deliveries_by_state"].get("sent", 0) >= 1 and summary["receiver_messages"] >= 1
+        assert summary["assessments"] >= 1
+        assert list((var / "reports").glob("*2026-11-23*.pdf")), "no daily report PDF"
+        for where in ("alerts.jsonl", "reports", "yuqing console"):
+            assert where in out
+    finally:
+        store.drop_all()
+        store.client.close()
