@@ -15,13 +15,10 @@ Uses ES_URL if set, else starts (and stops) a private node. Last line: ``seconds
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
-import os
 import random
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 from response.api import sweep_clocks
 from yuqing import esnode
@@ -67,12 +64,8 @@ def main() -> None:
     parser.add_argument("--clocks", type=int, default=100_000)
     args = parser.parse_args()
 
-    node_dir = None
-    url = os.environ.get("ES_URL")
-    if not url:
-        node_dir = Path(tempfile.mkdtemp(prefix="yuqing-es-bench-", dir="/tmp"))
-        os.chmod(node_dir, 0o755)
-        url = esnode.start(name="bench-clocks", port=None, node_dir=node_dir).url
+    node = contextlib.ExitStack()
+    url = node.enter_context(esnode.scratch_node("bench-clocks"))
     try:
         config = load_config(PROJECT_ROOT / "config")
         store = Store(make_client(url, timeout=120), prefix="benchclk")
@@ -98,9 +91,7 @@ def main() -> None:
         store.drop_all()
         print(f"seconds={first:.2f}")
     finally:
-        if node_dir is not None:
-            esnode.stop("bench-clocks")
-            shutil.rmtree(node_dir, ignore_errors=True)
+        node.close()
 
 
 if __name__ == "__main__":

@@ -14,17 +14,14 @@ Uses ES_URL if set, else starts (and stops) a private node.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import multiprocessing
-import os
 import re
-import shutil
 import socket
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 
@@ -85,12 +82,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=20)
     args = parser.parse_args()
 
-    node_dir = None
-    url = os.environ.get("ES_URL")
-    if not url:
-        node_dir = Path(tempfile.mkdtemp(prefix="yuqing-es-bench-", dir="/tmp"))
-        os.chmod(node_dir, 0o755)
-        url = esnode.start(name="bench-console", port=None, node_dir=node_dir).url
+    node = contextlib.ExitStack()
+    url = node.enter_context(esnode.scratch_node("bench-console"))
     store = Store(make_client(url, timeout=120), prefix=f"benchcon{uuid.uuid4().hex[:6]}")
     server = None
     try:
@@ -140,9 +133,7 @@ def main() -> None:
             store.drop_all()
         finally:
             store.client.close()
-            if node_dir is not None:
-                esnode.stop("bench-console")
-                shutil.rmtree(node_dir, ignore_errors=True)
+            node.close()
 
 
 if __name__ == "__main__":

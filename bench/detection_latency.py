@@ -16,6 +16,7 @@ Uses ES_URL if set, else starts (and stops) a private node. Last line: ``p95_sec
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import math
 import os
@@ -87,12 +88,8 @@ def main() -> None:
     parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait for an alert after dispatch")
     args = parser.parse_args()
 
-    node_dir = None
-    url = os.environ.get("ES_URL")
-    if not url:
-        node_dir = Path(tempfile.mkdtemp(prefix="yuqing-es-bench-", dir="/tmp"))
-        os.chmod(node_dir, 0o755)
-        url = esnode.start(name="bench-latency", port=None, node_dir=node_dir).url
+    node = contextlib.ExitStack()
+    url = node.enter_context(esnode.scratch_node("bench-latency"))
     work = Path(tempfile.mkdtemp(prefix="yuqing-latency-"))
     store = Store(make_client(url, timeout=120), prefix=f"benchlat{uuid.uuid4().hex[:6]}")
     saved_env = dict(os.environ)
@@ -149,9 +146,7 @@ def main() -> None:
             store.drop_all()
         finally:
             shutil.rmtree(work, ignore_errors=True)
-            if node_dir is not None:
-                esnode.stop("bench-latency")
-                shutil.rmtree(node_dir, ignore_errors=True)
+            node.close()
 
 
 if __name__ == "__main__":

@@ -13,13 +13,10 @@ Uses ES_URL if set, else starts (and stops) a private node. Last line: ``ratio=<
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
-import os
 import random
-import shutil
-import tempfile
 import time
-from pathlib import Path
 
 from elasticsearch import helpers
 
@@ -74,12 +71,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=50_000)
     args = parser.parse_args()
 
-    node_dir = None
-    url = os.environ.get("ES_URL")
-    if not url:
-        node_dir = Path(tempfile.mkdtemp(prefix="yuqing-es-bench-", dir="/tmp"))
-        os.chmod(node_dir, 0o755)
-        url = esnode.start(name="bench-index", port=None, node_dir=node_dir).url
+    node = contextlib.ExitStack()
+    url = node.enter_context(esnode.scratch_node("bench-index"))
     try:
         print(f"generating {args.n} mentions …")
         docs = make_docs(args.n)
@@ -112,9 +105,7 @@ def main() -> None:
         client.indices.delete(index=bare_index)
         print(f"ratio={ours_rate / bare_rate:.2f}")
     finally:
-        if node_dir is not None:
-            esnode.stop("bench-index")
-            shutil.rmtree(node_dir, ignore_errors=True)
+        node.close()
 
 
 if __name__ == "__main__":

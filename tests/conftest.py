@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,20 +23,10 @@ from yuqing.storage import Store
 
 @pytest.fixture(scope="session")
 def es_url() -> Iterator[str]:
-    if url := os.environ.get("ES_URL"):
-        yield url
-        return
     from yuqing import esnode
 
-    name = f"test-{os.getpid()}"
-    node_dir = Path(tempfile.mkdtemp(prefix="yuqing-es-test-", dir="/tmp"))
-    os.chmod(node_dir, 0o755)
-    info = esnode.start(name=name, port=None, node_dir=node_dir)
-    try:
-        yield info.url
-    finally:
-        esnode.stop(name)
-        shutil.rmtree(node_dir, ignore_errors=True)
+    with esnode.scratch_node(f"test-{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ With ``ES_URL`` set, none of this is used: every command talks to that cluster i
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -20,10 +21,12 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from yuqing.errors import NodeError
@@ -325,3 +328,19 @@ def node_url(name: str = "default") -> str:
     if info is None:
         raise NodeError(f"no Elasticsearch: set ES_URL or run `yuqing es start` (no local node {name!r})")
     return info.url
+
+
+@contextlib.contextmanager
+def scratch_node(name: str) -> Iterator[str]:
+    """The URL of a cluster for a test session or a benchmark: ``ES_URL`` if set, else a private
+    node on a free port with its data in a temporary directory, stopped and removed afterwards."""
+    if url := os.environ.get("ES_URL"):
+        yield url
+        return
+    node_dir = Path(tempfile.mkdtemp(prefix=f"yuqing-es-{name}-", dir="/tmp"))
+    os.chmod(node_dir, 0o755)  # the node's user must reach it
+    try:
+        yield start(name=name, port=None, node_dir=node_dir).url
+    finally:
+        stop(name)
+        shutil.rmtree(node_dir, ignore_errors=True)
