@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+
+from yuqing.cli import resolve_now as _now
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,20 +28,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ack.add_argument("--actor", required=True, help="who acknowledges")
     ack.add_argument("--now", default=None, help="ISO-8601 time of the acknowledgement (default: now)")
     ack.set_defaults(func=_ack)
-
-
-def _now(value: str | None) -> dt.datetime:
-    from yuqing.clock import now, parse_ts
-    from yuqing.errors import InputError
-
-    if not value:
-        return now()
-    try:
-        parsed = parse_ts(value)
-    except ValueError as exc:
-        raise InputError(f"--now {value!r} is not an ISO-8601 time") from exc
-    assert parsed is not None
-    return parsed
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from yuqing.cli import eval_group
+from yuqing.cli import resolve_now as _now
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("analyze", help="score unscored mentions and update incidents (研判)")
@@ -17,13 +20,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--config", default=None, help="configuration directory (default: config/)")
     p.set_defaults(func=_analyze_text)
 
-    # `yuqing eval <what>` is shared with other packages (see crawlers.cli): join the group if it exists.
-    if "eval" in subparsers.choices:
-        group = subparsers.choices["eval"]._yuqing_eval_subparsers
-    else:
-        ev = subparsers.add_parser("eval", help="quality evaluations (sentiment, priorities, …)")
-        group = ev.add_subparsers(dest="eval_what", required=True, metavar="WHAT")
-        ev._yuqing_eval_subparsers = group
+    group = eval_group(subparsers)
     p = group.add_parser("sentiment", help="sentiment accuracy, P/R and macro-F1, next to SnowNLP")
     p.add_argument("--data", default=None, help="CSV with columns text,label (default: shared sentiment_dev.csv)")
     p.add_argument("--no-baseline", action="store_true", help="skip the SnowNLP baseline")
@@ -34,20 +31,6 @@ def register(subparsers: Any) -> None:
                    help="CSV with columns text,label (label: a priority id or none); default: the shared dev sets")
     p.add_argument("--config", default=None, help="configuration directory (default: config/)")
     p.set_defaults(func=_eval_priorities)
-
-
-def _now(value: str | None) -> Any:
-    from yuqing.clock import now, parse_ts
-    from yuqing.errors import InputError
-
-    if value is None:
-        return now()
-    try:
-        parsed = parse_ts(value)
-    except ValueError as exc:
-        raise InputError(f"--now {value!r} is not an ISO-8601 time") from exc
-    assert parsed is not None
-    return parsed
 
 
 def _analyze(args: argparse.Namespace) -> int:

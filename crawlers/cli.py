@@ -6,17 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-
-def _now(value: str | None) -> Any:
-    from yuqing.clock import now, parse_ts
-    from yuqing.errors import InputError
-
-    if not value:
-        return now()
-    try:
-        return parse_ts(value)
-    except ValueError as exc:
-        raise InputError(f"--now {value!r} is not an ISO 8601 time") from exc
+from yuqing.cli import eval_group
+from yuqing.cli import resolve_now as _now
 
 
 def _crawl(args: argparse.Namespace) -> int:
@@ -99,14 +90,7 @@ def register(subparsers: Any) -> None:
     ext.add_argument("--config", default=None, help="configuration directory (default: config/)")
     ext.set_defaults(func=_extract)
 
-    # `yuqing eval <what>`: other packages may add their evaluations to the same group through
-    # `parser._yuqing_eval_subparsers` when "eval" already exists.
-    if "eval" in subparsers.choices:
-        group = subparsers.choices["eval"]._yuqing_eval_subparsers
-    else:
-        ev = subparsers.add_parser("eval", help="quality evaluations (extraction, …)")
-        group = ev.add_subparsers(dest="eval_what", required=True, metavar="WHAT")
-        ev._yuqing_eval_subparsers = group
+    group = eval_group(subparsers)
     ex = group.add_parser("extraction", help="title/text/time accuracy of extraction on saved pages")
     ex.add_argument("--pages", default=None, help="directory with expected.json (default: the bundled set)")
     ex.set_defaults(func=_eval_extraction)

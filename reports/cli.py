@@ -10,27 +10,14 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from yuqing.cli import resolve_now as _now
+
 
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
-
-
-def _now(text: str | None) -> dt.datetime:
-    from yuqing.clock import now, parse_ts
-
-    if text is None:
-        return now()
-    try:
-        value = parse_ts(text)
-    except ValueError as exc:
-        from yuqing.errors import InputError
-
-        raise InputError(f"--now {text!r} is not an ISO-8601 time") from exc
-    assert value is not None
-    return value
 
 
 def _context(args: argparse.Namespace) -> tuple[Any, Any, Path | None, dt.datetime]:

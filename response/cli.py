@@ -5,19 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from yuqing.cli import resolve_now as _now
+
 ACTIONS = ["assign", "reassign", "acknowledge", "start_response", "record_release", "escalate", "dismiss", "close"]
-
-
-def _now(value: str | None) -> Any:
-    from yuqing.clock import now, parse_ts
-    from yuqing.errors import InputError
-
-    if not value:
-        return now()
-    try:
-        return parse_ts(value)
-    except ValueError as exc:
-        raise InputError(f"--now 须为 ISO-8601 时间（如 2026-10-01T09:00:00+08:00）：{value!r}") from exc
 
 
 def _context(args: argparse.Namespace) -> tuple[Any, Any]:

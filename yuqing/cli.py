@@ -9,6 +9,7 @@ at module level and a command's heavy imports happen only when it runs.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import importlib.util
 import json
@@ -118,6 +119,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def resolve_now(value: str | None) -> dt.datetime:
+    """``--now ISO-8601`` of a command, or the real clock (the demo simulates a day this way)."""
+    from yuqing.clock import now, parse_ts
+    from yuqing.errors import InputError
+
+    if not value:
+        return now()
+    try:
+        parsed = parse_ts(value)
+    except ValueError as exc:
+        raise InputError(f"--now {value!r} is not an ISO-8601 time (e.g. 2026-10-01T09:00:00+08:00)") from exc
+    assert parsed is not None
+    return parsed
+
+
+def eval_group(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """The shared ``yuqing eval <what>`` group; each package adds its evaluations to it."""
+    if "eval" not in subparsers.choices:
+        ev = subparsers.add_parser("eval", help="quality evaluations (extraction, sentiment, priorities)")
+        _EVAL_GROUPS[id(subparsers)] = ev.add_subparsers(dest="eval_what", required=True, metavar="WHAT")
+    return _EVAL_GROUPS[id(subparsers)]
+
+
+_EVAL_GROUPS: dict[int, argparse._SubParsersAction] = {}
 
 
 def print_json(obj: object) -> None:
