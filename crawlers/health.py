@@ -44,8 +44,11 @@ class RunCounts:
             self.start_failed = True
 
 
-def previous_health(store: Store, source_id: str) -> dict[str, Any] | None:
-    """The latest stored health document of a source, or None."""
+def previous_health(store: Store, source_id: str, run_id: str | None = None) -> dict[str, Any] | None:
+    """This run's own document if the interval was crawled before (a re-run), else the latest stored
+    health document of the source, or None."""
+    if run_id is not None and (own := store.get("source_health", stable_id(source_id, run_id))) is not None:
+        return own
     hits = store.find("source_health", {"term": {"source_id": source_id}}, size=1,
                       sort=[{"finished_at": "desc"}])
     return hits[0] if hits else None
@@ -53,7 +56,18 @@ def previous_health(store: Store, source_id: str) -> dict[str, Any] | None:
 
 def build_health(source: Source, settings: CrawlSettings, counts: RunCounts, *, started_at: dt.datetime,
                  finished_at: dt.datetime, previous: dict[str, Any] | None) -> SourceHealth:
+    """The health document of this run. A re-run of the same interval (same ``run_id``: an Airflow
+    retry or a cleared task) folds into the first attempt's document instead of replacing it: items
+    new in either attempt count once, the first completion time stays, and the failures are the
+    latest attempt's (what is wrong now). So a re-run that finds nothing new changes nothing."""
     run_id = iso(started_at) or ""
+    doc_id = stable_id(source.id, run_id)
+    if previous is not None and previous.get("id") == doc_id:
+        counts = dataclasses.replace(
+            counts, new=int(previous.get("items_new", 0)) + counts.new,
+            updated=int(previous.get("items_updated", 0)) + counts.updated,
+            found=max(int(previous.get("items_found", 0)), counts.found))
+        finished_at = parse_ts(previous.get("finished_at")) or finished_at
     attempts = counts.fetched + counts.failed
     error_rate = 1.0 if counts.start_failed else (counts.failed / attempts if attempts else 0.0)
     last_success = parse_ts(previous.get("last_success_at")) if previous else None
@@ -72,7 +86,7 @@ def build_health(source: Source, settings: CrawlSettings, counts: RunCounts, *, 
         since = last_new or started_at
         status = "silent" if finished_at - since > silent_after else "ok"
     return SourceHealth(
-        id=stable_id(source.id, run_id), source_id=source.id, run_id=run_id, started_at=started_at,
+        id=doc_id, source_id=source.id, run_id=run_id, started_at=started_at,
         finished_at=finished_at, items_found=counts.found, items_new=counts.new, items_failed=counts.failed,
         items_updated=counts.updated, failure_reasons=dict(counts.reasons), last_success_at=last_success,
         last_new_at=last_new, error_rate=round(error_rate, 4), status=status,

@@ -218,7 +218,7 @@ class MentionPipeline:
         previous = None
         if not sp.store_down:
             try:
-                previous = previous_health(sp.store, sp.source.id)
+                previous = previous_health(sp.store, sp.source.id, iso(sp.started_at))
             except StorageUnavailable:
                 sp.store_down = True
         health = build_health(sp.source, sp.crawl_settings, sp.counts, started_at=sp.started_at,

@@ -90,7 +90,10 @@ class HtmlSpider(SourceSpider):
 
 
 class PortalSpider(HtmlSpider):
-    """政府信息公开: a policy document carries 索引号 (index_no), 文号 (doc_no) and 发文日期 (issued_at)."""
+    """政府信息公开: every item carries 索引号 (index_no); only a policy document (a 规范性文件 or other
+    numbered document) carries a 文号 (doc_no) and 发文日期 (issued_at). A 情况通报 or a 政策解读 on the
+    same portal has an index number but no document number: it is a release, not a policy document, and
+    must not open the policy-interpretation clock."""
 
     name = "portal"
     source_types = ("portal",)
@@ -104,7 +107,7 @@ class PortalSpider(HtmlSpider):
                 extra[field] = _after_label(value)
         if "issued_at" in extra and (issued := parse_date(extra["issued_at"], self.now)) is not None:
             extra["issued_at"] = iso(issued)
-        return extra, True, "policy" if extra else "article"
+        return extra, True, "policy" if extra.get("doc_no") else "article"
 
 
 class BoardSpider(HtmlSpider):

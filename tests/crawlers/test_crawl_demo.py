@@ -115,6 +115,13 @@ def test_portal_policy_document_carries_its_numbers(crawled: Crawled) -> None:
     assert parse_ts(policy["published_at"]) == dt.datetime(2026, 11, 23, 9, 30, tzinfo=TZ)
 
 
+def test_portal_release_without_document_number_is_not_a_policy_document(crawled: Crawled) -> None:
+    release = crawled.titled("爆炸事故的情况通报", "demo-portal")
+    assert release["extra"]["index_no"].startswith("11530000")
+    assert "doc_no" not in release["extra"]
+    assert release["doc_type"] == "article"
+
+
 def test_board_message_and_reply_fields(crawled: Crawled) -> None:
     replied = crawled.titled("延长地铁末班车", "demo-board")
     assert replied["doc_type"] == "board_message"

@@ -45,3 +45,23 @@ def test_a_source_that_answers_but_produces_nothing_new_goes_silent() -> None:
     quiet = RunCounts(found=5, fetched=1)
     assert health(quiet, {"last_new_at": iso(NOW - dt.timedelta(hours=2))}) == "ok"
     assert health(quiet, {"last_new_at": iso(NOW - dt.timedelta(hours=7))}) == "silent"
+
+
+def test_rerun_of_the_same_interval_changes_nothing() -> None:
+    first = build_health(SOURCE, CrawlSettings(), RunCounts(found=6, new=4, fetched=6), started_at=NOW,
+                         finished_at=NOW + dt.timedelta(seconds=5), previous=None)
+    # the retry sees the same items, all stored already, and takes longer
+    again = build_health(SOURCE, CrawlSettings(), RunCounts(found=6, new=0, fetched=2), started_at=NOW,
+                         finished_at=NOW + dt.timedelta(seconds=9), previous=first.to_doc())
+    assert again.to_doc() == first.to_doc()
+
+
+def test_rerun_that_finds_more_adds_to_the_first_attempt() -> None:
+    first = build_health(SOURCE, CrawlSettings(), RunCounts(found=6, new=4, fetched=4, failed=2,
+                                                             reasons={"http_500": 2}),
+                         started_at=NOW, finished_at=NOW + dt.timedelta(seconds=5), previous=None)
+    again = build_health(SOURCE, CrawlSettings(), RunCounts(found=6, new=2, fetched=4), started_at=NOW,
+                         finished_at=NOW + dt.timedelta(seconds=9), previous=first.to_doc())
+    assert first.status in ("failing", "degraded")
+    assert (again.items_new, again.items_failed, again.status) == (6, 0, "ok")
+    assert again.id == first.id and again.finished_at == first.finished_at

@@ -148,16 +148,7 @@ def test_every_dag_runs_and_a_rerun_of_the_same_intervals_changes_nothing(world:
     assert sum(s["new"] for d in COLLECT for s in results[d]["crawl"]["items"]) == 0
     after = snapshot(world["store"])
     assert len(world["receivers"].received()) == messages  # nothing sent twice
-    diff = differences(before, after)
-    # Known gap (collection): a re-run of a crawl rewrites that interval's health record with what the
-    # re-run saw (items_new 0, finished_at = interval end + the re-run's duration), and the daily
-    # report's source-health figures follow it. Nothing is duplicated; everything else is unchanged.
-    health = {kind: d for kind, d in diff.items() if kind in ("source_health", "reports")}
-    rest = {kind: d for kind, d in diff.items() if kind not in health}
-    assert rest == {}
-    assert all(not d["added"] and not d["removed"] for d in health.values()), health
-    if health:
-        pytest.xfail(f"crawl health is not yet idempotent per interval: {health}")
+    assert differences(before, after) == {}
     assert digest(after) == digest(before)
 
 
