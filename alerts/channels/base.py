@@ -18,7 +18,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, ClassVar, Literal
 
 import httpx
@@ -101,6 +101,28 @@ class Channel:
         if status in (408, 429) or status >= 500:
             return SendResult("retryable", answer, f"HTTP {status}")
         return SendResult("permanent", answer, f"HTTP {status}")
+
+    def post_robot(self, url: str, payload: dict[str, Any], *, codes: tuple[str, ...], texts: tuple[str, ...],
+                   rate_limited: Collection[int], retry_after: float) -> SendResult:
+        """POST a group-robot message and read its business code: the robots answer HTTP 200 for
+        errors too (bad key, keyword or signature, rate limit), so the status alone proves nothing.
+        ``codes``/``texts``: the body fields holding the code and its message, first found wins."""
+        status, data, failed = self.post(url, json_body(payload), {"Content-Type": "application/json; charset=utf-8"})
+        if failed:
+            return failed
+        if (bad := self.http_failure(status, data)) is not None:
+            return bad
+        key = next((k for k in codes if isinstance(data, dict) and k in data), None)
+        if key is None:
+            return SendResult("retryable", {"http_status": status}, f"answer without {codes[0]}")
+        code = int(data[key] or 0)
+        text = next((data[k] for k in texts if k in data), None)
+        answer = {codes[0]: code, texts[0]: text}
+        if code == 0:
+            return SendResult("delivered", answer)
+        if code in rate_limited:
+            return SendResult("retryable", answer, f"{codes[0]} {code}: {text}", retry_after=retry_after)
+        return SendResult("permanent", answer, f"{codes[0]} {code}: {text}")
 
 
 def json_body(payload: dict[str, Any]) -> bytes:

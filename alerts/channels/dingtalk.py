@@ -13,7 +13,7 @@ import time
 from urllib.parse import quote, quote_plus
 
 from alerts import messages
-from alerts.channels.base import Channel, Message, SendResult, json_body, register
+from alerts.channels.base import Channel, Message, SendResult, register
 
 RATE_LIMITED = {130101, 410100, -1}
 CONTENT_LIMIT = 20000
@@ -51,19 +51,6 @@ class DingTalkChannel(Channel):
         return url
 
     def send(self, message: Message) -> SendResult:
-        status, data, failed = self.post(self.url(), json_body(self.payload(message)),
-                                         {"Content-Type": "application/json; charset=utf-8"})
-        if failed:
-            return failed
-        if (bad := self.http_failure(status, data)) is not None:
-            return bad
-        if not isinstance(data, dict) or "errcode" not in data:
-            return SendResult("retryable", {"http_status": status}, "answer without errcode")
-        answer = {"errcode": data.get("errcode"), "errmsg": data.get("errmsg")}
-        code = int(data["errcode"])
-        if code == 0:
-            return SendResult("delivered", answer)
-        if code in RATE_LIMITED:
-            # DingTalk throttles a robot for 10 minutes after the 21st message in a minute.
-            return SendResult("retryable", answer, f"errcode {code}: {data.get('errmsg')}", retry_after=600)
-        return SendResult("permanent", answer, f"errcode {code}: {data.get('errmsg')}")
+        # DingTalk throttles a robot for 10 minutes after the 21st message in a minute.
+        return self.post_robot(self.url(), self.payload(message), codes=("errcode",), texts=("errmsg",),
+                               rate_limited=RATE_LIMITED, retry_after=600)

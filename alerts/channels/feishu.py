@@ -12,7 +12,7 @@ import time
 from urllib.parse import quote
 
 from alerts import messages
-from alerts.channels.base import Channel, Message, SendResult, json_body, register
+from alerts.channels.base import Channel, Message, SendResult, register
 
 RATE_LIMITED = {11232}
 BODY_LIMIT = 20000
@@ -52,18 +52,6 @@ class FeishuChannel(Channel):
 
     def send(self, message: Message) -> SendResult:
         url = f"{self.conn.base_url()}/open-apis/bot/v2/hook/{quote(self.conn.password or '', safe='')}"
-        status, data, failed = self.post(url, json_body(self.payload(message)),
-                                         {"Content-Type": "application/json; charset=utf-8"})
-        if failed:
-            return failed
-        if (bad := self.http_failure(status, data)) is not None:
-            return bad
-        if not isinstance(data, dict) or ("code" not in data and "StatusCode" not in data):
-            return SendResult("retryable", {"http_status": status}, "answer without code")
-        code = int(data.get("code", data.get("StatusCode", -1)) or 0)
-        answer = {"code": code, "msg": data.get("msg", data.get("StatusMessage"))}
-        if code == 0:
-            return SendResult("delivered", answer)
-        if code in RATE_LIMITED:
-            return SendResult("retryable", answer, f"code {code}: {answer['msg']}", retry_after=60)
-        return SendResult("permanent", answer, f"code {code}: {answer['msg']}")
+        # Older servers answer only StatusCode/StatusMessage.
+        return self.post_robot(url, self.payload(message), codes=("code", "StatusCode"), texts=("msg", "StatusMessage"),
+                               rate_limited=RATE_LIMITED, retry_after=60)

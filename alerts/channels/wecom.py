@@ -8,7 +8,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from alerts import messages
-from alerts.channels.base import Channel, Message, SendResult, json_body, register
+from alerts.channels.base import Channel, Message, SendResult, register
 
 RATE_LIMITED = {45009, -1}  # -1: system busy
 MARKDOWN_LIMIT = 4096
@@ -32,18 +32,5 @@ class WeComChannel(Channel):
 
     def send(self, message: Message) -> SendResult:
         url = f"{self.conn.base_url()}/cgi-bin/webhook/send?key={quote(self.conn.password or '', safe='')}"
-        status, data, failed = self.post(url, json_body(self.payload(message)),
-                                         {"Content-Type": "application/json; charset=utf-8"})
-        if failed:
-            return failed
-        if (bad := self.http_failure(status, data)) is not None:
-            return bad
-        if not isinstance(data, dict) or "errcode" not in data:
-            return SendResult("retryable", {"http_status": status}, "answer without errcode")
-        answer = {"errcode": data.get("errcode"), "errmsg": data.get("errmsg")}
-        code = int(data["errcode"])
-        if code == 0:
-            return SendResult("delivered", answer)
-        if code in RATE_LIMITED:
-            return SendResult("retryable", answer, f"errcode {code}: {data.get('errmsg')}", retry_after=60)
-        return SendResult("permanent", answer, f"errcode {code}: {data.get('errmsg')}")
+        return self.post_robot(url, self.payload(message), codes=("errcode",), texts=("errmsg",),
+                               rate_limited=RATE_LIMITED, retry_after=60)
