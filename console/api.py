@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from console import actions, queries
 from console.auth import User, can_act, can_view
-from console.context import api_user, check_csrf, csrf_token, ctx
+from console.context import api_user, check_csrf, csrf_token, ctx, delivery_for
 from yuqing.errors import InputError, TransitionError
 from yuqing.models import AuditEvent, Clock, Delivery, Incident, Mention, Release, ReviewStep
 
@@ -216,11 +216,7 @@ def list_deliveries(request: Request, user: ApiUser, size: int = Query(50, ge=1,
 def ack_delivery(request: Request, user: ApiUser, delivery_id: str) -> Response:
     check_csrf(request, None)
     context = ctx(request)
-    doc = context.store.get("deliveries", delivery_id)
-    if doc is None:
-        raise HTTPException(status_code=404, detail="未找到该提醒")
-    if not user.sees_everything and doc.get("office") != user.office:
-        raise HTTPException(status_code=403, detail="无权确认该提醒")
+    delivery_for(request, user, delivery_id)
     try:
         actions.acknowledge_delivery(context.store, delivery_id, actor=user.name, now=context.clock())
     except (InputError, TransitionError) as exc:

@@ -109,6 +109,16 @@ def check_csrf(request: Request, supplied: str | None) -> None:
         raise HTTPException(status_code=403, detail="CSRF 校验失败，请刷新页面后重试")
 
 
+def delivery_for(request: Request, user: User, delivery_id: str) -> dict[str, object]:
+    """The delivery a user may acknowledge: 404 when unknown, 403 when another office's (server-side)."""
+    doc = ctx(request).store.get("deliveries", delivery_id)
+    if doc is None:
+        raise HTTPException(status_code=404, detail="未找到该提醒")
+    if not user.sees_everything and doc.get("office") != user.office:
+        raise HTTPException(status_code=403, detail="无权确认该提醒")
+    return doc
+
+
 def flash(request: Request, kind: str, text: str) -> None:
     messages = list(request.session.get("flash", []))
     messages.append([kind, text])

@@ -17,7 +17,17 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from console import actions, queries
 from console.auth import ROLE_ZH, User, can_act, can_view, owner_office
-from console.context import Context, check_csrf, csrf_token, ctx, flash, page_user, pop_flash, session_user
+from console.context import (
+    Context,
+    check_csrf,
+    csrf_token,
+    ctx,
+    delivery_for,
+    flash,
+    page_user,
+    pop_flash,
+    session_user,
+)
 from yuqing.clock import TZ, iso, parse_ts
 from yuqing.errors import InputError, StorageUnavailable, TransitionError
 from yuqing.models import (
@@ -251,11 +261,7 @@ def delivery_ack(request: Request, user: PageUser, delivery_id: str, csrf_token:
                  next: str = Form("/")) -> Response:
     check_csrf(request, csrf_token)
     context = ctx(request)
-    doc = context.store.get("deliveries", delivery_id)
-    if doc is None:
-        raise HTTPException(status_code=404, detail="未找到该提醒")
-    if not user.sees_everything and doc.get("office") != user.office:
-        raise HTTPException(status_code=403, detail="无权确认该提醒")
+    delivery_for(request, user, delivery_id)
     try:
         actions.acknowledge_delivery(context.store, delivery_id, actor=user.name, now=context.clock())
     except (TransitionError, InputError) as exc:
