@@ -15,8 +15,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from console import actions, queries
-from console.auth import User, can_act, can_view
-from console.context import api_user, check_csrf, csrf_token, ctx, delivery_for
+from console.auth import User, can_act
+from console.context import api_user, check_csrf, csrf_token, ctx, delivery_for, incident_for
 from yuqing.errors import InputError, TransitionError
 from yuqing.models import AuditEvent, Clock, Delivery, Incident, Mention, Release, ReviewStep
 
@@ -129,19 +129,10 @@ def list_incidents(request: Request, user: ApiUser, severity: str = "", priority
                         items=[QueueItem(incident=r.incident, running_clocks=r.clocks) for r in result.rows])
 
 
-def _visible(request: Request, user: User, incident_id: str) -> Incident:
-    incident = queries.get_incident(ctx(request).store, incident_id)
-    if incident is None:
-        raise HTTPException(status_code=404, detail="未找到该舆情事件")
-    if not can_view(user, incident):
-        log.warning("console api: %s denied incident %s", user.name, incident_id)
-        raise HTTPException(status_code=403, detail="无权查看该舆情事件（不属于本单位）")
-    return incident
-
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetailOut)
 def get_incident(request: Request, user: ApiUser, incident_id: str) -> IncidentDetailOut:
-    incident = _visible(request, user, incident_id)
+    incident = incident_for(request, user, incident_id)
     d = queries.incident_detail(ctx(request).store, incident)
     from console.auth import owner_office
 
@@ -160,7 +151,7 @@ def post_action(request: Request, user: ApiUser, incident_id: str, action: Actio
                 body: ActionIn | None = None) -> Incident:
     check_csrf(request, None)
     body = body or ActionIn(reason="")
-    incident = _visible(request, user, incident_id)
+    incident = incident_for(request, user, incident_id)
     if not can_act(user, incident, action):
         raise HTTPException(status_code=403, detail="无权执行该操作")
     context = ctx(request)
@@ -177,7 +168,7 @@ def post_action(request: Request, user: ApiUser, incident_id: str, action: Actio
              summary="Record a release with its review steps (send X-CSRF-Token)")
 def post_release(request: Request, user: ApiUser, incident_id: str, body: ReleaseIn) -> Release:
     check_csrf(request, None)
-    incident = _visible(request, user, incident_id)
+    incident = incident_for(request, user, incident_id)
     if not can_act(user, incident, "record_release"):
         raise HTTPException(status_code=403, detail="无权登记发布")
     from console.auth import owner_office

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,9 +18,13 @@ from pathlib import Path
 
 from fastapi import HTTPException, Request
 
-from console.auth import User, UserDirectory
+from console import queries
+from console.auth import User, UserDirectory, can_view
 from yuqing.config import Config
+from yuqing.models import Incident
 from yuqing.storage import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -107,6 +112,18 @@ def check_csrf(request: Request, supplied: str | None) -> None:
     supplied = supplied or request.headers.get("x-csrf-token") or ""
     if not isinstance(expected, str) or not expected or not hmac.compare_digest(expected, supplied):
         raise HTTPException(status_code=403, detail="CSRF 校验失败，请刷新页面后重试")
+
+
+def incident_for(request: Request, user: User, incident_id: str) -> Incident:
+    """The incident a user may see: 404 when unknown, 403 when another office's (enforced on the server
+    for pages and API alike)."""
+    incident = queries.get_incident(ctx(request).store, incident_id)
+    if incident is None:
+        raise HTTPException(status_code=404, detail="未找到该舆情事件")
+    if not can_view(user, incident):
+        log.warning("console: %s denied incident %s", user.name, incident_id)
+        raise HTTPException(status_code=403, detail="无权查看该舆情事件（不属于本单位）")
+    return incident
 
 
 def delivery_for(request: Request, user: User, delivery_id: str) -> dict[str, object]:

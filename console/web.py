@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from console import actions, queries
-from console.auth import ROLE_ZH, User, can_act, can_view, owner_office
+from console.auth import ROLE_ZH, User, can_act, owner_office
 from console.context import (
     Context,
     check_csrf,
@@ -24,6 +24,7 @@ from console.context import (
     ctx,
     delivery_for,
     flash,
+    incident_for,
     page_user,
     pop_flash,
     session_user,
@@ -125,15 +126,6 @@ def queue_page(request: Request, user: PageUser,
 # -- incident detail -------------------------------------------------------------------------------
 
 
-def _visible_incident(request: Request, user: User, incident_id: str) -> Incident:
-    incident = queries.get_incident(ctx(request).store, incident_id)
-    if incident is None:
-        raise HTTPException(status_code=404, detail="未找到该舆情事件")
-    if not can_view(user, incident):
-        log.warning("console: %s denied incident %s", user.name, incident_id)
-        raise HTTPException(status_code=403, detail="无权查看该舆情事件（不属于本单位）")
-    return incident
-
 
 def timeline(detail: queries.IncidentDetail) -> list[tuple[dt.datetime, str, str]]:
     """One chronological list of what happened: first seen, mentions, routing, actions, releases, clocks."""
@@ -181,7 +173,7 @@ def trend_chart(incident: Incident, width: int = 640, height: int = 160) -> dict
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
 def incident_page(request: Request, user: PageUser, incident_id: str) -> HTMLResponse:
-    incident = _visible_incident(request, user, incident_id)
+    incident = incident_for(request, user, incident_id)
     context = ctx(request)
     explain_job = context.pool.submit(queries.route_explanation, context.store, context.config, incident_id)
     detail = queries.incident_detail(context.store, incident)
@@ -199,7 +191,7 @@ def incident_action(request: Request, user: PageUser, incident_id: str, action: 
     check_csrf(request, csrf_token)
     if action not in actions.ACTIONS_ZH:
         raise HTTPException(status_code=404, detail="未知操作")
-    incident = _visible_incident(request, user, incident_id)
+    incident = incident_for(request, user, incident_id)
     if not can_act(user, incident, action):
         raise HTTPException(status_code=403, detail="无权执行该操作")
     context = ctx(request)
@@ -232,7 +224,7 @@ def release_form(request: Request, user: PageUser, incident_id: str, csrf_token:
                  confidentiality: str = Form(""), states_facts: str = Form(""), states_measures: str = Form(""),
                  states_result: str = Form(""), rebuts_rumour: str = Form("")) -> Response:
     check_csrf(request, csrf_token)
-    incident = _visible_incident(request, user, incident_id)
+    incident = incident_for(request, user, incident_id)
     if not can_act(user, incident, "record_release"):
         raise HTTPException(status_code=403, detail="无权登记发布")
     context = ctx(request)
