@@ -52,6 +52,9 @@ STATISTICS_TERMS = ("每年", "年均", "每天", "日均", "平均", "同比", 
                     "今年以来", "近年来", "近年", "死亡率", "病死率", "发生率", "伤亡率", "年以来", "全国共",
                     "全国发生")
 
+# …and so does one about a span of years: 近3年, 10年来, 多年来, 自1947年…以来.
+_STATISTICS_SPAN = re.compile(r"近\d+年|\d+年来|多年来|(?:19|20)\d\d年[^。！？；]{0,12}以来")
+
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
            "九": 9}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -64,10 +67,13 @@ _QTY = rf"(?P<{{p}}pre>近|约|逾|超过|超|至少|上|达|共)?(?P<{{p}}n>{_N
 _PERSON = r"(?:人(?!次|民|员)|名|位|例|具)"
 _GAP = r"[^，。；;,.!！？?、：:\s\d（）()“”\"]{0,8}?"
 
-_DEATH = r"死亡|遇难|罹难|身亡|丧生|殒命|丧命|毙命|溺亡|死者|遇难者|不治|亡(?![故])|死(?![伤里守刑缓角板去活心])"
+_DEATH = r"死亡|遇难|罹难|身亡|丧生|殒命|丧命|毙命|溺亡|死者|遇难者|不治"
 _SERIOUS = r"重伤|受重伤|急性中毒|重度烧伤|重度中毒"
 _INJURED = (r"受伤|负伤|轻伤|轻微伤|受轻伤|伤者|伤员|烧伤|砸伤|撞伤|砍伤|刺伤|炸伤|灼伤|摔伤|割伤|咬伤|踩伤|挤伤|"
-            r"烫伤|擦伤|伤(?![亡心害痛感])")
+            r"烫伤|擦伤")
+# One-character words count only right after the count ("6人亡", "3人伤势较重"): after a gap, 亡 in
+# "百余人伤亡" or 死 in "3人被吓死" would be misread.
+_SINGLE = r"(?P<single>亡(?![故])|死(?![伤里守刑缓角板去活心亡者])|伤(?![亡心害痛感]))"
 _MISSING = r"失踪|下落不明|失联"
 _TRAPPED = r"被困|受困|被埋|被掩埋"
 _KEYWORD = rf"(?P<kw>{_SERIOUS}|{_MISSING}|{_TRAPPED}|{_DEATH}|{_INJURED})"
@@ -80,7 +86,7 @@ def _qty(prefix: str) -> str:
 # 3死12伤, 1死7伤, 一死两伤; 致2死 / 造成3伤 (a bare "N死" needs the cause word: 九死一生 is no toll).
 _COMPACT = re.compile(rf"(?P<cause>致|造成|酿成?)?{_qty('a')}(?P<ak>死|伤)(?![亡者员势])(?:{_qty('b')}伤)?")
 # 3人死亡, 3名工人当场死亡, 12人受伤, 3人被困, 6人亡, 3具遇难者遗体.
-_COUNT_FIRST = re.compile(rf"{_qty('')}{_PERSON}{_GAP}{_KEYWORD}")
+_COUNT_FIRST = re.compile(rf"{_qty('')}{_PERSON}(?:{_GAP}{_KEYWORD}|{_SINGLE})")
 # 死亡3人, 死亡人数上升至12人, 遇难人数由3人升至12人, 受伤人员达30余人, 被困12名矿工.
 _KEYWORD_FIRST = re.compile(
     rf"(?P<kw>{_SERIOUS}|{_MISSING}|{_TRAPPED}|死亡|遇难|罹难|身亡|丧生|受伤|轻伤|伤者|伤员)"
@@ -88,7 +94,7 @@ _KEYWORD_FIRST = re.compile(
     rf"{_qty('')}{_PERSON}")
 # Explicit zeros: 未造成人员伤亡, 无人员死亡, 暂无人员伤亡, 无人受伤, 未发现人员被困.
 _ZERO = re.compile(
-    r"(?:未|没有|没|无|暂无|尚无|并未|均无|尚未|暂未|未有)(?:造成|发生|出现|发现|导致|引起|有)?(?:任何)?"
+    r"(?:未|没有|没|无|暂无|尚无|并未|均无|尚未|暂未|未有)(?:造成|发生|出现|发现|导致|引起|接到|收到|有)?(?:任何)?"
     r"(?:人员|人)(?P<zk>伤亡|死亡|受伤|伤|失踪|被困)")
 _ECONOMIC = re.compile(
     rf"(?P<direct>直接)?(?:经济|财产)损失[^，。；;！!？?\d]{{0,8}}?{_qty('')}(?P<unit>[万亿]?)(?P<unit2>余?万?)元")
@@ -149,6 +155,8 @@ def parse_chinese(text: str) -> float | None:
             digit = None
         elif ch in _BIG:
             section += digit or 0
+            if not section and not total:  # 万余人: a bare 万 is ten thousand
+                section = 1
             total = (total + section) * _BIG[ch] if ch == "亿" else total + section * _BIG[ch]
             section, digit = 0.0, None
     return total + section + (digit or 0)
@@ -183,6 +191,8 @@ def _value(m: re.Match[str], p: str) -> tuple[float, str, bool] | None:
 
 
 def _kind_of(keyword: str) -> FigureKind:
+    if keyword in ("亡", "死"):
+        return "deaths"
     if re.fullmatch(_SERIOUS, keyword):
         return "serious_injuries"
     if re.fullmatch(_MISSING, keyword):
@@ -199,7 +209,7 @@ def _statistical(text: str, start: int, end: int) -> bool:
     lo = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
     nxt = _SENTENCE_END.search(text, end)
     sentence = text[lo:nxt.start() if nxt else len(text)]
-    return any(term in sentence for term in STATISTICS_TERMS)
+    return any(term in sentence for term in STATISTICS_TERMS) or bool(_STATISTICS_SPAN.search(sentence))
 
 
 def find_figures(text: str) -> list[Figure]:
@@ -234,7 +244,8 @@ def find_figures(text: str) -> list[Figure]:
         for m in pattern.finditer(text):
             if not free(m.start(), m.end()) or _statistical(text, m.start(), m.end()):
                 continue
-            add(_kind_of(m["kw"]), _value(m, ""), m, m.start())
+            word = m["kw"] or m.groupdict().get("single") or ""
+            add(_kind_of(word), _value(m, ""), m, m.start())
             taken.append((m.start(), m.end()))
     for m in _ECONOMIC.finditer(text):
         if not free(m.start(), m.end()) or _statistical(text, m.start(), m.end()):

@@ -13,7 +13,7 @@ def figures(text: str) -> dict[str, float]:
 
 @pytest.mark.parametrize(("words", "value"), [
     ("三", 3), ("十二", 12), ("二十三", 23), ("两", 2), ("一百零五", 105), ("两千零三", 2003), ("三万", 30_000),
-    ("1.2亿", 1.2e8), ("5000万", 5e7), ("１２", 12), ("数十", 20), ("十几", 11), ("二十几", 21),
+    ("1.2亿", 1.2e8), ("5000万", 5e7), ("万", 10_000), ("１２", 12), ("数十", 20), ("十几", 11), ("二十几", 21),
 ])
 def test_numbers_in_arabic_and_chinese(words: str, value: float) -> None:
     assert parse_number(words) == value
@@ -70,6 +70,7 @@ def test_updates_take_the_new_figure(text: str, deaths: float) -> None:
     ("数十人死亡", "deaths", 20, "数十"),
     ("十几人受伤", "injured", 11, "十几"),
     ("上百人受伤", "injured", 100, "上百"),
+    ("万余人受灾，其中万余人受伤", "injured", 10_000, "万余"),
     ("逾40人遇难", "deaths", 40, "逾40"),
     ("多人受伤", "injured", 2, "多"),
 ])
@@ -103,6 +104,9 @@ def test_negations_are_explicit_zeros(text: str, expected: dict[str, float]) -> 
     "无人机航拍画面显示",
     "23名学生被送往医院治疗，目前均无生命危险",
     "签约金额达12.6亿元",  # money that is no loss
+    "造成百余人伤亡",  # dead and injured together: no figure of either
+    "目前人员伤亡情况不详",
+    "自1947年独立以来，该地区已有5万多人在冲突中丧生",  # a span of years
 ])
 def test_traps_are_not_casualties(text: str) -> None:
     assert find_figures(text) == [], text
