@@ -1,10 +1,16 @@
-"""Casualty figures read from Chinese text (analysis.casualties): pure functions, no node needed."""
+"""Casualty figures read from Chinese text (analysis.casualties): pure functions, no node needed;
+and the threshold tables they are graded by (configuration)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from analysis.api import analyze_text
 from analysis.casualties import extract, find_figures, find_grading, parse_number
+from yuqing.config import load_config
+from yuqing.errors import ConfigError
 
 
 def figures(text: str) -> dict[str, float]:
@@ -141,3 +147,24 @@ def test_every_figure_keeps_the_words_it_came_from() -> None:
 def test_gradings_stated_in_the_text(text: str, level: str | None) -> None:
     found = find_grading(text)
     assert (found.level if found else None) == level
+
+
+def test_a_threshold_table_out_of_order_is_rejected_naming_file_and_field(config_dir: Path) -> None:
+    path = config_dir / "analysis.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("II: {deaths: 10,", "II: {deaths: 40,"), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(config_dir)
+    message = str(err.value)
+    assert "analysis.yaml" in message and "casualties" in message and "tables.accident.I.deaths" in message
+
+
+def test_a_kind_with_its_own_table_grades_by_it(config_dir: Path) -> None:
+    path = config_dir / "analysis.yaml"
+    text = path.read_text(encoding="utf-8")
+    own = "    tables:\n      natural_disaster:\n        II: {deaths: 50}\n        III: {deaths: 10}\n"
+    path.write_text(text.replace("    tables:\n", own, 1), encoding="utf-8")
+    config = load_config(config_dir)
+    quake = analyze_text("云南某县发生6.1级地震，已造成12人遇难", config)
+    blast = analyze_text("化工厂发生爆炸，已造成12人死亡", config)
+    assert (quake["casualty_level"], blast["casualty_level"]) == ("III", "II")
