@@ -101,9 +101,10 @@ def test_the_official_figure_counts_over_later_media_and_wording_alone_grades_no
     put(store,
         mention("off", "关于官渡区商场火灾的情况通报", "11月23日8时许，官渡区一商场发生火灾，造成3人死亡、5人受伤。",
                 at=t, source="portal"),
-        mention("rumour", "官渡区商场大火", "官渡区商场大火，听说死了20人，太惨了，特别重大的灾难！", at=t + dt.timedelta(hours=1),
-                source="weibo"),
-        mention("media", "官渡区商场火灾已造成12人死亡", "官渡区一商场发生火灾，已造成12人死亡。", at=t + dt.timedelta(hours=2)))
+        mention("rumour", "官渡区商场大火", "官渡区商场大火，听说死了20人，太惨了，特别重大的灾难！",
+                at=t + dt.timedelta(hours=1), source="weibo"),
+        mention("media", "官渡区商场火灾已造成12人死亡", "官渡区一商场发生火灾，已造成12人死亡。",
+                at=t + dt.timedelta(hours=2)))
     analyze_pending(store, config, now=t + dt.timedelta(hours=3))
     incident = incident_of(store, "off")
     assert incident_of(store, "media").id == incident.id
