@@ -76,7 +76,11 @@ class Duration:
         if not match:
             raise ValueError(f"{text!r} is not a duration (e.g. '5h', '30m', '48h', '3 working days')")
         unit = _UNITS[match["unit"].lower()]
-        return cls(float(match["n"]), unit)
+        amount = float(match["n"])
+        if unit == "working_days" and amount != int(amount):
+            raise ValueError(f"{text!r}: working days are counted whole (write e.g. '1 working day' or "
+                             f"'2 working days')")
+        return cls(amount, unit)
 
     @property
     def is_working_days(self) -> bool:
