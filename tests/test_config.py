@@ -151,3 +151,24 @@ def test_fractional_working_days_are_refused_by_the_duration_itself():
     with pytest.raises(ValueError, match="whole"):
         Duration.parse("1.5 working days")
     assert Duration.parse("1.5h") == Duration(1.5, "hours")
+
+
+def test_a_covered_year_without_its_holidays_is_rejected(config_dir):
+    _edit(config_dir / "calendar.yaml", lambda d: d.__setitem__("covered_years", [2031]))
+    with pytest.raises(ConfigError) as err:
+        load_config(config_dir)
+    assert err.value.file.endswith("calendar.yaml")
+    assert "extra_holidays has no 2031 dates" in str(err.value)
+
+
+def test_the_working_calendar_takes_the_years_entered_in_the_calendar_file(config_dir):
+    import datetime as dt
+
+    def notice(d):
+        d["extra_holidays"] = ["2031-01-01"]
+        d["covered_years"] = [2031]
+
+    _edit(config_dir / "calendar.yaml", notice)
+    cal = load_config(config_dir).work_calendar()
+    assert cal.covers(2031) and not cal.is_working_day(dt.date(2031, 1, 1))
+    assert str(config_dir / "calendar.yaml") in cal.source

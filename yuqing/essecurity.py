@@ -138,12 +138,13 @@ def write_roles(conf_dir: Path, prefixes: Sequence[str]) -> None:
 
 
 def add_users(conf_dir: Path, accounts: Mapping[str, Account], *, es_home: Path,
-              java_home: Path | None = None) -> None:
-    """Replace the file realm's users in ``conf_dir`` by ``accounts`` (``bin/elasticsearch-users``;
-    one JVM start per account, seconds each)."""
+              java_home: Path | None = None, replace: bool = True) -> None:
+    """Put ``accounts`` in the file realm in ``conf_dir`` (``bin/elasticsearch-users``; one JVM
+    start per account, seconds each), replacing the users it had unless ``replace=False``."""
     conf_dir = Path(conf_dir)
     for name in ("users", "users_roles"):
-        (conf_dir / name).write_text("", encoding="utf-8")
+        if replace or not (conf_dir / name).exists():
+            (conf_dir / name).write_text("", encoding="utf-8")
     tool = Path(es_home) / "bin" / "elasticsearch-users"
     if not tool.exists():
         raise NodeError(f"{tool} not found: this Elasticsearch distribution has no file realm tool")

@@ -56,7 +56,8 @@ class Config:
     calendar: CalendarConfig
 
     def work_calendar(self) -> WorkCalendar:
-        return WorkCalendar(self.calendar.extra_holidays, self.calendar.extra_workdays)
+        return WorkCalendar(self.calendar.extra_holidays, self.calendar.extra_workdays, self.calendar.covered_years,
+                            source=str(self.directory / FILES["calendar"][0]))
 
 
 def load_config(directory: Path | str | None = None) -> Config:
