@@ -26,6 +26,7 @@ from yuqing.config.offices import OfficesConfig
 from yuqing.config.priorities import PrioritiesConfig
 from yuqing.config.routing import RoutingConfig
 from yuqing.config.sources import SourcesConfig
+from yuqing.config.storage import StorageConfig
 from yuqing.errors import ConfigError
 from yuqing.paths import config_dir
 
@@ -39,6 +40,7 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "analysis": ("analysis.yaml", AnalysisConfig),
     "assessment": ("assessment.yaml", AssessmentConfig),
     "calendar": ("calendar.yaml", CalendarConfig),
+    "storage": ("storage.yaml", StorageConfig),
 }
 
 
@@ -54,6 +56,7 @@ class Config:
     analysis: AnalysisConfig
     assessment: AssessmentConfig
     calendar: CalendarConfig
+    storage: StorageConfig
 
     def work_calendar(self) -> WorkCalendar:
         return WorkCalendar(self.calendar.extra_holidays, self.calendar.extra_workdays, self.calendar.covered_years,

@@ -34,7 +34,7 @@ class AlertRule(Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     kind: Literal[
         "new_incident", "priority_hit", "mention_spike", "negative_spike",
-        "clock_due_soon", "clock_missed", "source_silent", "source_failing",
+        "clock_due_soon", "clock_missed", "source_silent", "source_failing", "calendar_missing",
     ]
     min_level: SeverityLevel | None = None  # for incident rules: at or above this severity
     priorities: list[str] = []
