@@ -16,6 +16,7 @@ Rules only describe what holds now; :mod:`alerts.suppression` decides what is se
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -32,6 +33,7 @@ from yuqing.models import (
     Incident,
     SourceHealth,
 )
+from yuqing.paths import PROJECT_ROOT
 from yuqing.storage import Store
 
 log = logging.getLogger(__name__)
@@ -450,13 +452,15 @@ def _evaluate_calendar(config: Config, now: dt.datetime, add: Any) -> None:
     year = config.work_calendar().missing_next_year(now=now, from_month_day=config.calendar.alert_from)
     if year is None:
         return
-    where = str(config.directory / "calendar.yaml")
+    where = config.directory / "calendar.yaml"
+    with contextlib.suppress(ValueError):
+        where = where.relative_to(PROJECT_ROOT)
     key = f"calendar:{year}:missing"
     for rule in rules:
         add(key, rule, Alert(
             key=key, kind=rule.kind, rule_ids=[], roles=[], offices=[],
-            facts={"kind": rule.kind, "headline_zh": KIND_ZH[rule.kind], "title": f"{year}年节假日安排未配置",
+            facts={"kind": rule.kind, "headline_zh": KIND_ZH[rule.kind],
+                   "title": f"{year}年节假日安排未配置，请录入 {where}",
                    "place_zh": "", "office_zh": "", "level": None, "level_zh": "系统",
                    "url": f"{config.alerts.console_url.rstrip('/')}/", "reasons": []},
-        ), f"工作日时限无法跨入{year}年：请在 {where} 中录入国务院办公厅{year}年节假日安排"
-           f"（extra_holidays、extra_workdays，并在 covered_years 中加入 {year}）")
+        ), f"国务院办公厅{year}年节假日安排录入后，在 covered_years 中加入 {year}")
