@@ -235,8 +235,11 @@ class Store:
             if wanted["number_of_replicas"] > data_nodes - 1:
                 capped = max(data_nodes - 1, 0)
                 if kind == next(iter(MAPPINGS)):
-                    log.warning("cluster has %d data node(s): indices get %d replica(s), not the %d configured",
-                                data_nodes, capped, wanted["number_of_replicas"])
+                    # One node is a single-node deployment (local, tests): expected. More nodes but
+                    # too few for the replicas is a degraded cluster: worth a warning.
+                    log.log(logging.INFO if data_nodes == 1 else logging.WARNING,
+                            "cluster has %d data node(s): indices get %d replica(s), not the %d configured",
+                            data_nodes, capped, wanted["number_of_replicas"])
                 wanted = {**wanted, "number_of_replicas": capped}
             out[kind] = wanted
         return out
