@@ -23,7 +23,7 @@ from yuqing.storage import Store
 
 
 def crawl_run(store: Store, config: Config, source_id: str, items: Iterable[dict[str, Any]], *,
-              now: dt.datetime) -> int:
+              now: dt.datetime, pipeline_cls: type[MentionPipeline] = MentionPipeline) -> int:
     """One crawl run of ``source_id`` at ``now`` that yields ``items`` (title, text, key, url,
     published_at, doc_type …); returns the number of new mentions written."""
     source = config.sources.get(source_id)
@@ -38,7 +38,7 @@ def crawl_run(store: Store, config: Config, source_id: str, items: Iterable[dict
     spider.setup(crawler.settings)
     crawler.spider = spider
     spider.load_seen()
-    pipeline = MentionPipeline(crawler)
+    pipeline = pipeline_cls(crawler)
     pipeline.open_spider()
     for fields in items:
         if spider.is_done(fields["key"]):
