@@ -126,6 +126,17 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "episode": INT, "first_at": DATE, "level": KW, "rule_id": KW, "kind": KW, "acknowledged_by": KW,
         "clock_id": KW, "source_id": KW,
     },
+    # Console sessions, one per sign-in, by a digest of the cookie's session id: revoked server-side
+    # (sign-out, password change, user removal), shared by every console process.
+    "console_sessions": {
+        "id": KW, "user": KW, "created_at": DATE, "expires_at": DATE, "revoked_at": DATE, "revoked_reason": KW,
+        "password_tag": KW, "address": KW,
+    },
+    # Failed sign-ins per account and per client address (ids "account:<name>", "address:<ip>").
+    "sign_in_attempts": {
+        "id": KW, "scope": KW, "key": KW, "failures": INT, "first_failure_at": DATE, "last_failure_at": DATE,
+        "locked_until": DATE,
+    },
 }
 
 # Bump a kind's version when its mapping changes incompatibly: a new concrete index is created

@@ -22,6 +22,7 @@ from yuqing.config.assessment import AssessmentConfig
 from yuqing.config.base import load_model
 from yuqing.config.calendar import CalendarConfig
 from yuqing.config.clocks import ClocksConfig
+from yuqing.config.console import ConsoleConfig
 from yuqing.config.offices import OfficesConfig
 from yuqing.config.priorities import PrioritiesConfig
 from yuqing.config.routing import RoutingConfig
@@ -39,6 +40,7 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "analysis": ("analysis.yaml", AnalysisConfig),
     "assessment": ("assessment.yaml", AssessmentConfig),
     "calendar": ("calendar.yaml", CalendarConfig),
+    "console": ("console.yaml", ConsoleConfig),
 }
 
 
@@ -54,6 +56,7 @@ class Config:
     analysis: AnalysisConfig
     assessment: AssessmentConfig
     calendar: CalendarConfig
+    console: ConsoleConfig
 
     def work_calendar(self) -> WorkCalendar:
         return WorkCalendar(self.calendar.extra_holidays, self.calendar.extra_workdays)
