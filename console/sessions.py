@@ -50,10 +50,11 @@ def password_tag(user: User) -> str:
 def open_session(store: Store, config: ConsoleConfig, user: User, *, now: dt.datetime, address: str) -> str:
     """Record a new session for ``user``; returns the session id the cookie carries."""
     session_id = secrets.token_urlsafe(32)
-    doc = {"id": _digest(session_id), "user": user.name, "created_at": iso(now),
+    doc_id = _digest(session_id)
+    doc = {"id": doc_id, "user": user.name, "created_at": iso(now),
            "expires_at": iso(now + config.sessions.max_age.as_timedelta()), "password_tag": password_tag(user),
            "address": address}
-    store.put(SESSIONS, doc["id"], doc, refresh=True)
+    store.put(SESSIONS, doc_id, doc, refresh=True)
     return session_id
 
 

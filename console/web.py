@@ -19,13 +19,13 @@ from console import actions, queries
 from console.auth import ROLE_ZH, User, can_act, owner_office
 from console.context import (
     Context,
+    SignInRefused,
     check_csrf,
     csrf_token,
     ctx,
     delivery_for,
     flash,
     incident_for,
-    SignInRefused,
     page_user,
     pop_flash,
     report_file_for,
