@@ -4,16 +4,19 @@ the handlers so that ``yuqing --help`` stays fast."""
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from yuqing.cli import eval_group
 from yuqing.cli import resolve_now as _now
 
+SPOOLED_EXIT = 3  # collected, but kept in the spool: not stored yet (Elasticsearch unreachable)
+
 
 def _crawl(args: argparse.Namespace) -> int:
     from crawlers.api import crawl_sources, replay_spool
     from yuqing.config import load_config
-    from yuqing.errors import InputError
+    from yuqing.errors import InputError, StorageUnavailable
     from yuqing.storage import Store
 
     config = load_config(args.config)
@@ -29,11 +32,22 @@ def _crawl(args: argparse.Namespace) -> int:
         print(f"replayed {replay_spool(store)} spooled writes")
         if ids is not None and not ids:
             return 0
-    store.ensure_indices()
+    try:
+        store.ensure_indices()
+    except StorageUnavailable as exc:
+        # Crawl anyway: what is collected waits in the spool until Elasticsearch is back.
+        print(f"yuqing crawl: Elasticsearch unreachable ({exc}); crawling into the spool", file=sys.stderr)
     stats = crawl_sources(store, config, ids, now=_now(args.now))
     for s in stats:
         print(s.summary())
-    return 1 if stats and all(s.status == "failing" for s in stats) else 0
+    if stats and all(s.status == "failing" for s in stats):
+        return 1
+    spooled = sum(s.spooled for s in stats)
+    if spooled:
+        print(f"yuqing crawl: {spooled} items spooled, not yet stored; they are written when Elasticsearch is "
+              "back (next crawl, or `yuqing crawl --replay-spool`)", file=sys.stderr)
+        return SPOOLED_EXIT
+    return 0
 
 
 def _extract(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import logging
 import time
 from typing import Any
 
-from crawlers import dedup
+from crawlers import dedup, spool
 from crawlers.extract import canonical_url
 from crawlers.health import build_health, previous_health
 from crawlers.spool import Spool
@@ -231,6 +231,10 @@ class MentionPipeline:
             sp.store.refresh("mentions", "crawl_state", "source_health")
         except StorageUnavailable:
             self.spool.append("source_health", "index", [(health.id, health.to_doc())])
+        try:
+            spool.remember_keys(sp.store.prefix, sp.source.id, sp.seen)
+        except OSError as exc:
+            log.warning("source %s: crawl-state keys not kept on disk: %s", sp.source.id, exc)
         c = sp.counts
         log.info("source %s: found %d, new %d, updated %d, failed %d %s, spooled %d, status %s", sp.source.id,
                  c.found, c.new, c.updated, c.failed, c.reasons or "", c.spooled, health.status)

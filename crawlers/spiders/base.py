@@ -134,8 +134,10 @@ class SourceSpider(scrapy.Spider):
                 self.seen[doc["key"]] = bool(doc.get("complete", True))
         except StorageUnavailable:
             self.store_down = True
-            log.warning("source %s: Elasticsearch unreachable; crawling without stored state (items spool)",
-                        self.source.id)
+            # what the last run knew: stored items are not fetched again nor counted as new
+            self.seen.update(spool.remembered_keys(self.store.prefix, self.source.id))
+            log.warning("source %s: Elasticsearch unreachable; crawling with the %d keys kept on disk "
+                        "(new items spool)", self.source.id, len(self.seen))
         for key in spool.pending_keys(self.store.prefix, self.source.id):
             self.seen.setdefault(key, True)
 
