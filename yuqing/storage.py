@@ -55,6 +55,8 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "sentiment": {"properties": {"label": KW, "score": FLOAT}},
         "priorities": {"properties": {"id": KW, "confidence": FLOAT, "evidence": KW, "parent": KW}},
         "place": PLACE, "keywords": KW, "incident_id": KW, "handling_kind": KW,
+        # analysis failures: attempts so far, the last reason, and set aside after too many
+        "analysis_attempts": INT, "analysis_error": KW, "analysis_failed_at": DATE, "analysis_failed": BOOL,
     },
     "incidents": {
         "id": KW, "title": RAW_TEXT, "summary": RAW_TEXT, "first_seen_at": DATE, "last_seen_at": DATE,
