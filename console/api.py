@@ -221,3 +221,13 @@ def ack_delivery(request: Request, user: ApiUser, delivery_id: str) -> Response:
 def list_reports(request: Request, user: ApiUser) -> ReportsOut:
     reports, assessments = queries.reports_and_assessments(ctx(request).store, user)
     return ReportsOut(reports=reports, assessments=assessments)
+
+
+@router.get("/mentions/failed", response_model=list[dict[str, Any]],
+            summary="Mentions set aside after failing analysis too often (duty desk)")
+def list_failed_mentions(request: Request, user: ApiUser, size: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
+    from analysis.api import failed_mentions
+
+    if not user.sees_everything:
+        raise HTTPException(status_code=403, detail="仅值班员可查看分析失败的信息")
+    return failed_mentions(ctx(request).store, size=size)

@@ -315,6 +315,20 @@ def report_file(request: Request, user: PageUser, path: str) -> Response:
     return FileResponse(target, filename=target.name, content_disposition_type="attachment")
 
 
+# -- mentions set aside after failing analysis (duty desk) ---------------------------------------------
+
+
+@router.get("/mentions/failed", response_class=HTMLResponse)
+def failed_mentions_page(request: Request, user: PageUser) -> HTMLResponse:
+    from analysis.api import failed_mentions
+
+    if not user.sees_everything:
+        raise HTTPException(status_code=403, detail="仅值班员可查看分析失败的信息")
+    context = ctx(request)
+    return render(request, "failed_mentions.html", mentions=failed_mentions(context.store),
+                  max_attempts=context.config.analysis.failures.max_attempts)
+
+
 def storage_unavailable_page(request: Request, exc: StorageUnavailable) -> HTMLResponse:
     log.error("console: storage unavailable: %s", exc)
     return render(request, "error.html", status_code=503, title="服务暂不可用",

@@ -254,3 +254,29 @@ def test_console_refuses_to_start_without_a_secret_outside_a_local_run(monkeypat
         require_secret("0.0.0.0")
     monkeypatch.setenv("YUQING_CONSOLE_SECRET", "x" * 40)
     assert require_secret("0.0.0.0") == "x" * 40
+
+
+# -- #11 mentions set aside after failing analysis are shown to the duty desk -----------------------
+
+
+def test_duty_desk_sees_mentions_set_aside_after_failed_analysis(sapp, cstore, xss):
+    from console import sample
+
+    bad = sample.mention("failed-incident", 7, now=NOW, title=xss["title"], text="正文")
+    doc = bad.to_doc()
+    doc.update(analysis_attempts=3, analysis_error="AttributeError: 'list' object has no attribute 'strip'",
+               analysis_failed_at=NOW.isoformat(), analysis_failed=True)
+    cstore.put("mentions", bad.id, doc, refresh=True)
+    duty = TestClient(sapp)
+    form_sign_in(duty, "duty", PASSWORD)
+    page = duty.get("/mentions/failed")
+    assert page.status_code == 200 and f'data-id="{bad.id}"' in page.text
+    assert "AttributeError" in page.text and "<script>alert" not in page.text
+    assert 'href="/mentions/failed"' in duty.get("/").text
+    listed = duty.get("/api/mentions/failed").json()
+    assert [m["id"] for m in listed] == [bad.id] and listed[0]["analysis_attempts"] == 3
+    office = TestClient(sapp)
+    form_sign_in(office, "health", PASSWORD)
+    assert office.get("/mentions/failed").status_code == 403
+    assert office.get("/api/mentions/failed").status_code == 403
+    assert 'href="/mentions/failed"' not in office.get("/").text
