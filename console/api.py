@@ -225,7 +225,8 @@ def list_reports(request: Request, user: ApiUser) -> ReportsOut:
 
 @router.get("/mentions/failed", response_model=list[dict[str, Any]],
             summary="Mentions set aside after failing analysis too often (duty desk)")
-def list_failed_mentions(request: Request, user: ApiUser, size: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
+def list_failed_mentions(request: Request, user: ApiUser,
+                         size: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
     from analysis.api import failed_mentions
 
     if not user.sees_everything:
