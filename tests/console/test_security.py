@@ -89,7 +89,8 @@ def test_office_staff_cannot_download_another_offices_special_report(sapp, cstor
 def test_a_null_byte_in_a_report_path_is_not_found_not_a_server_error(sapp):
     client = TestClient(sapp)
     form_sign_in(client, "duty", PASSWORD)
-    for path in ("/reports/files/daily%00.pdf", "/reports/files/%00", "/reports/files/a/%00/../b.md"):
+    for path in ("/reports/files/daily%00.pdf", "/reports/files/%00", "/reports/files/a/%00/../b.md",
+                 "/incidents/abc%00def", "/api/incidents/%00"):
         resp = client.get(path)
         assert resp.status_code == 404, (path, resp.status_code)
         assert "未找到" in resp.text
