@@ -84,12 +84,16 @@ class SecureCookies:
         async def send_secure(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [
-                    (k, v + b"; secure" if k.lower() == b"set-cookie" and b"secure" not in v.lower() else v)
+                    (k, v + b"; secure" if k.lower() == b"set-cookie" and not _has_secure(v) else v)
                     for k, v in message.get("headers", [])
                 ]
             await send(message)
 
         await self.app(scope, receive, send_secure)
+
+
+def _has_secure(cookie: bytes) -> bool:
+    return any(part.strip().lower() == b"secure" for part in cookie.split(b";")[1:])
 
 
 def tls_settings() -> tuple[bool, list[str]]:

@@ -74,8 +74,11 @@ def test_office_staff_cannot_download_another_offices_special_report(sapp, cstor
     assert other.get(f"/reports/files/assessment-{seeded.emergency}.pdf").status_code == 200  # its own incident
     assert other.get("/reports/files/notes-internal.pdf").status_code == 403
 
+    assert f"incident-{seeded.health}" not in other.get("/reports").text  # not listed either
+
     owner = TestClient(sapp)
     form_sign_in(owner, "health", PASSWORD)
+    assert f'href="/reports/files/incident-{seeded.health}.pdf"' in owner.get("/reports").text
     served = owner.get(f"/reports/files/incident-{seeded.health}.pdf")
     assert served.status_code == 200 and served.content == b"%PDF-1.4 health special report"
     assert owner.get(f"/reports/files/assessment-{seeded.emergency}.pdf").status_code == 403
