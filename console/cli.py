@@ -40,8 +40,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     secret = require_secret(args.host)  # refuses to start outside a local run without YUQING_CONSOLE_SECRET
-    store = Store.connect()
-    store.ensure_indices()
+    store = Store.connect(purpose="console")
+    store.require_indices()  # the console's account creates no indices: `yuqing init` does
     users = load_users()
     if not len(users):
         print(f"yuqing console: warning: no users in {users_file()}; add one with "

@@ -19,7 +19,7 @@ DAY = dt.datetime(2026, 11, 23, tzinfo=TZ)
 
 
 def test_a_mention_that_keeps_failing_is_set_aside_after_the_configured_attempts(
-        ana: Any, store: Store, config: Config, monkeypatch: pytest.MonkeyPatch,
+        ana: Any, store: Store, config: Config, es_url: str, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     from yuqing.cli import main
 
@@ -49,11 +49,8 @@ def test_a_mention_that_keeps_failing_is_set_aside_after_the_configured_attempts
     [listed] = failed_mentions(store)
     assert listed["id"] == "m-bad" and listed["analysis_attempts"] == limit
     monkeypatch.setenv("YUQING_INDEX_PREFIX", store.prefix)
-    monkeypatch.setenv("ES_URL", _url(store))
+    monkeypatch.setenv("ES_URL", es_url)
     assert main(["analyze", "--failed"]) == 0
     out = capsys.readouterr().out
     assert "m-bad" in out and f"attempts {limit}" in out and "AttributeError" in out
 
-
-def _url(store: Store) -> str:
-    return str(store.client.transport.node_pool.all()[0].base_url)

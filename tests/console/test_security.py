@@ -36,8 +36,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def sapp(cstore, config, users, seeded, reports_dir, clock):  # type: ignore[no-untyped-def]
-    return create_app(cstore, config, clock=clock, users=users, secret=SECRET, reports_dir=reports_dir)
+def sapp(console_store, config, users, seeded, reports_dir, clock):  # type: ignore[no-untyped-def]
+    return create_app(console_store, config, clock=clock, users=users, secret=SECRET, reports_dir=reports_dir)
 
 
 def form_sign_in(client: TestClient, name: str, password: str):  # type: ignore[no-untyped-def]
@@ -130,14 +130,14 @@ def test_a_session_expires_after_its_configured_age(sapp, clock, config):
     assert client.get("/api/me").status_code == 401
 
 
-def test_password_change_and_user_removal_end_sessions(cstore, config, seeded, reports_dir, es_url, tmp_path,
-                                                       monkeypatch):
+def test_password_change_and_user_removal_end_sessions(cstore, console_store, config, seeded, reports_dir, es_url,
+                                                       tmp_path, monkeypatch):
     from yuqing.cli import main
 
     path = tmp_path / "users.json"
     UserDirectory([User(name="li", role="office_staff", office="prov_health", password_hash=hash_password(PASSWORD)),
                    User(name="wu", role="duty_officer", password_hash=hash_password(PASSWORD))]).save(path)
-    app = create_app(cstore, config, clock=lambda: NOW, users=UserDirectory.from_file(path), secret=SECRET,
+    app = create_app(console_store, config, clock=lambda: NOW, users=UserDirectory.from_file(path), secret=SECRET,
                      reports_dir=reports_dir)
     li, wu = TestClient(app), TestClient(app)
     assert li.post("/api/session", json={"name": "li", "password": PASSWORD}).status_code == 200
@@ -165,8 +165,8 @@ def test_password_change_and_user_removal_end_sessions(cstore, config, seeded, r
 # -- #4 sign-in limits -----------------------------------------------------------------------------
 
 
-def test_password_guessing_locks_the_account_with_a_growing_delay(sapp, cstore, config, users, reports_dir,
-                                                                  clock, caplog):
+def test_password_guessing_locks_the_account_with_a_growing_delay(sapp, cstore, console_store, config, users,
+                                                                  reports_dir, clock, caplog):
     rules = config.console.sign_in
     caplog.set_level(logging.WARNING, logger="console")
     guesser = TestClient(sapp, client=("198.51.100.7", 40000))
@@ -182,7 +182,7 @@ def test_password_guessing_locks_the_account_with_a_growing_delay(sapp, cstore, 
                                                                 json={"name": "admin", "password": PASSWORD})
     assert api.status_code == 429 and "请" in api.json()["detail"] and "分钟后再试" in api.json()["detail"]
     # a restarted console (or another console process) sees the same lock: the state is in Elasticsearch
-    restarted = create_app(cstore, config, clock=clock, users=users, secret=SECRET, reports_dir=reports_dir)
+    restarted = create_app(console_store, config, clock=clock, users=users, secret=SECRET, reports_dir=reports_dir)
     assert TestClient(restarted).post("/api/session", json={"name": "admin", "password": PASSWORD}).status_code == 429
 
     clock.now += rules.lockout.as_timedelta() + dt.timedelta(seconds=1)
@@ -215,21 +215,21 @@ def _cookie_header(resp) -> str:  # type: ignore[no-untyped-def]
     return "; ".join(v for k, v in resp.headers.multi_items() if k.lower() == "set-cookie")
 
 
-def test_session_cookie_is_secure_over_https_or_behind_tls(cstore, config, users, seeded, reports_dir):
+def test_session_cookie_is_secure_over_https_or_behind_tls(console_store, config, users, seeded, reports_dir):
     def login(app, **client_args):  # type: ignore[no-untyped-def]
         return TestClient(app, **client_args).post("/api/session", json={"name": "duty", "password": PASSWORD})
 
-    plain = create_app(cstore, config, clock=lambda: NOW, users=users, secret=SECRET, reports_dir=reports_dir,
+    plain = create_app(console_store, config, clock=lambda: NOW, users=users, secret=SECRET, reports_dir=reports_dir,
                        behind_tls=False, trusted_proxies=[])
     cookie = _cookie_header(login(plain))
     assert "yuqing_console=" in cookie and "secure" not in cookie.lower() and "httponly" in cookie.lower()
     assert "secure" in _cookie_header(login(plain, base_url="https://console.example")).lower()
 
-    told = create_app(cstore, config, clock=lambda: NOW, users=users, secret=SECRET, reports_dir=reports_dir,
+    told = create_app(console_store, config, clock=lambda: NOW, users=users, secret=SECRET, reports_dir=reports_dir,
                       behind_tls=True, trusted_proxies=[])
     assert "secure" in _cookie_header(login(told)).lower()
 
-    proxied = create_app(cstore, config, clock=lambda: NOW, users=users, secret=SECRET, reports_dir=reports_dir,
+    proxied = create_app(console_store, config, clock=lambda: NOW, users=users, secret=SECRET, reports_dir=reports_dir,
                          behind_tls=False, trusted_proxies=["127.0.0.1"])
     via_proxy = TestClient(proxied, client=("127.0.0.1", 50000), headers={"X-Forwarded-Proto": "https"})
     assert "secure" in _cookie_header(via_proxy.post("/api/session", json={"name": "duty",
