@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from parsel import Selector
 
-from crawlers.dates import find_date, parse_date
+from crawlers.dates import context_year, find_date, find_month, parse_date
 from yuqing.config.sources import Selectors
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,11 @@ def select_all(sel: Selector, expr: str) -> list[Selector]:
 
 
 _PUBLISHER = re.compile(r"(?:来源|稿源|来自|文章来源|信息来源)\s*[:：]\s*([^\s|<>　]{2,30})")
-_AUTHOR = re.compile(r"(?:作者|记者|撰稿|通讯员)\s*[:：]?\s*([\u4e00-\u9fa5]{2,4}(?:[、，,][\u4e00-\u9fa5]{2,4})*)")
+_AUTHOR = re.compile(
+    r"(?:作者|记者|撰稿|通讯员)\s*[:：]?\s*([\u4e00-\u9fa5]{2,4}(?:[、，,][\u4e00-\u9fa5]{2,4})*)(?![\u4e00-\u9fa5])"
+    r"|(?:作者|posted by|Posted by)\s*[:：]?\s*([A-Za-z][\w.-]{2,30})(?![\w.=-])"
+    r"|由\s*([^\s@，。]{2,12}?)\s*(?:张贴|发表|发布)\s*[@于]"
+)
 _META_DATE_NAMES = ("article:published_time", "pubdate", "publishdate", "publish_date", "og:release_date",
                     "firstpublishedtime", "datepublished", "date", "dc.date", "weibo:article:create_at")
 
@@ -222,7 +226,7 @@ def _meta_date(sel: Selector, now: dt.datetime) -> dt.datetime | None:
     return None
 
 
-_TITLE_SEPARATORS = re.compile(r"\s*(?:[-_|｜—]+|\s-\s)\s*")
+_TITLE_SEPARATORS = re.compile(r"\s*(?:[-_|｜—»]+|\s-\s)\s*")
 
 
 def _title(sel: Selector) -> str:
@@ -239,6 +243,40 @@ def _title(sel: Selector) -> str:
             return heading
     parts = [p for p in _TITLE_SEPARATORS.split(full) if p]
     return max(parts[:-1], key=len) if len(parts) > 1 else full
+
+
+def _heading_like(line: str) -> bool:
+    words = line.split()
+    return (4 <= len(line) <= 80 and len(re.findall(r"[\u4e00-\u9fff]", line)) >= 4 and "|" not in line
+            and not (len(words) >= 3 and all(len(w) <= 4 for w in words))  # a row of menu items
+            and not re.search(r"[。，；]", line) and not _BREADCRUMB.match(line)
+            and not _FURNITURE.match(line) and not _META_LABEL.search(line) and not _COPYRIGHT.search(line)
+            and parse_date(line, dt.datetime(2000, 1, 1, tzinfo=dt.UTC)) is None)
+
+
+def _title_above_text(page_text: str, text: str, fallback: str) -> str:
+    """On a page with no <h1>, the <title> is often the site's, channel's or blog's name: the headline
+    is then the heading-like line just above the main text (bylines and dates skipped). The <title>'s
+    own headline wins when it is written there too."""
+    lines = [line.strip() for line in page_text.split("\n")]
+    first = next((ln for ln in text.split("\n") if len(ln) >= 4), "")[:20]
+    start = next((i for i, line in enumerate(lines) if first and first in line), None)
+    if start is None:
+        return fallback
+    above = lines[max(0, start - 6):start + 1]
+    if fallback and any(fallback in line for line in above):
+        return fallback
+    body_lines = text.split("\n")
+    if len(body_lines) > 2 and len(body_lines[0]) <= 40 and _heading_like(body_lines[0]):
+        return body_lines[0]  # the main text starts with its headline
+    first_line = lines[start]
+    if first_line.startswith(first) is False and _heading_like(first_line.split(first)[0].strip()):
+        return first_line.split(first)[0].strip()  # the headline and the text share one line
+    for line in reversed(above[:-1]):
+        cleaned = re.sub(r"\s*(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}.*$", "", line).strip()
+        if _heading_like(cleaned):
+            return cleaned
+    return fallback
 
 
 _BREADCRUMB = re.compile(r"^(当前位置|您的位置|您现在的位置|所在位置|位置)\s*[:：]")
@@ -281,21 +319,33 @@ def strip_meta_lines(text: str, title: str) -> tuple[str, list[str]]:
 
 
 def _date_near_title(page_text: str, title: str, text: str, meta_lines: list[str],
-                     now: dt.datetime) -> dt.datetime | None:
+                     now: dt.datetime, url: str | None = None) -> dt.datetime | None:
     """The publish time on a page without a time selector: the byline around the headline first
-    (relative and year-less forms allowed there), then the first full date anywhere before the text."""
+    (relative and year-less forms allowed there; a year-less one takes the page's own year), then the
+    first full date anywhere before the text, then a byline just below the text (blogs and forums put
+    发表于 there), then an issue month at the end of the text (``——《刊名》1998年3月号``)."""
     lines = page_text.split("\n")
     head = text[:20]
+    year = context_year(url, page_text, now)
     start = next((i for i, line in enumerate(lines) if title and title in line), None)
     end = next((i for i, line in enumerate(lines) if head and head in line), len(lines))
     zone: list[str] = list(meta_lines)
     if start is not None:
         zone += lines[start + 1:min(end, start + 6)] + lines[max(0, start - 2):start]
     for line in zone:
-        if line.strip() != title.strip() and _is_byline(line, now) and (found := parse_date(line, now)) is not None:
+        if line.strip() != title.strip() and _is_byline(line, now) and (
+                found := parse_date(line, now, year=year)) is not None:
             return found
     before = "\n".join(lines[:end]) if end < len(lines) else page_text
-    return find_date(before, now)
+    if (found := find_date(before, now, year=year)) is not None:
+        return found
+    tail = text.split("\n")[-1][-20:]
+    after = next((i for i in range(len(lines) - 1, -1, -1) if tail and tail in lines[i]), None)
+    if after is not None:
+        for line in lines[after + 1:after + 4]:
+            if len(line) <= 80 and _META_LABEL.search(line) and (found := find_date(line, now, year=year)):
+                return found
+    return find_month("\n".join(text.split("\n")[-3:]))
 
 
 # --- main text ------------------------------------------------------------------------------------
@@ -496,7 +546,8 @@ _FURNITURE = re.compile(
     r"(\s*[\[【(（]?\s*(打印|关闭|关闭窗口|返回|返回顶部|收藏|推荐|大|中|小)\s*[\]】)）]?)*$"
 )
 _COPYRIGHT = re.compile(r"(版权所有|Copyright|©|（C）|\(C\)|ICP备|ICP证|All [Rr]ights [Rr]eserved|未经.{0,6}授权.{0,6}(转载|复制))")
-_RELATED = re.compile(r"^[【\[]?\s*(相关链接|相关文章|相关新闻|相关阅读|相关报道|延伸阅读|推荐阅读|热点推荐|热门文章|猜你喜欢)")
+_RELATED = re.compile(r"^[【\[]?\s*(相关链接|相关文章|相关新闻|相关内容|相关阅读|相关报道|延伸阅读|推荐阅读|热点推荐|热门文章|"
+                      r"猜你喜欢|文章评论|网友评论|评论列表|最新评论)")
 _ENTRY_HEADER = re.compile(r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s+\d{1,2}[:：]\d{2}(?:[:：]\d{2})?\s*$")
 
 
@@ -527,7 +578,7 @@ def clean_lines(text: str) -> str:
             continue
         lines.append(line)
     # a related-links list at the end of the text
-    for i in range(len(lines) - 1, max(-1, len(lines) // 2 - 1), -1):
+    for i in range(len(lines) // 2, len(lines)):  # the first such heading in the second half
         if len(lines[i]) <= 20 and _RELATED.match(lines[i]):
             lines = lines[:i]
             break
@@ -599,6 +650,8 @@ def extract_page(page: str, *, url: str | None, now: dt.datetime, selectors: Sel
     out.text = body if body is not None else main_text(page, url)
     if not out.title:
         out.title = _title(sel)
+        if body is None and not select_text(sel, "h1"):
+            out.title = _title_above_text(select_text(sel, "body") or "", out.text, out.title)
     if not out.title and context is not None and s.link:
         out.title = (select_text(context, s.link.replace("::attr(href)", "::text")) or "").strip()
 
@@ -611,7 +664,8 @@ def extract_page(page: str, *, url: str | None, now: dt.datetime, selectors: Sel
     if out.published_at is None:
         out.published_at = _meta_date(sel, now)
     if out.published_at is None:
-        out.published_at = _date_near_title(select_text(sel, "body") or "", out.title, out.text, meta_lines, now)
+        out.published_at = _date_near_title(select_text(sel, "body") or "", out.title, out.text, meta_lines, now,
+                                            url)
 
     out.author = pick(s.author) or None
     out.publisher = pick(s.publisher) or None
@@ -621,8 +675,11 @@ def extract_page(page: str, *, url: str | None, now: dt.datetime, selectors: Sel
         if out.publisher is None and (m := _PUBLISHER.search(head)):
             out.publisher = m.group(1)
         if out.author is None:
-            if m := _AUTHOR.search(head):
-                out.author = m.group(1)
+            tail_zone = ""
+            if out.text and (end := meta_text.find(out.text[-30:])) >= 0:
+                tail_zone = "\n".join(meta_text[end + 30:].split("\n")[:4])  # a byline below the text
+            if m := (_AUTHOR.search(head) or _AUTHOR.search(tail_zone)):
+                out.author = next(g for g in m.groups() if g)
             elif meta_author := sel.css("meta[name='author']::attr(content)").get():
                 out.author = meta_author.strip() or None
     if out.publisher:
