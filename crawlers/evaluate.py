@@ -144,8 +144,8 @@ def _trafilatura_extract(body: bytes, url: str | None, now: dt.datetime) -> dict
 
     import trafilatura
 
-    from crawlers.extract import decode_html
     from crawlers.dates import parse_date
+    from crawlers.extract import decode_html
 
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     logging.getLogger("htmldate").setLevel(logging.CRITICAL)

@@ -7,6 +7,7 @@ evaluation all call the same code, so what the evaluation measures is what the c
 from __future__ import annotations
 
 import codecs
+import contextlib
 import dataclasses
 import datetime as dt
 import html
@@ -63,6 +64,51 @@ def _decodes_cleanly(body: bytes, codec: str) -> bool:
     return True
 
 
+BROKEN_SHARE = 0.01  # at most this share of broken characters still counts as the declared charset
+
+
+def _common_chars(text: str) -> int:
+    """Characters of GB2312's first level (the 3,755 most common hanzi) and ASCII letters: a misaligned
+    double-byte decoding yields rare characters instead."""
+    count = 0
+    for ch in text:
+        if ch.isascii():
+            count += ch.isalnum()
+            continue
+        with contextlib.suppress(UnicodeEncodeError):
+            count += 0xB0 <= ch.encode("gb2312")[0] <= 0xD7
+    return count
+
+
+def _resync(exc: UnicodeError) -> tuple[str, int]:
+    """Decoding error handler: replace a broken byte and go on from whichever of the next two offsets
+    reads as ordinary text (a broken lead byte in a double-byte charset would otherwise shift every
+    following character by one byte)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    data, start = exc.object, exc.start
+    best, best_score = start + 1, -1
+    for skip in (1, 2):
+        window = data[start + skip:start + skip + 80].decode(exc.encoding, errors="replace")
+        score = _common_chars(window) - 5 * window.count("\ufffd")
+        if score > best_score:
+            best, best_score = start + skip, score
+    return "\ufffd", min(best, len(data))
+
+
+codecs.register_error("yuqing-resync", _resync)
+
+
+def _mostly_decodes(body: bytes, codec: str) -> bool:
+    """Whether ``body`` decodes as ``codec`` with at most :data:`BROKEN_SHARE` replacement characters."""
+    try:
+        text = body.decode(codec, errors="yuqing-resync")
+    except LookupError:
+        return False
+    broken = text.count("\ufffd") - body.decode(codec, errors="ignore").count("\ufffd")
+    return broken <= max(1, BROKEN_SHARE * len(text))
+
+
 def decode_html(body: bytes, content_type: str | None = None, forced: str | None = None) -> tuple[str, str]:
     """``(text, encoding label)``: trust a forced/header/BOM/meta declaration when the bytes agree,
     otherwise try UTF-8, then GB18030, then statistical detection, and only then decode lossily."""
@@ -88,6 +134,12 @@ def decode_html(body: bytes, content_type: str | None = None, forced: str | None
             if declared:
                 log.debug("declared encoding %s does not fit the bytes; decoded as %s", declared[0], label)
             return body.decode(codec), label
+    # The declaration is right but a few bytes are broken (a truncated character, a stray byte from a
+    # template): decode as declared with the broken bytes replaced, rather than letting statistics guess.
+    for label in declared:
+        codec = normalise_encoding(label)
+        if codec and _mostly_decodes(body, codec):
+            return body.decode(codec, errors="yuqing-resync"), _label(label)
     from charset_normalizer import from_bytes
 
     best = from_bytes(body).best()
@@ -242,7 +294,7 @@ def _title(sel: Selector) -> str:
         if heading and len(heading) >= 4 and full.startswith(heading):
             return heading
     parts = [p for p in _TITLE_SEPARATORS.split(full) if p]
-    return max(parts[:-1], key=len) if len(parts) > 1 else full
+    return max(parts, key=len) if len(parts) > 1 else full  # the site's name is the shorter part
 
 
 def _heading_like(line: str) -> bool:
@@ -264,9 +316,10 @@ def _title_above_text(page_text: str, text: str, fallback: str) -> str:
     if start is None:
         return fallback
     above = lines[max(0, start - 6):start + 1]
-    if fallback and any(fallback in line for line in above):
-        return fallback
-    body_lines = text.split("\n")
+    if fallback and _heading_like(fallback) and any(line == fallback or (fallback in line and _heading_like(line))
+                                                    for line in above):
+        return fallback  # the <title>'s headline is written as a heading above the text
+    body_lines = [line for line in text.split("\n") if not _BREADCRUMB.match(line)]
     if len(body_lines) > 2 and len(body_lines[0]) <= 40 and _heading_like(body_lines[0]):
         return body_lines[0]  # the main text starts with its headline
     first_line = lines[start]
@@ -283,7 +336,7 @@ _BREADCRUMB = re.compile(r"^(当前位置|您的位置|您现在的位置|所在
 _META_TABLE = re.compile(
     r"^\|.*(索引号|文\s*号|发文日期|发布机构|发文机关|成文日期|主题分类|标\s*题)\s*[:：]|^\|[-|\s]+\|$"
 )
-_META_LABEL = re.compile(r"(来源|作者|记者|编辑|发布|时间|日期|阅读|浏览|点击|字号|发表于|来自)")
+_META_LABEL = re.compile(r"(来源|作者|记者|编辑|发布|时间|日期|阅读|浏览|点击|字号|发表于|来自|张贴)")
 _TAIL_LABEL = re.compile(r"^[【\[(（]?\s*(责任编辑|编辑|审核|校对|责编|监制|值班编辑)\s*[:：]")
 
 
@@ -486,10 +539,7 @@ def _prune_boilerplate(root: Any) -> None:
         if el.tag not in _CONTAINERS or el.tag in ("html", "body"):
             continue
         t, lk = text_len.get(el, 0), link_len.get(el, 0)
-        if t >= 2 and lk / t >= 0.6 and punct.get(el, 0) == 0:
-            doomed.append(el)
-            skip.add(el)
-        elif el.tag == "table" and _is_calendar(el):
+        if (t >= 2 and lk / t >= 0.6 and punct.get(el, 0) == 0) or (el.tag == "table" and _is_calendar(el)):
             doomed.append(el)
             skip.add(el)
     for el in doomed:
@@ -545,9 +595,11 @@ _FURNITURE = re.compile(
     r"上一页|下一页|上一篇|下一篇|收藏|收藏本页|推荐给朋友|发表评论|我要评论|顶部|TOP|top|字体|字号)\s*[\]】)）>》]?"
     r"(\s*[\[【(（]?\s*(打印|关闭|关闭窗口|返回|返回顶部|收藏|推荐|大|中|小)\s*[\]】)）]?)*$"
 )
-_COPYRIGHT = re.compile(r"(版权所有|Copyright|©|（C）|\(C\)|ICP备|ICP证|All [Rr]ights [Rr]eserved|未经.{0,6}授权.{0,6}(转载|复制))")
-_RELATED = re.compile(r"^[【\[]?\s*(相关链接|相关文章|相关新闻|相关内容|相关阅读|相关报道|延伸阅读|推荐阅读|热点推荐|热门文章|"
-                      r"猜你喜欢|文章评论|网友评论|评论列表|最新评论)")
+_COPYRIGHT = re.compile(
+    r"(版权所有|Copyright|©|（C）|\(C\)|ICP备|ICP证|All [Rr]ights [Rr]eserved|未经.{0,6}授权.{0,6}(转载|复制))"
+)
+_RELATED = re.compile(r"^[【\[]?\s*(相关链接|相关文章|相关新闻|相关内容|相关阅读|相关报道|延伸阅读|推荐阅读|"
+                      r"热点推荐|热门文章|猜你喜欢|文章评论|网友评论|评论列表|最新评论)")
 _ENTRY_HEADER = re.compile(r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s+\d{1,2}[:：]\d{2}(?:[:：]\d{2})?\s*$")
 
 
@@ -676,9 +728,9 @@ def extract_page(page: str, *, url: str | None, now: dt.datetime, selectors: Sel
             out.publisher = m.group(1)
         if out.author is None:
             tail_zone = ""
-            if out.text and (end := meta_text.find(out.text[-30:])) >= 0:
+            if out.text and (end := meta_text.rfind(out.text[-30:])) >= 0:
                 tail_zone = "\n".join(meta_text[end + 30:].split("\n")[:4])  # a byline below the text
-            if m := (_AUTHOR.search(head) or _AUTHOR.search(tail_zone)):
+            if m := (_AUTHOR.search(head) or _AUTHOR.search("\n".join(meta_lines)) or _AUTHOR.search(tail_zone)):
                 out.author = next(g for g in m.groups() if g)
             elif meta_author := sel.css("meta[name='author']::attr(content)").get():
                 out.author = meta_author.strip() or None
