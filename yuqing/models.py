@@ -124,6 +124,34 @@ class Mention(Doc):
     handling_kind: HandlingKind | None = None
 
 
+ENGAGEMENT_FIELDS = ("reposts", "comments", "likes", "views")
+ENGAGEMENT_ZH = {"reposts": "转发", "comments": "评论", "likes": "点赞", "views": "阅读"}
+
+
+class EngagementSnapshot(Doc):
+    """The engagement figures of one mention as one crawl read them: each crawl adds a snapshot (id by
+    mention and crawl time, so a re-run of the same crawl overwrites instead of adding). The latest
+    figures are also on the mention (``extra.reposts`` …, ``extra.spread_per_hour``)."""
+
+    kind: ClassVar[str] = "engagement"
+
+    id: str  # stable_id(mention_id, at)
+    mention_id: str
+    source_id: str
+    at: dt.datetime
+    reposts: int | None = None
+    comments: int | None = None
+    likes: int | None = None
+    views: int | None = None
+    interactions: int = 0  # reposts + comments + likes (views are not an interaction)
+    spread_per_hour: float = 0.0  # new interactions per hour since the previous snapshot (or publication)
+
+
+def interactions(figures: dict[str, Any]) -> int:
+    """Reposts + comments + likes of a figures mapping (missing or non-integer values count 0)."""
+    return sum(v for k in ("reposts", "comments", "likes") if isinstance(v := figures.get(k), int))
+
+
 # --- incidents ------------------------------------------------------------------------------------
 
 
@@ -165,6 +193,8 @@ class Incident(Doc):
     mention_count: int = 0
     reprint_count: int = 0
     reach: float = 0.0
+    interactions: int = 0  # latest reposts + comments + likes over the incident's mentions
+    spread_per_hour: float = 0.0  # their latest growth: new interactions per hour (crawler snapshots)
     tiers: dict[str, int] = {}
     sources: list[str] = []
     places: list[Place] = []

@@ -189,8 +189,14 @@ class SourceSpider(scrapy.Spider):
         fields.setdefault("encoding", None)
         fields.setdefault("extra", {})
         fields.setdefault("complete", True)
+        fields.setdefault("engagement", {})  # figures read this crawl: stored as a snapshot
         fields["was_seen"] = fields["key"] in self.seen
         return fields
+
+    def engagement_item(self, key: str, url: str, figures: dict[str, int]) -> dict[str, Any]:
+        """An item that only carries fresh engagement figures of a mention stored before."""
+        return self.item(key=key, url=url, title="", text="", doc_type="post", engagement=figures,
+                         engagement_only=True)
 
 
 def _real_now() -> dt.datetime:

@@ -12,6 +12,7 @@ from lxml import etree
 from scrapy.http import Response
 
 from crawlers.dates import parse_date
+from crawlers.engagement import comments_from_json, figures_from_json
 from crawlers.extract import canonical_url, extract_page, short_title, strip_tags
 from crawlers.spiders.base import SourceSpider
 
@@ -170,7 +171,10 @@ class JsonSpider(SourceSpider):
             url = urljoin(response.url, str(raw_url)) if raw_url else with_param(self.source.url, "id", guid)
             key = f"guid:{guid}" if guid is not None else canonical_url(url)
             self.counts.found += 1
+            figures = figures_from_json(entry, s)
             if self.is_done(key) or not self.first_request_of(key):
+                if figures and key in self.seen and self.first_request_of(f"engagement:{key}"):
+                    yield self.engagement_item(key, url, figures)  # stored before: fresh figures only
                 continue
             fresh += 1
             text = strip_tags(str(dig(entry, s.body) or ""))
@@ -181,11 +185,14 @@ class JsonSpider(SourceSpider):
                 continue
             author = dig(entry, s.author)
             publisher = dig(entry, s.publisher)
+            extra: dict[str, Any] = {}
+            if comments := comments_from_json(entry, s, self.now):
+                extra["comment_items"] = comments
             yield self.item(key=key, guid=None if guid is None else str(guid), url=url, title=title,
                             text=text or title, author=None if author is None else str(author),
                             publisher=None if publisher is None else str(publisher),
                             published_at=parse_date(dig(entry, s.published_at), self.now),
-                            encoding="utf-8", doc_type="post")
+                            encoding="utf-8", doc_type="post", extra=extra, engagement=figures)
         if not fresh or page >= self.source.max_pages:
             return
         if s.cursor_field and s.cursor_param:

@@ -33,6 +33,18 @@ class Selectors(Model):
     reply_text: str | None = None
     reply_office: str | None = None
     reply_at: str | None = None
+    # engagement (转发/评论/点赞/阅读), read on every crawl and stored as snapshots: a CSS/XPath selector
+    # (article page first, then the list item) or a dotted JSON path; "1.2万", "10w+", "3,456" understood
+    reposts: str | None = None
+    comments: str | None = None
+    likes: str | None = None
+    views: str | None = None
+    # comments of a board or social item where the source exposes them: each comment element (HTML) or
+    # the comments array (JSON path), and within it the text, author and time
+    comment_item: str | None = None
+    comment_text: str | None = None
+    comment_author: str | None = None
+    comment_at: str | None = None
     # JSON feeds
     id_field: str | None = None
     url_field: str | None = None
