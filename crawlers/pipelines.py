@@ -18,7 +18,7 @@ from crawlers.health import build_health, previous_health
 from crawlers.spool import Spool
 from yuqing.clock import iso, parse_ts
 from yuqing.errors import StorageUnavailable
-from yuqing.models import ENGAGEMENT_FIELDS, EngagementSnapshot, Mention, interactions, stable_id
+from yuqing.models import ENGAGEMENT_FIELDS, EngagementSnapshot, HotlistEntry, Mention, interactions, stable_id
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class MentionPipeline:
         self.bands: dict[str, list[Candidate]] = {}
         self.relinks: dict[str, str] = {}
         self.snapshots: list[EngagementSnapshot] = []
+        self.hot_entries: list[HotlistEntry] = []
         self.previous_engagement: dict[str, dict[str, Any]] | None = None  # mention id -> latest snapshot
         self.clock_start = time.monotonic()
 
@@ -70,6 +71,13 @@ class MentionPipeline:
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         sp = self.spider
         mention_id = stable_id(sp.source.id, item["key"])
+        if item.get("hot"):
+            hot = item["hot"]
+            self.hot_entries.append(HotlistEntry(
+                id=stable_id(sp.source.id, item["key"], iso(sp.now)), source_id=sp.source.id,
+                key=item["key"], at=sp.now, mention_id=None if item.get("no_mention") else mention_id, **hot))
+            if item.get("no_mention"):
+                return item  # touches no priority or place: rank history only
         if item.get("engagement"):
             item["extra"] = {**item["extra"], **self.snapshot(mention_id, item)}
         if item.get("engagement_only"):
@@ -194,7 +202,8 @@ class MentionPipeline:
     # -- writes ---------------------------------------------------------------------------------
 
     def flush(self) -> None:
-        if not self.buffer and not self.updates and not self.relinks and not self.snapshots:
+        if not self.buffer and not self.updates and not self.relinks and not self.snapshots \
+                and not self.hot_entries:
             return
         sp = self.spider
         counts = sp.counts
@@ -221,6 +230,7 @@ class MentionPipeline:
             ("mentions", "update", partials),
             ("crawl_state", "update", states),
             ("engagement", "index", [(snap.id, snap.to_doc()) for snap in self.snapshots]),
+            ("hotlist", "index", [(entry.id, entry.to_doc()) for entry in self.hot_entries]),
         ]
         try:
             if sp.store_down:
@@ -252,6 +262,7 @@ class MentionPipeline:
         self.updates.clear()
         self.relinks.clear()
         self.snapshots.clear()
+        self.hot_entries.clear()
 
     def close_spider(self, spider: Any = None) -> None:
         sp = self.spider
@@ -270,7 +281,7 @@ class MentionPipeline:
             if sp.store_down:
                 raise StorageUnavailable("still down")
             sp.store.put("source_health", health.id, health.to_doc())
-            sp.store.refresh("mentions", "crawl_state", "source_health", "engagement")
+            sp.store.refresh("mentions", "crawl_state", "source_health", "engagement", "hotlist")
         except StorageUnavailable:
             self.spool.append("source_health", "index", [(health.id, health.to_doc())])
         c = sp.counts

@@ -152,6 +152,28 @@ def interactions(figures: dict[str, Any]) -> int:
     return sum(v for k in ("reposts", "comments", "likes") if isinstance(v := figures.get(k), int))
 
 
+class HotlistEntry(Doc):
+    """One entry of a hot list (热搜/热榜) as one crawl saw it: rank and heat at that time. The entry's
+    rank history is every document with its ``source_id`` and ``key``; an entry that touches a
+    collection priority or a configured place is also a mention (``mention_id``)."""
+
+    kind: ClassVar[str] = "hotlist"
+
+    id: str  # stable_id(source_id, key, at)
+    source_id: str
+    key: str  # the entry's normalised words: the same entry across crawls
+    title: str
+    url: str | None = None
+    rank: int
+    heat: int | None = None
+    at: dt.datetime
+    relevant: bool = False
+    priorities: list[str] = []  # collection priorities whose terms the entry contains
+    places: list[str] = []  # jurisdiction codes whose names it contains
+    terms: list[str] = []  # the words that made it relevant
+    mention_id: str | None = None
+
+
 # --- incidents ------------------------------------------------------------------------------------
 
 

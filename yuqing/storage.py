@@ -119,6 +119,11 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "id": KW, "mention_id": KW, "source_id": KW, "at": DATE, "reposts": INT, "comments": INT,
         "likes": INT, "views": INT, "interactions": INT, "spread_per_hour": FLOAT,
     },
+    # Hot-list entries: one document per entry per crawl (rank history), HotlistEntry.
+    "hotlist": {
+        "id": KW, "source_id": KW, "key": KW, "title": RAW_TEXT, "url": KW, "rank": INT, "heat": {"type": "long"},
+        "at": DATE, "relevant": BOOL, "priorities": KW, "places": KW, "terms": KW, "mention_id": KW,
+    },
     # Crawl bookkeeping: one document per seen URL/GUID per source, so a second run skips it.
     "crawl_state": {
         "id": KW, "source_id": KW, "key": KW, "mention_id": KW, "first_seen_at": DATE,

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from yuqing.config.base import DurationField, Model
 
-SourceType = Literal["rss", "html", "json", "portal", "board"]
+SourceType = Literal["rss", "html", "json", "portal", "board", "hotlist", "search"]
 MediaTier = Literal["central", "provincial", "local", "self_media", "official"]
 
 
@@ -45,6 +45,10 @@ class Selectors(Model):
     comment_text: str | None = None
     comment_author: str | None = None
     comment_at: str | None = None
+    # hot lists (热搜/热榜): within each entry (``list_item``), its rank and heat (the entry's words are
+    # ``title``, its link ``link`` or ``url_field``); without ``rank`` the position on the list is the rank
+    rank: str | None = None
+    heat: str | None = None
     # JSON feeds
     id_field: str | None = None
     url_field: str | None = None
@@ -71,6 +75,13 @@ class Source(Model):
     fetch_articles: bool | None = None
     # no new item for this long (and the source still answers) → health status "silent"
     silent_after: DurationField = Field(default="24h", validate_default=True)
+    # hotlist and search: how the list is written ("auto": JSON when the answer parses as JSON)
+    format: Literal["auto", "html", "json"] = "auto"
+    # hotlist: extra words that make an entry a mention (besides the priorities' terms and the places);
+    # search: extra keywords queried besides the priorities' terms and the places
+    keywords: list[str] = []
+    # search: which keyword sets to query ({keyword} in the URL); {page} runs from 1 to max_pages
+    keyword_sets: list[Literal["priorities", "places", "extra"]] = ["priorities", "places", "extra"]
 
     @field_validator("url")
     @classmethod
@@ -78,6 +89,31 @@ class Source(Model):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+
+def source_problems(source: Source) -> list[tuple[str, object, str]]:
+    """What a source of a given type needs beyond its own fields: ``(field, value, problem)`` each."""
+    out: list[tuple[str, object, str]] = []
+    sel = source.selectors
+    prefix = f"sources({source.id})"
+    if source.type in ("hotlist", "search"):
+        if not sel.list_item:
+            out.append((f"{prefix}.selectors.list_item", sel.list_item,
+                        f"a {source.type} source needs the selector (or JSON path) of its entries"))
+        if not sel.title:
+            out.append((f"{prefix}.selectors.title", sel.title,
+                        f"a {source.type} source needs the selector (or JSON path) of an entry's title"))
+    if source.type == "search":
+        if "{keyword}" not in source.url:
+            out.append((f"{prefix}.url", source.url, "a search source's URL needs {keyword} (and {page} to page)"))
+        if not source.keyword_sets:
+            out.append((f"{prefix}.keyword_sets", source.keyword_sets, "name at least one keyword set"))
+    elif "{keyword}" in source.url or "{page}" in source.url:
+        out.append((f"{prefix}.url", source.url, "{keyword}/{page} are only filled in for type: search"))
+    for word in source.keywords:
+        if not word.strip():
+            out.append((f"{prefix}.keywords", word, "an empty keyword"))
+    return out
 
 
 class CrawlSettings(Model):
