@@ -399,4 +399,5 @@ class SourceHealth(Doc):
     last_new_at: dt.datetime | None = None  # when the source last produced a new item
     items_updated: int = 0  # items seen before whose content changed (e.g. a board reply arrived)
     error_rate: float = 0.0
-    status: Literal["ok", "degraded", "failing", "silent"] = "ok"
+    # login_required: a login page (or a redirect to one) came back instead of content: an expired cookie
+    status: Literal["ok", "degraded", "failing", "silent", "login_required"] = "ok"

@@ -152,11 +152,14 @@ class JsonSpider(SourceSpider):
         try:
             data = json.loads(response.body)
         except ValueError:
-            self.fail("malformed_json", start=page == 1, url=response.url)
+            if not self.login_page(response, response.text if hasattr(response, "text") else ""):
+                self.fail("malformed_json", start=page == 1, url=response.url)
             return
         items = dig(data, s.list_item) if s.list_item else data
         if not isinstance(items, list):
-            self.fail("no_items", start=page == 1, url=response.url)
+            # {"ok": 0, "msg": "请登录"}: an API's way of saying the cookie expired
+            if not self.login_page(response, json.dumps(data, ensure_ascii=False)[:2000]):
+                self.fail("no_items", start=page == 1, url=response.url)
             return
         fresh = 0
         for entry in items:

@@ -35,10 +35,11 @@ class AlertRule(Model):
     kind: Literal[
         "new_incident", "priority_hit", "mention_spike", "negative_spike",
         "clock_due_soon", "clock_missed", "source_silent", "source_failing",
+        "hotlist_entered", "hotlist_top", "source_login",
     ]
     min_level: SeverityLevel | None = None  # for incident rules: at or above this severity
     priorities: list[str] = []
-    threshold: float | None = None  # spike factor / error rate, by kind
+    threshold: float | None = None  # spike factor / error rate / hotlist_top: the N of "top N", by kind
     window: DurationField | None = None
     recipients: list[Role] = ["duty_officer"]
     offices: list[str] = []  # empty: the incident's lead office (and the duty desk)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
@@ -57,6 +59,48 @@ class Selectors(Model):
     page_param: str | None = None
 
 
+SECRET_HEADERS = ("cookie", "authorization", "proxy-authorization", "x-api-key", "x-auth-token")
+
+
+class RequestOptions(Model):
+    """How this source's requests are made. Secrets (cookies, tokens, proxy passwords) never sit here:
+    ``cookies_connection`` names a connection (``AIRFLOW_CONN_<ID>`` / ``YUQING_CONN_<ID>``) whose
+    ``extra.cookies`` (a mapping or a ``a=1; b=2`` string) or password is the cookie, and whose
+    ``extra.headers`` may add secret headers."""
+
+    headers: dict[str, str] = {}
+    cookies_connection: str | None = Field(default=None, pattern=r"^[a-z0-9_]+$")
+    proxy: str | None = None  # http://host:port (credentials, if any, in a connection: not supported here)
+    user_agent: str | None = None  # default: crawl.user_agent
+    rate_limit: float | None = Field(default=None, gt=0, le=100)  # requests per second at most
+    robots: Literal["obey", "ignore"] | None = None  # default: crawl.obey_robots
+    # text that means a login page came back instead of content (an expired cookie): health "login_required"
+    login_markers: list[str] = ["请登录", "登录后查看", "登录后才能", "扫码登录", "账号登录", "用户登录"]
+
+    @field_validator("headers")
+    @classmethod
+    def _no_secret_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if name.strip().lower() in SECRET_HEADERS:
+                raise ValueError(f"header {name!r} is a secret: put it in the connection named by "
+                                 "cookies_connection (extra.cookies / extra.headers), never in YAML")
+            if not re.fullmatch(r"[A-Za-z0-9-]+", name.strip()):
+                raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+        return value
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be http://host:port or https://host:port")
+        if "@" in parts.netloc:
+            raise ValueError("no credentials in YAML: a proxy password belongs in a connection")
+        return value
+
+
 class Source(Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
@@ -75,6 +119,8 @@ class Source(Model):
     fetch_articles: bool | None = None
     # no new item for this long (and the source still answers) → health status "silent"
     silent_after: DurationField = Field(default="24h", validate_default=True)
+    # headers, cookies (from a connection), proxy, user agent, rate limit, robots.txt policy
+    request: RequestOptions = RequestOptions()
     # hotlist and search: how the list is written ("auto": JSON when the answer parses as JSON)
     format: Literal["auto", "html", "json"] = "auto"
     # hotlist: extra words that make an entry a mention (besides the priorities' terms and the places);
