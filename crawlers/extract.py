@@ -572,8 +572,9 @@ def _densest_block(root: Any) -> str:
     """The element whose own non-link text holds the most sentences (a density fallback for pages the
     main-text extractor reads as empty or nearly so)."""
     best, best_score = None, 0.0
-    for el in root.iter():
-        if not isinstance(el.tag, str) or el.tag in _DROP:
+    body = root.find(".//body")
+    for el in (body if body is not None else root).iter():
+        if not isinstance(el.tag, str) or el.tag in _DROP or el.tag in ("head", "title"):
             continue
         # score the direct text of the element and its inline children (one "paragraph" level)
         own = "".join(el.text or "" for _ in (0,)) + "".join(
@@ -667,6 +668,8 @@ def main_text(page: str, url: str | None = None) -> str:
         return ""
     _flatten(root)
     _prune_boilerplate(root)
+    for head in root.findall("head"):
+        root.remove(head)  # the main text is in the body (an unclosed <title> would swallow the page)
     cleaned = lxml.html.tostring(root, encoding="unicode")
     options: dict[str, Any] = {"url": url, "include_comments": False, "include_tables": True,
                                "deduplicate": False}
