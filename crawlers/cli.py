@@ -81,7 +81,7 @@ def _extract(args: argparse.Namespace) -> int:
 def _eval_extraction(args: argparse.Namespace) -> int:
     from crawlers.evaluate import evaluate, print_report
 
-    report = evaluate(args.pages)
+    report = evaluate(args.pages, extractor=args.extractor, split=args.split)
     print_report(report)
     return 0
 
@@ -105,6 +105,11 @@ def register(subparsers: Any) -> None:
     ext.set_defaults(func=_extract)
 
     group = eval_group(subparsers)
-    ex = group.add_parser("extraction", help="title/text/time accuracy of extraction on saved pages")
-    ex.add_argument("--pages", default=None, help="directory with expected.json (default: the bundled set)")
+    ex = group.add_parser("extraction", help="title/text/date/author accuracy of extraction on saved pages")
+    ex.add_argument("--pages", default=None,
+                    help="directory with expected.json or manifest.jsonl (default: the bundled set)")
+    ex.add_argument("--extractor", choices=("yuqing", "trafilatura"), default="yuqing",
+                    help="the crawler's extraction (default) or trafilatura alone, as a baseline")
+    ex.add_argument("--split", choices=("all", "tune", "check"), default="all",
+                    help="pages 0-8… (where methods were chosen), 9-f… (held back), or all")
     ex.set_defaults(func=_eval_extraction)

@@ -65,6 +65,7 @@ MAPPINGS: dict[str, dict[str, Any]] = {
     "incidents": {
         "id": KW, "title": RAW_TEXT, "summary": RAW_TEXT, "first_seen_at": DATE, "last_seen_at": DATE,
         "first_mention_id": KW, "mention_count": INT, "reprint_count": INT, "reach": FLOAT,
+        "interactions": INT, "spread_per_hour": FLOAT,
         "tiers": OBJ_OFF, "sources": KW, "places": PLACE, "place_codes": KW, "priorities": KW,
         "subtopics": KW, "keywords": KW, "negative_share": FLOAT, "sentiment_avg": FLOAT,
         "trend": OBJ_OFF,
@@ -120,6 +121,16 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "items_found": INT, "items_new": INT, "items_failed": INT, "failure_reasons": OBJ_OFF,
         "last_success_at": DATE, "error_rate": FLOAT, "status": KW,
         "last_new_at": DATE, "items_updated": INT,
+    },
+    # Engagement snapshots: one document per mention per crawl (EngagementSnapshot).
+    "engagement": {
+        "id": KW, "mention_id": KW, "source_id": KW, "at": DATE, "reposts": INT, "comments": INT,
+        "likes": INT, "views": INT, "interactions": INT, "spread_per_hour": FLOAT,
+    },
+    # Hot-list entries: one document per entry per crawl (rank history), HotlistEntry.
+    "hotlist": {
+        "id": KW, "source_id": KW, "key": KW, "title": RAW_TEXT, "url": KW, "rank": INT, "heat": {"type": "long"},
+        "at": DATE, "relevant": BOOL, "priorities": KW, "places": KW, "terms": KW, "mention_id": KW,
     },
     # Crawl bookkeeping: one document per seen URL/GUID per source, so a second run skips it.
     "crawl_state": {

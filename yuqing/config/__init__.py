@@ -74,7 +74,17 @@ def load_config(directory: Path | str | None = None) -> Config:
     config = Config(directory=base, **parts)
     check_unique_ids(config)
     check_references(config)
+    check_source_types(config)
     return config
+
+
+def check_source_types(config: Config) -> None:
+    """What each source type needs (hot lists and searches: entry selectors, the {keyword} URL)."""
+    from yuqing.config.sources import source_problems
+
+    for source in config.sources.sources:
+        for field, value, problem in source_problems(source):
+            _fail(config, "sources", field, value, problem)
 
 
 def _fail(config: Config, key: str, field: str, value: object, problem: str) -> None:
