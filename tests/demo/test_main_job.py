@@ -74,6 +74,7 @@ def test_fast_demo_summary_matches_elasticsearch_and_shows_the_whole_cycle(es_ur
         assert store.count("incidents", {"term": {"state": "escalated"}}) >= 1
         assert summary["deliveries_by_state"].get("sent", 0) >= 1 and summary["receiver_messages"] >= 1
         assert summary["assessments"] >= 1
+        assert "热榜首发" in out  # the line naming incidents first seen on the hot list (may be none)
         # The 5 h clocks met and missed rest on figures that warrant 重大 or above; 2–3 dead stays below.
         incidents = {d["id"]: d for d in store.find("incidents", None, size=200)}
         five_hour = store.find("clocks", {"term": {"rule_id": "authoritative_info"}}, size=200)
