@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from yuqing import links, places
 from yuqing.clock import Duration, iso, parse_ts
 from yuqing.config import Config
 from yuqing.config.alerts import AlertRule
@@ -98,12 +99,7 @@ def remaining_zh(due: dt.datetime, now: dt.datetime) -> str:
 
 
 def office_name(config: Config, office_id: str | None) -> str:
-    if not office_id:
-        return "待交办"
-    try:
-        return config.offices.office(office_id).name
-    except KeyError:
-        return office_id
+    return places.office_name(config.offices, office_id, "待交办")
 
 
 def owning_office(incident: Incident) -> str | None:
@@ -117,39 +113,12 @@ def place_zh(config: Config, incident: Incident) -> str:
     for place in incident.places:
         label = "".join(p for p in (place.province, place.city, place.district) if p)
         if not label and place.code:
-            label = _jurisdiction_name(config, place.code)
+            label = places.place_name(config.offices, place.code)
         if label and label not in names:
             names.append(label)
     if not names:
-        names = [n for n in (_jurisdiction_name(config, c) for c in incident.place_codes) if n]
+        names = [places.place_name(config.offices, c) for c in incident.place_codes if c]
     return "、".join(names[:3]) or "未识别"
-
-
-def _jurisdiction_name(config: Config, code: str) -> str:
-    try:
-        return config.offices.jurisdiction(code).name
-    except KeyError:
-        return code
-
-
-def place_office(config: Config, code: str) -> str | None:
-    """The government office answering for a place (属地), walking up to the parent places."""
-    seen: set[str] = set()
-    current: str | None = code
-    while current and current not in seen:
-        seen.add(current)
-        for office in config.offices.offices:
-            if office.is_place_government and office.jurisdiction == current:
-                return office.id
-        try:
-            current = config.offices.jurisdiction(current).parent
-        except KeyError:
-            return None
-    return None
-
-
-def incident_url(config: Config, incident_id: str) -> str:
-    return f"{config.alerts.console_url.rstrip('/')}/incidents/{incident_id}"
 
 
 def clock_facts(clock: Clock, now: dt.datetime) -> dict[str, Any]:
@@ -173,7 +142,7 @@ def incident_facts(config: Config, incident: Incident, clock: Clock | None, now:
         "mentions": incident.mention_count,
         "negative_share": round(incident.negative_share, 2),
         "first_seen_zh": _fmt_time(incident.first_seen_at),
-        "url": incident_url(config, incident.id),
+        "url": links.incident_url(config, incident.id),
         "reasons": [],
     }
     if clock is not None:
@@ -207,7 +176,7 @@ def evaluate(store: Store, config: Config, now: dt.datetime) -> list[Alert]:
                 hits = [p for p in incident.priorities if p in rule.priorities] if rule.priorities else []
                 if not hits:
                     continue
-                reason = "命中收集重点：" + "、".join(_priority_name(config, p) for p in hits)
+                reason = "命中收集重点：" + "、".join(config.priorities.name_of(p) for p in hits)
             elif rule.kind == "new_incident" and level:
                 reason = f"{SEVERITY_ZH[level]}事件"
             key = f"incident:{incident.id}:{incident.state}"
@@ -229,13 +198,6 @@ def evaluate(store: Store, config: Config, now: dt.datetime) -> list[Alert]:
     _evaluate_spikes(store, config, now, incidents, alerts, add)
     _evaluate_sources(store, config, now, cutoff, alerts, add)
     return list(alerts.values())
-
-
-def _priority_name(config: Config, priority_id: str) -> str:
-    for p in config.priorities.priorities:
-        if p.id == priority_id:
-            return p.name_zh
-    return priority_id
 
 
 def _load_incidents(store: Store, cutoff: dt.datetime) -> dict[str, Incident]:
@@ -383,14 +345,13 @@ def _evaluate_spikes(store: Store, config: Config, now: dt.datetime, incidents: 
                     offices = [o for o in [owning_office(incident)] if o]
                     level = incident.severity.level if incident.severity else None
                 else:
-                    office = place_office(config, ident)
-                    offices = [office] if office else []
+                    office = places.place_government(config.offices, ident).id
+                    offices = [office]
                     level = None
-                    facts = {"title": f"{_jurisdiction_name(config, ident)}相关舆情",
-                             "place_zh": _jurisdiction_name(config, ident), "office_id": office,
+                    place = places.place_name(config.offices, ident)
+                    facts = {"title": f"{place}相关舆情", "place_zh": place, "office_id": office,
                              "office_zh": office_name(config, office), "level": None, "level_zh": "未定级",
-                             "url": f"{config.alerts.console_url.rstrip('/')}/incidents?place={ident}",
-                             "reasons": []}
+                             "url": links.queue_url(config, place=ident), "reasons": []}
                 if not level_at_least(level, rule.min_level):
                     continue
                 add(key, rule, Alert(
@@ -434,5 +395,5 @@ def _evaluate_sources(store: Store, config: Config, now: dt.datetime, cutoff: dt
                 key=key, kind=rule.kind, rule_ids=[], roles=[], offices=[], source_id=source_id,
                 facts={"kind": rule.kind, "headline_zh": KIND_ZH[rule.kind], "title": name, "source_id": source_id,
                        "place_zh": "", "office_zh": "", "level": None, "level_zh": "系统",
-                       "url": f"{config.alerts.console_url.rstrip('/')}/sources/{source_id}", "reasons": []},
+                       "url": links.source_url(config, source_id), "reasons": []},
             ), reason)

@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from yuqing import places
 from yuqing.clock import TZ, parse_ts
 from yuqing.models import CLOCK_STATE_ZH, SEVERITY_ZH, STATE_ZH
 
@@ -135,7 +136,7 @@ class Observer:
 
     def __init__(self, store: Any, config: Any, receiver_count: Any) -> None:
         self.store = store
-        self.offices = {o.id: o.name for o in config.offices.offices}
+        self.offices = config.offices
         self.incidents: dict[str, str] = {}  # id -> state
         self.routed: set[str] = set()
         self.clocks: dict[str, str] = {}  # id -> state
@@ -162,7 +163,7 @@ class Observer:
             routing = doc.get("routing") or {}
             if routing.get("lead_office") and iid not in self.routed:
                 self.routed.add(iid)
-                lead = self.offices.get(routing["lead_office"], routing["lead_office"])
+                lead = places.office_name(self.offices, routing["lead_office"])
                 lines.append(f"  交办 {titles[iid]} → 牵头：{lead}（规则 {routing.get('rule_id')}）")
             elif iid in self.incidents and self.incidents[iid] != state and state in ("escalated", "closed"):
                 was = STATE_ZH.get(self.incidents[iid], self.incidents[iid])

@@ -24,7 +24,6 @@ from reports.data import (
     both,
     clock_frame,
     clocks_due,
-    console_url,
     created_query,
     daily_trend,
     day_bounds,
@@ -40,6 +39,7 @@ from reports.data import (
 )
 from reports.render.doc import Bullets, Document, Figure, Link, Para, Span, Table
 from reports.text import change, clip, factual_summary, hours, pct, when
+from yuqing import links
 from yuqing.clock import iso
 from yuqing.config import Config
 from yuqing.models import CLOCK_STATE_ZH, SEVERITY_ZH, STATE_ZH, TIER_ZH
@@ -84,11 +84,11 @@ def clock_state_zh(row: pd.Series) -> str:
 
 
 def _console(config: Config) -> str:
-    return config.alerts.console_url.rstrip("/") + "/"
+    return links.console_home(config)
 
 
 def incident_link(config: Config, incident_id: str, title: str) -> Link:
-    return Link(clip(title, 60) or incident_id[:12], console_url(config, incident_id))
+    return Link(clip(title, 60) or incident_id[:12], links.incident_url(config, incident_id))
 
 
 def mention_links(mentions: list[dict[str, Any]], limit: int = 3) -> list[Span]:

@@ -18,7 +18,8 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from response import lifecycle, places, releases
+from response import lifecycle, releases
+from yuqing import places
 from yuqing.clock import Duration, WorkCalendar, iso, parse_ts, to_local
 from yuqing.config import Config
 from yuqing.config.clocks import ClockRule

@@ -19,7 +19,8 @@ import logging
 import re
 from typing import Any, TypedDict
 
-from response import lifecycle, places
+from response import lifecycle
+from yuqing import places
 from yuqing.clock import iso, parse_ts
 from yuqing.config import Config
 from yuqing.errors import InputError
