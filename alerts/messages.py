@@ -76,8 +76,12 @@ def _lines(f: dict[str, Any], esc: Callable[[str | None], str]) -> list[tuple[st
     rows.append(("级别", esc(f.get("level_zh", ""))))
     if f.get("state_zh"):
         rows.append(("状态", esc(f["state_zh"])))
+    if f.get("recipient_office_zh"):
+        rows.append(("告知单位", esc(f["recipient_office_zh"])))
     if f.get("office_zh"):
         rows.append(("牵头单位", esc(f["office_zh"])))
+    if f.get("duty_zh"):
+        rows.append(("职责", esc(f["duty_zh"])))
     clock = f.get("clock")
     if clock:
         due = f"{clip(clock.get('name_zh'), 40)}，截止{clock.get('due_zh')}（{clock.get('remaining_zh')}）"

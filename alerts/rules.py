@@ -25,11 +25,14 @@ from yuqing.clock import Duration, iso, parse_ts
 from yuqing.config import Config
 from yuqing.config.alerts import AlertRule
 from yuqing.models import (
+    ROUTE_ASK_ZH,
+    ROUTE_ROLE_ZH,
     SEVERITY_RANK,
     SEVERITY_ZH,
     STATE_ZH,
     Clock,
     Incident,
+    Routing,
     SourceHealth,
 )
 from yuqing.storage import Store
@@ -37,13 +40,15 @@ from yuqing.storage import Store
 log = logging.getLogger(__name__)
 
 INCIDENT_KINDS = ("new_incident", "priority_hit")
+# A routed office's own alert holds while the incident awaits an answer.
+ROUTED_STATES = ("new", "assigned", "acknowledged", "responding", "escalated")
 ACKNOWLEDGED_STATES = ("acknowledged", "responding", "released", "closed", "dismissed")
 OPEN_STATES = ("new", "assigned", "escalated")
 
 KIND_ZH = {
     "new_incident": "舆情事件", "priority_hit": "命中收集重点", "mention_spike": "信息量激增",
     "negative_spike": "负面占比上升", "clock_due_soon": "时限即将到期", "clock_missed": "时限已超期",
-    "source_silent": "信息源无更新", "source_failing": "信息源采集失败",
+    "source_silent": "信息源无更新", "source_failing": "信息源采集失败", "routed_office": "交办告知",
 }
 
 
@@ -61,13 +66,17 @@ class Alert:
     source_id: str | None = None
     acknowledged: bool = False  # the owner already acknowledged: no ladder, no repeats
     laddered: bool = False  # the escalation ladder applies
+    # A routed office's own alert (配合/通报/会商): its roles are looked up in that office only, never
+    # at the duty desk, which the owning office's alert already reaches.
+    own_office_only: bool = False
     facts: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def merge(self, rule: AlertRule, reason: str | None) -> None:
         if rule.id not in self.rule_ids:
             self.rule_ids.append(rule.id)
         self.roles.extend(r for r in rule.recipients if r not in self.roles)
-        self.offices.extend(o for o in rule.offices if o not in self.offices)
+        if not self.own_office_only:
+            self.offices.extend(o for o in rule.offices if o not in self.offices)
         self.channels.extend(c for c in rule.channels if c not in self.channels)
         if reason and reason not in self.facts.setdefault("reasons", []):
             self.facts["reasons"].append(reason)
@@ -147,7 +156,20 @@ def incident_facts(config: Config, incident: Incident, clock: Clock | None, now:
     }
     if clock is not None:
         facts["clock"] = clock_facts(clock, now)
+    if office and incident.routing:
+        facts.update(duty_facts(incident.routing, office, owner=True))
     return facts
+
+
+def duty_facts(routing: Routing, office_id: str, *, owner: bool = False) -> dict[str, Any]:
+    """What ``office_id`` is in this incident and what it is asked to do (``duty_zh``), e.g.
+    ``配合单位：配合提供情况；会商单位：参加会商``. The owning office leads whatever routing said."""
+    roles = routing.roles_of(office_id)
+    if owner:
+        roles = ["lead", *(r for r in roles if r not in ("lead", "supporting"))]
+    return {"route_roles": roles,
+            "duty_zh": "；".join(f"{ROUTE_ROLE_ZH[r]}：{ROUTE_ASK_ZH[r]}" for r in roles),
+            "ask_zh": "、".join(ROUTE_ASK_ZH[r] for r in roles)}
 
 
 # --- evaluation ----------------------------------------------------------------------------------
@@ -194,10 +216,48 @@ def evaluate(store: Store, config: Config, now: dt.datetime) -> list[Alert]:
                        "headline_zh": f"{'新发' if inc.state == 'new' else STATE_ZH.get(inc.state, '')}舆情事件"},
             ), reason)
 
+    _evaluate_routed_offices(config, now, incidents, clocks_by_incident, alerts)
     _evaluate_clocks(store, config, now, cutoff, incidents, alerts, add)
     _evaluate_spikes(store, config, now, incidents, alerts, add)
     _evaluate_sources(store, config, now, cutoff, alerts, add)
     return list(alerts.values())
+
+
+def _evaluate_routed_offices(config: Config, now: dt.datetime, incidents: dict[str, Incident],
+                             clocks_by_incident: dict[str, list[Clock]], alerts: dict[str, Alert]) -> None:
+    """Every office routing names besides the owner — supporting (配合), notified (通报) and 会商
+    offices — gets an alert of its own, saying its part and what is asked of it.
+
+    The incident rules decide whether an incident alerts at all (level, priorities) and which roles
+    hear of it; the roles are looked up in that office. The key is per office (not per incident
+    state), so the office's alert climbs the ladder until that office acknowledges it, whatever the
+    owner does; it stops holding once the incident is released, closed or dismissed.
+    """
+    for incident in incidents.values():
+        if incident.routing is None or incident.state not in ROUTED_STATES:
+            continue
+        owner = owning_office(incident)
+        others = [o for o in incident.routing.routed_offices() if o != owner]
+        if not others:
+            continue
+        level = incident.severity.level if incident.severity else None
+        matching = [r for r in config.alerts.rules if r.kind in INCIDENT_KINDS and level_at_least(level, r.min_level)
+                    and (r.kind != "priority_hit" or set(r.priorities) & set(incident.priorities))]
+        if not matching:
+            continue
+        clocks = clocks_by_incident.get(incident.id, [])
+        base = incident_facts(config, incident, clocks[0] if clocks else None, now)
+        for office in others:
+            duty = duty_facts(incident.routing, office)
+            key = f"incident:{incident.id}:office:{office}"
+            alert = alerts.setdefault(key, Alert(
+                key=key, kind="routed_office", rule_ids=[], roles=[], offices=[office], level=level,
+                incident_id=incident.id, laddered=True, own_office_only=True,
+                facts={**base, **duty, "kind": "routed_office", "recipient_office_id": office,
+                       "recipient_office_zh": office_name(config, office), "headline_zh": f"请{duty['ask_zh']}"},
+            ))
+            for rule in matching:
+                alert.merge(rule, None)
 
 
 def _load_incidents(store: Store, cutoff: dt.datetime) -> dict[str, Incident]:
