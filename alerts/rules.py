@@ -34,6 +34,7 @@ from yuqing.models import (
     Incident,
     Routing,
     SourceHealth,
+    unresolved_clock_filter,
 )
 from yuqing.storage import Store
 
@@ -130,9 +131,14 @@ def place_zh(config: Config, incident: Incident) -> str:
     return "、".join(names[:3]) or "未识别"
 
 
-def clock_facts(clock: Clock, now: dt.datetime) -> dict[str, Any]:
-    return {"name_zh": clock.name_zh, "due_at": iso(clock.due_at), "due_zh": _fmt_time(clock.due_at),
-            "remaining_zh": remaining_zh(clock.due_at, now), "state": clock.state}
+def clock_facts(config: Config, clock: Clock, now: dt.datetime) -> dict[str, Any]:
+    """The clock a message names. A missed one says so: which deadline, how long overdue, whose."""
+    facts = {"name_zh": clock.name_zh, "due_at": iso(clock.due_at), "due_zh": _fmt_time(clock.due_at),
+             "remaining_zh": remaining_zh(clock.due_at, now), "state": clock.state,
+             "owner_office": clock.owner_office, "owner_zh": office_name(config, clock.owner_office)}
+    if clock.is_overdue(now):
+        facts["overdue"] = True
+    return facts
 
 
 def incident_facts(config: Config, incident: Incident, clock: Clock | None, now: dt.datetime) -> dict[str, Any]:
@@ -155,7 +161,7 @@ def incident_facts(config: Config, incident: Incident, clock: Clock | None, now:
         "reasons": [],
     }
     if clock is not None:
-        facts["clock"] = clock_facts(clock, now)
+        facts["clock"] = clock_facts(config, clock, now)
     if office and incident.routing:
         facts.update(duty_facts(incident.routing, office, owner=True))
     return facts
@@ -180,7 +186,7 @@ def evaluate(store: Store, config: Config, now: dt.datetime) -> list[Alert]:
     cutoff = now - span(config.alerts.lookback)
     alerts: dict[str, Alert] = {}
     incidents = _load_incidents(store, cutoff)
-    clocks_by_incident = _running_clocks(store, list(incidents))
+    clocks_by_incident = _owed_clocks(store, list(incidents))
     rules = config.alerts.rules
 
     def add(key: str, rule: AlertRule, alert: Alert, reason: str | None = None) -> None:
@@ -277,14 +283,16 @@ def _load_incidents(store: Store, cutoff: dt.datetime) -> dict[str, Incident]:
     return out
 
 
-def _running_clocks(store: Store, incident_ids: list[str]) -> dict[str, list[Clock]]:
+def _owed_clocks(store: Store, incident_ids: list[str]) -> dict[str, list[Clock]]:
+    """Each incident's clocks still owed, most urgent first: an unanswered miss (the oldest first)
+    comes before the next running deadline, so an escalation names what was missed."""
     out: dict[str, list[Clock]] = {}
     if not incident_ids:
         return out
     for start in range(0, len(incident_ids), 1000):
         chunk = incident_ids[start:start + 1000]
         docs = store.find("clocks", {"bool": {"filter": [{"terms": {"incident_id": chunk}},
-                                                         {"term": {"state": "running"}}]}},
+                                                         unresolved_clock_filter()]}},
                           sort=[{"due_at": "asc"}])
         for doc in docs:
             clock = Clock.from_doc(doc)
