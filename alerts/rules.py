@@ -133,7 +133,7 @@ def place_zh(config: Config, incident: Incident) -> str:
 
 def clock_facts(config: Config, clock: Clock, now: dt.datetime) -> dict[str, Any]:
     """The clock a message names. A missed one says so: which deadline, how long overdue, whose."""
-    facts = {"name_zh": clock.name_zh, "due_at": iso(clock.due_at), "due_zh": _fmt_time(clock.due_at),
+    facts: dict[str, Any] = {"name_zh": clock.name_zh, "due_at": iso(clock.due_at), "due_zh": _fmt_time(clock.due_at),
              "remaining_zh": remaining_zh(clock.due_at, now), "state": clock.state,
              "owner_office": clock.owner_office, "owner_zh": office_name(config, clock.owner_office)}
     if clock.is_overdue(now):
