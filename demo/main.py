@@ -109,8 +109,9 @@ def demo_dir() -> Path:
 DEMO_CRAWL_SETTINGS = {"autothrottle": False, "concurrent_requests_per_domain": 16}
 
 
-def write_config(dest: Path, base_url: str) -> Path:
-    """The demo configuration: the shipped one with the sources pointing at the demo web."""
+def write_config(dest: Path, base_url: str, console_url: str | None = None) -> Path:
+    """The demo configuration: the shipped one with the sources pointing at the demo web (and the
+    alert links at the demo's console, when given)."""
     import yaml
 
     from demo.web import write_demo_config
@@ -121,6 +122,12 @@ def write_config(dest: Path, base_url: str) -> Path:
     data["crawl"] = {**(data.get("crawl") or {}), **DEMO_CRAWL_SETTINGS}
     path.write_text("# Written by `yuqing demo` for the loopback demo web.\n"
                     + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    if console_url:
+        path = dest / "alerts.yaml"
+        alerts = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        alerts["console_url"] = console_url
+        path.write_text("# Written by `yuqing demo`: links point at the demo's duty console.\n"
+                        + yaml.safe_dump(alerts, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return dest
 
 
@@ -315,7 +322,7 @@ def run(options: Options, stream: IO[str] | None = None) -> dict[str, Any]:
         web.set_now(steps[0])
         progress.line(f"演示网站：{web.base_url}"
                       "（省级新闻、GBK 地方新闻、RSS、微博、政务微博、政府信息公开、领导留言板）")
-        config_dir = write_config(out / "config", web.base_url)
+        config_dir = write_config(out / "config", web.base_url, f"http://127.0.0.1:{options.console_port}")
         os.environ["YUQING_CONFIG"] = str(config_dir)
         from yuqing.config import load_config
 

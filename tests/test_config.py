@@ -93,3 +93,17 @@ def test_alert_duty_office_must_exist(config_dir):
         load_config(config_dir)
     assert err.value.file.endswith("alerts.yaml") and err.value.field == "duty_office"
     assert err.value.value == "night_desk"
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1:8600", "ftp://console.example", "http://", "http://x/?a=1"])
+def test_console_url_must_be_an_http_address_of_the_console(config_dir, value):
+    _edit(config_dir / "alerts.yaml", lambda d: d.__setitem__("console_url", value))
+    with pytest.raises(ConfigError) as err:
+        load_config(config_dir)
+    assert "alerts.yaml" in str(err.value) and "console_url" in str(err.value)
+
+
+def test_console_url_is_required(config_dir):
+    _edit(config_dir / "alerts.yaml", lambda d: d.pop("console_url"))
+    with pytest.raises(ConfigError, match="console_url"):
+        load_config(config_dir)
