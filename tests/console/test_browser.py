@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import shutil
-from collections.abc import Iterator
 
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-CHROMIUM = os.environ.get("YUQING_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 RED = "rgb(198, 40, 40)"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture
