@@ -148,6 +148,7 @@ class Observer:
         self.routed: set[str] = set()
         self.clocks: dict[str, str] = {}  # id -> state
         self.deliveries_sent = 0
+        self.told: set[str] = set()  # routed offices' own alerts already shown
         self.received = 0
         self.receiver_count = receiver_count
 
@@ -194,6 +195,14 @@ class Observer:
                     extra = "，已升级"
                 lines.append(f"  时限{CLOCK_STATE_ZH.get(state, state)} {name}：{title}{extra}")
             self.clocks[cid] = state
+        for doc in self.store.find("deliveries", ROUTED_SENT, size=500):
+            facts = doc.get("facts") or {}
+            key = f"{doc.get('incident_id')}:{doc.get('office')}"
+            if key in self.told:
+                continue
+            self.told.add(key)
+            lines.append(f"  交办告知 {places.office_name(self.offices, doc.get('office'))}"
+                         f"（{facts.get('duty_zh', '')}）：{_short(facts.get('title', ''))}")
         sent = self.store.count("deliveries", {"term": {"state": "sent"}})
         received = self.receiver_count()
         if sent != self.deliveries_sent or received != self.received:
@@ -201,6 +210,14 @@ class Observer:
                          f"本地接收端累计收到 {received} 条消息")
             self.deliveries_sent, self.received = sent, received
         return lines
+
+
+ROUTED_SENT = {"bool": {"filter": [{"term": {"alert_kind": "routed_office"}}, {"term": {"state": "sent"}}]}}
+
+
+def terms_of(store: Any, kind: str, field: str, query: dict[str, Any]) -> dict[str, int]:
+    resp = store.search(kind, size=0, query=query, aggs={"by": {"terms": {"field": field, "size": 100}}})
+    return {b["key"]: b["doc_count"] for b in resp["aggregations"]["by"]["buckets"]}
 
 
 def _short(text: str, limit: int = 28) -> str:
@@ -227,6 +244,9 @@ def summarize(store: Any, received: int) -> dict[str, Any]:
         "releases": store.count("releases"),
         "deliveries_by_state": terms("deliveries", "state"),
         "receiver_messages": received,
+        # supporting (配合), notified (通报) and 会商 offices' own alerts, delivered
+        "routed_office_alerts": store.count("deliveries", ROUTED_SENT),
+        "routed_offices_told": sorted(terms_of(store, "deliveries", "office", ROUTED_SENT)),
         "reports": store.count("reports"),
         "assessments": store.count("assessments"),
     }
@@ -344,7 +364,7 @@ def run(options: Options, stream: IO[str] | None = None) -> dict[str, Any]:
                 summary = summarize(store, received())
             finally:
                 progress.stream = stream or sys.stdout
-        _print_summary(summary, progress, options, day, steps[-1])
+        _print_summary(summary, progress, options, day, steps[-1], config.offices)
         if options.serve:
             _serve_console(store, config, options, steps[-1], progress)
     return summary
@@ -452,7 +472,7 @@ def _close_released_incident(store: Any, config: Any, now: dt.datetime, progress
 
 
 def _print_summary(summary: dict[str, Any], progress: Progress, options: Options, day: dt.date,
-                   end: dt.datetime) -> None:
+                   end: dt.datetime, offices: Any) -> None:
     from pipeline.tasks import reports_dir
 
     def fmt(counts: dict[str, int], labels: dict[str, str]) -> str:
@@ -470,6 +490,8 @@ def _print_summary(summary: dict[str, Any], progress: Progress, options: Options
     p(f"  官方发布  {summary['releases']} 条")
     p(f"  告警送达  {fmt(summary['deliveries_by_state'], DELIVERY_STATE_ZH)}；"
       f"本地接收端收到 {summary['receiver_messages']} 条消息")
+    told = "、".join(places.office_name(offices, o) for o in summary["routed_offices_told"]) or "无"
+    p(f"  交办告知  配合、通报、会商单位各自收到告警 {summary['routed_office_alerts']} 条：{told}")
     p(f"  报告      {summary['reports']} 份，回应评估 {summary['assessments']} 份")
     p("")
     p(f"报告与评估文件：{reports_dir()}")
