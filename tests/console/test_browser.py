@@ -102,7 +102,9 @@ def test_countdown_ticks_and_turns_red_when_overdue(page, password, seeded, fres
     overdue = page.locator("#clocks tr[data-rule=authoritative_info] .countdown")
     assert overdue.inner_text().startswith("已超时 1小时")
     assert "overdue" in overdue.get_attribute("class")
-    assert overdue.evaluate("el => getComputedStyle(el).color") == RED
+    # A missed clock is a red badge (white on red) that keeps counting how long it is overdue.
+    assert "overdue-badge" in overdue.get_attribute("class")
+    assert overdue.evaluate("el => getComputedStyle(el).backgroundColor") == RED
     running = page.locator("#clocks tr[data-rule=response_48h] .countdown")
     # The server rendered 42 h (1天18小时00分) left; the script ticks from the server's time: 1天17小时59分.
     page.wait_for_function("el => el.textContent.includes('剩余 1天17小时59分')", arg=running.element_handle())
