@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 import pytest
+from fastapi.testclient import TestClient
 
 from alerts import api as alerts_api
 from console.auth import User, UserDirectory, hash_password
@@ -168,3 +169,25 @@ def test_every_link_of_every_alert_opens_for_the_user_who_received_it(  # type: 
             assert "/login" not in page.url
             assert page.locator("main").count() == 1 and "未找到" not in page.title(), (name, url)
         context.close()
+
+
+def test_a_notified_office_acknowledges_its_own_alert_and_not_another_office_s(  # type: ignore[no-untyped-def]
+        received, cstore, app):
+    def ours(office: str) -> list[Delivery]:
+        cstore.refresh("deliveries")
+        return [Delivery.from_doc(d) for d in cstore.find("deliveries", {"bool": {"filter": [
+            {"term": {"office": office}}, {"term": {"alert_kind": "routed_office"}}]}})]
+
+    police, cyber = ours("police"), ours("cyberspace_office")
+    assert police and cyber
+    client = TestClient(app)
+    token = client.post("/api/session", json={"name": "staff-police", "password": PASSWORD}).json()["csrf_token"]
+    listed = {d["id"] for d in client.get("/api/deliveries").json()}
+    assert {d.id for d in police} <= listed and not {d.id for d in cyber} & listed
+    page = client.get(f"/incidents/{police[0].incident_id}")
+    assert page.status_code == 200 and "省公安厅" in page.text  # it reads the incident it was told about
+    headers = {"X-CSRF-Token": token}
+    assert client.post(f"/api/deliveries/{cyber[0].id}/acknowledge", headers=headers).status_code == 403
+    assert client.post(f"/api/deliveries/{police[0].id}/acknowledge", headers=headers).status_code == 204
+    assert cstore.get("deliveries", police[0].id)["acknowledged_by"] == "staff-police"
+    assert "acknowledged_at" not in cstore.get("deliveries", cyber[0].id)
