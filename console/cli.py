@@ -40,8 +40,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     _check_console_url(config.alerts.console_url, args.host, args.port)
-    store = Store.connect()
-    store.ensure_indices()
+    store = Store.connect(purpose="console")
+    store.require_indices()  # the console's account creates no indices: `yuqing init` does
     users = load_users()
     if not len(users):
         print(f"yuqing console: warning: no users in {users_file()}; add one with "
