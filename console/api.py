@@ -45,6 +45,7 @@ class Me(BaseModel):
 class QueueItem(BaseModel):
     incident: Incident
     running_clocks: list[Clock]
+    overdue_clocks: list[Clock]  # missed (or running past due) and not answered, longest overdue first
 
 
 class IncidentPage(BaseModel):
@@ -88,6 +89,10 @@ class ReleaseIn(BaseModel):
     rebuts_rumour: bool = False
 
 
+class WaiveIn(BaseModel):
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
 class ReportsOut(BaseModel):
     reports: list[dict[str, Any]]
     assessments: list[dict[str, Any]]
@@ -126,9 +131,12 @@ def list_incidents(request: Request, user: ApiUser, severity: str = "", priority
                    page: int = Query(1, ge=1, le=queries.MAX_PAGE)) -> IncidentPage:
     f = queries.QueueFilter(severity=severity, priority=priority, place=place, office=office, state=state, q=q,
                             sort=sort, page=page)
-    result = queries.incident_queue(ctx(request).store, user, f)
-    return IncidentPage(total=result.total, page=result.page, pages=result.pages,
-                        items=[QueueItem(incident=r.incident, running_clocks=r.clocks) for r in result.rows])
+    context = ctx(request)
+    result = queries.incident_queue(context.store, user, f)
+    now = context.clock()
+    return IncidentPage(total=result.total, page=result.page, pages=result.pages, items=[
+        QueueItem(incident=r.incident, running_clocks=[c for c in r.clocks if c.state == "running"],
+                  overdue_clocks=[c for c in r.clocks if c.is_overdue(now)]) for r in result.rows])
 
 
 
@@ -193,11 +201,32 @@ def post_release(request: Request, user: ApiUser, incident_id: str, body: Releas
         raise HTTPException(status_code=409, detail=str(exc)) from exc
 
 
-@router.get("/clocks", response_model=list[Clock], summary="Running clocks, nearest due first")
+@router.get("/clocks", response_model=list[Clock],
+            summary="Clocks still owed on open incidents: missed first (longest overdue), then nearest due")
 def list_clocks(request: Request, user: ApiUser, office: str = "", size: int = Query(50, ge=1, le=500)) -> list[Clock]:
     if not user.sees_everything and office and office != user.office:
         raise HTTPException(status_code=403, detail="无权查看其他单位")
     return queries.due_clocks(ctx(request).store, user, office=office, size=size)
+
+
+@router.post("/clocks/{clock_id}/waive", response_model=Clock,
+             summary="Waive a missed or running clock with a reason (duty officers; send X-CSRF-Token)")
+def waive_clock(request: Request, user: ApiUser, clock_id: str, body: WaiveIn) -> Clock:
+    check_csrf(request, None)
+    context = ctx(request)
+    doc = context.store.get("clocks", clock_id)
+    if doc is None:
+        raise HTTPException(status_code=404, detail="未找到该时限")
+    incident = incident_for(request, user, str(doc["incident_id"]))
+    if not can_act(user, incident, "waive_clock"):
+        raise HTTPException(status_code=403, detail="无权豁免时限")
+    try:
+        return actions.waive_clock(context.store, incident.id, clock_id, actor=user.name, now=context.clock(),
+                                   reason=body.reason)
+    except InputError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    except TransitionError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
 
 
 @router.get("/deliveries", response_model=list[Delivery], summary="Alert deliveries not yet acknowledged")

@@ -184,10 +184,32 @@ def incident_page(request: Request, user: PageUser, incident_id: str) -> HTMLRes
     detail = queries.incident_detail(context.store, incident)
     explanation = explain_job.result()
     allowed = [a for a in actions.ACTIONS_ZH if can_act(user, incident, a) and actions.lifecycle_allows(incident, a)]
+    now = context.clock()
+    is_open = incident.state in queries.OPEN_STATES
+    overdue = [c for c in detail.clocks if c.is_overdue(now)] if is_open else []
     return render(request, "incident.html", d=detail, inc=incident, timeline=timeline(detail),
                   chart=trend_chart(incident), allowed=allowed, explanation=explanation, owner=owner_office(incident),
                   may_release=can_act(user, incident, "record_release")
-                  and actions.lifecycle_allows(incident, "record_release"))
+                  and actions.lifecycle_allows(incident, "record_release"),
+                  overdue=overdue, may_waive=is_open and can_act(user, incident, "waive_clock"))
+
+
+@router.post("/incidents/{incident_id}/clocks/{clock_id}/waive")
+def clock_waive(request: Request, user: PageUser, incident_id: str, clock_id: str, csrf_token: str = Form(""),
+                reason: str = Form("")) -> Response:
+    check_csrf(request, csrf_token)
+    incident = incident_for(request, user, incident_id)
+    if not can_act(user, incident, "waive_clock"):
+        raise HTTPException(status_code=403, detail="无权豁免时限")
+    context = ctx(request)
+    try:
+        actions.waive_clock(context.store, incident_id, clock_id, actor=user.name, now=context.clock(),
+                            reason=reason.strip()[:500])
+    except (TransitionError, InputError) as exc:
+        flash(request, "error", f"豁免未完成：{exc}")
+    else:
+        flash(request, "ok", "已豁免时限")
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
 @router.post("/incidents/{incident_id}/actions/{action}")
@@ -280,8 +302,10 @@ def office_page(request: Request, user: PageUser, office: str = "") -> HTMLRespo
         office = user.office or ""
     incidents = queries.office_incidents(context.store, office) if office else []
     clocks = queries.due_clocks(context.store, user, office=office, size=100) if office else []
-    running = queries.running_clocks_for(context.store, [i.id for i in incidents])
-    return render(request, "office.html", office=office, incidents=incidents, clocks=clocks, running=running)
+    owed = queries.owed_clocks_for(context.store, [i.id for i in incidents])
+    titles = queries.incident_titles(context.store, [c.incident_id for c in clocks])
+    return render(request, "office.html", office=office, incidents=incidents, clocks=clocks, owed=owed,
+                  titles=titles)
 
 
 # -- reports ---------------------------------------------------------------------------------------
@@ -327,6 +351,20 @@ def failed_mentions_page(request: Request, user: PageUser) -> HTMLResponse:
     context = ctx(request)
     return render(request, "failed_mentions.html", mentions=failed_mentions(context.store),
                   max_attempts=context.config.analysis.failures.max_attempts)
+
+
+# -- sources ---------------------------------------------------------------------------------------
+
+
+@router.get("/sources/{source_id}", response_class=HTMLResponse)
+def source_page(request: Request, user: PageUser, source_id: str) -> HTMLResponse:
+    """A source's configuration and its recent runs (the page 信息源 alerts link to)."""
+    context = ctx(request)
+    source = next((s for s in context.config.sources.sources if s.id == source_id), None)
+    runs = queries.source_runs(context.store, source_id)
+    if source is None and not runs:
+        raise HTTPException(status_code=404, detail="未找到该信息源")
+    return render(request, "source.html", source_id=source_id, source=source, runs=runs)
 
 
 def storage_unavailable_page(request: Request, exc: StorageUnavailable) -> HTMLResponse:

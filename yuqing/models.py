@@ -222,6 +222,15 @@ class Severity(BaseModel):
         return since
 
 
+# The parts an office plays in a routed incident, and what each is asked to do (domain §2: 牵头/配合,
+# 通报 to the police and the cyberspace authority for false information, 会商 for major cases).
+RouteRole = Literal["lead", "supporting", "notify", "consultation"]
+ROUTE_ROLE_ZH: dict[str, str] = {"lead": "牵头单位", "supporting": "配合单位", "notify": "通报单位",
+                                 "consultation": "会商单位"}
+ROUTE_ASK_ZH: dict[str, str] = {"lead": "牵头办理", "supporting": "配合提供情况", "notify": "知悉并依法处置",
+                                "consultation": "参加会商"}
+
+
 class Routing(BaseModel):
     lead_office: str
     supporting_offices: list[str] = []
@@ -234,6 +243,24 @@ class Routing(BaseModel):
     # response: what the office must publish for this handling kind (domain §4), and who joins 会商
     handling_zh: str = ""
     consultation_offices: list[str] = []
+
+    def roles_of(self, office_id: str) -> list[str]:
+        """The parts ``office_id`` plays here (lead, supporting, notify, consultation), in that order."""
+        roles = []
+        if office_id == self.lead_office:
+            roles.append("lead")
+        if office_id in self.supporting_offices:
+            roles.append("supporting")
+        if office_id in self.notify:
+            roles.append("notify")
+        if self.consultation and office_id in self.consultation_offices:
+            roles.append("consultation")
+        return roles
+
+    def routed_offices(self) -> list[str]:
+        """Every office routing names, lead first (each once)."""
+        consulted = self.consultation_offices if self.consultation else []
+        return list(dict.fromkeys([self.lead_office, *self.supporting_offices, *self.notify, *consulted]))
 
 
 class TrendPoint(BaseModel):
@@ -279,6 +306,9 @@ class Incident(Doc):
     closed_at: dt.datetime | None = None
     dismiss_reason: str | None = None
     escalated_at: dt.datetime | None = None  # response: last escalation (missed clock or by hand)
+    # response: the deadline that matters most now — the oldest unanswered miss, else the nearest
+    # running clock (the console's queue sorts on it; see response/urgency.py)
+    urgent_due_at: dt.datetime | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -304,10 +334,25 @@ class Clock(Doc):
     missed_at: dt.datetime | None = None
     escalated_at: dt.datetime | None = None
     waived_reason: str | None = None
+    waived_by: str | None = None  # response: who waived it (a person, or the system on close/dismiss)
+    waived_at: dt.datetime | None = None
     # response: the configured duration applied (after any per-jurisdiction override) and where
     duration: str | None = None
     jurisdiction: str | None = None
     last_reminder_at: dt.datetime | None = None  # when the sweep last recorded a reminder as due
+
+    def is_overdue(self, now: dt.datetime) -> bool:
+        """Past due and not answered: running past its deadline, or missed without a late answer."""
+        return self.due_at <= now and (self.state == "running" or (self.state == "missed" and self.met_at is None))
+
+
+def unresolved_clock_filter() -> dict[str, Any]:
+    """An Elasticsearch filter for the clocks still owed: running, or missed and not answered since
+    (a late release resolves a miss; a waived or met clock is settled)."""
+    return {"bool": {"should": [
+        {"term": {"state": "running"}},
+        {"bool": {"filter": [{"term": {"state": "missed"}}], "must_not": [{"exists": {"field": "met_at"}}]}},
+    ], "minimum_should_match": 1}}
 
 
 class ReviewStep(BaseModel):

@@ -80,13 +80,14 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         }},
         "assigned_office": KW, "acknowledged_by": KW, "acknowledged_at": DATE, "closed_at": DATE,
         "dismiss_reason": KW, "created_at": DATE, "updated_at": DATE,
-        "escalated_at": DATE,
+        "escalated_at": DATE, "urgent_due_at": DATE,
     },
     "clocks": {
         "id": KW, "incident_id": KW, "rule_id": KW, "name_zh": KW, "opened_at": DATE, "due_at": DATE,
         "state": KW, "owner_office": KW, "met_by": KW, "met_at": DATE, "evidence": OBJ_OFF,
         "reminders_sent": KW, "missed_at": DATE, "escalated_at": DATE, "waived_reason": KW,
         "duration": KW, "jurisdiction": KW, "last_reminder_at": DATE,
+        "waived_by": KW, "waived_at": DATE,
     },
     "releases": {
         "id": KW, "incident_id": KW, "office": KW, "channel": KW, "url": KW, "title": RAW_TEXT,
