@@ -146,7 +146,7 @@ def test_weights_come_from_the_configuration_and_are_normalised(config_dir: Path
     heavy = load_config(config_dir).assessment
     rows = {r["id"]: r for r in score_indicators(heavy, _facts(clocks=[{"score": 0.0, "outcome": "missed"}]))}
     assert rows["timeliness"]["weight"] == 1.35
-    assert rows["timeliness"]["weight_normalised"] == pytest.approx(1.35 / 1.95, abs=1e-4)  # rumour n/a
+    assert rows["timeliness"]["weight_normalised"] == pytest.approx(1.35 / 2.00, abs=1e-4)  # rumour n/a
     assert rows["rumour"]["applicable"] is False and rows["rumour"]["weight_normalised"] == 0.0
     assert sum(r["weight_normalised"] for r in rows.values()) == pytest.approx(1.0, abs=1e-3)
 
