@@ -74,6 +74,19 @@ def test_fast_demo_summary_matches_elasticsearch_and_shows_the_whole_cycle(es_ur
         assert store.count("incidents", {"term": {"state": "escalated"}}) >= 1
         assert summary["deliveries_by_state"].get("sent", 0) >= 1 and summary["receiver_messages"] >= 1
         assert summary["assessments"] >= 1
+        # The policy document's interpretation clock is met by its later 政策解读, not by the 通知 itself.
+        policy = store.find("clocks", {"term": {"rule_id": "policy_interpretation"}}, size=20)
+        met = [c for c in policy if c["state"] == "met"]
+        assert met, policy
+        for clock in met:
+            assert clock["evidence"]["kind"] == "interpretation" and "政策解读" in clock["evidence"]["title"]
+            assert clock["met_at"] > clock["opened_at"]
+        # Every clock met by a release was met by a release of a kind its rule accepts.
+        kinds = {"authoritative_info": {"situation_report", "notice", "police_report", "statement", "rebuttal"},
+                 "press_conference": {"press_conference"}}
+        for clock in store.find("clocks", {"terms": {"rule_id": sorted(kinds)}}, size=100):
+            if clock.get("met_at"):
+                assert clock["evidence"]["kind"] in kinds[clock["rule_id"]], clock
         assert list((var / "reports").glob("*2026-11-23*.pdf")), "no daily report PDF"
         for where in ("alerts.jsonl", "reports", "yuqing console"):
             assert where in out
