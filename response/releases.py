@@ -326,8 +326,14 @@ def meets(config: Config, clock: Clock, release: Release, incident: Incident | N
     zh = config.releases.kind_zh
     if release.release_kind not in kinds:
         return False, f"发布类型为{zh(release.release_kind)}，该时限须{'/'.join(zh(k) for k in kinds)}"
-    if release.published_at < clock.opened_at:
-        return False, "发布早于时限起算时间"
+    # The window opens with the event: for a document or board item, its publication (the clock's
+    # start); for an incident, its first appearance — a clock opened later (say after a level
+    # upgrade) is still met by a release published since the incident began.
+    start = clock.opened_at
+    if rule is not None and rule.applies.trigger == "incident" and incident is not None:
+        start = min(start, incident.first_seen_at)
+    if release.published_at < start:
+        return False, "发布早于事件发生或文件公开"
     opener = document.id if document is not None else (incident.first_mention_id if incident else None)
     if release.mention_id and release.mention_id == opener and release.channel != "message_board":
         return False, "引发时限的信息本身不能完成该时限"

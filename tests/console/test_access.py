@@ -254,6 +254,8 @@ def test_office_confirms_a_pending_release_and_records_its_review_on_the_page(ap
     page = client.get(f"/incidents/{iid}").text
     assert 'data-status="pending"' in page and "待确认" in page and "匹配度 0.40" in page
     assert "已发布，未记录审核" in page
+    # A major problem needs the facts and the result; the pending release does not count yet.
+    assert re.search(r'id="missing-parts">尚缺：事实真相、处置结果', page)
     clock = Clock.from_doc(cstore.get("clocks", stable_id(iid, "authoritative_info")) or {})
     assert clock.state == "running"
 
@@ -273,6 +275,8 @@ def test_office_confirms_a_pending_release_and_records_its_review_on_the_page(ap
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
     clock = Clock.from_doc(cstore.get("clocks", stable_id(iid, "authoritative_info")) or {})
     assert clock.state == "met" and clock.met_at == published  # the release's time, not the confirmation's
+    page = client.get(f"/incidents/{iid}").text
+    assert re.search(r'id="missing-parts">尚缺：处置结果', page) and "经核实，挂号系统曾短时故障。" in page
     again = client.post(f"/api/incidents/{iid}/releases/{pending.id}/confirm", headers=headers)
     assert again.status_code == 409 and "不是待确认" in again.json()["detail"]
     audit = {e["action"] for e in client.get(f"/api/incidents/{iid}").json()["audit"]}
