@@ -81,6 +81,16 @@ def test_fast_demo_summary_matches_elasticsearch_and_shows_the_whole_cycle(es_ur
         for clock in met:
             assert clock["evidence"]["kind"] == "interpretation" and "政策解读" in clock["evidence"]["title"]
             assert clock["met_at"] > clock["opened_at"]
+        # The office recorded the review of the closed incident's first release; the assessment counts
+        # the releases still "published, review not recorded".
+        reviewed = store.find("releases", {"exists": {"field": "review_recorded_at"}}, size=10)
+        assert len(reviewed) == 1 and [r["step"] for r in reviewed[0]["reviews"]] == [
+            "drafter", "office_head", "unit_head"]
+        assessment = store.find("assessments", {"term": {"incident_id": reviewed[0]["incident_id"]}}, size=1)[0]
+        review = next(i for i in assessment["indicators"] if i["id"] == "review")
+        unreviewed = assessment["figures"]["releases_unreviewed"]
+        assert review["score"] == round(100 * (assessment["figures"]["releases"] - unreviewed)
+                                        / assessment["figures"]["releases"], 1)
         # Every clock met by a release was met by a release of a kind its rule accepts.
         kinds = {"authoritative_info": {"situation_report", "notice", "police_report", "statement", "rebuttal"},
                  "press_conference": {"press_conference"}}

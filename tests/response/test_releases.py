@@ -300,3 +300,23 @@ def test_review_needs_three_different_people_each_holding_the_role_in_order_befo
     # What it states is judged from its text, sentence by sentence.
     assert stored.content["facts"] == ["经核实，五华区某路段积水系管网堵塞。"]
     assert stored.content["result"] == ["积水已全部排除。"]
+
+
+@pytest.mark.parametrize(("title", "text", "doc_no", "account", "kind"), [
+    ("关于楚雄市化工厂爆炸事故的情况通报", "经核实……将于今日15时召开新闻发布会。", None, False, "situation_report"),
+    ("楚雄市化工厂爆炸事故新闻发布会召开", "发布会通报了救援进展。", None, False, "press_conference"),
+    ("《云南省进一步优化营商环境若干措施》政策解读", "一、出台背景……", None, False, "interpretation"),
+    ("云南省人民政府关于印发云南省进一步优化营商环境若干措施的通知", "现将……印发给你们。", "云政发〔2026〕31号", False,
+     "policy_document"),
+    ("昆明市公安局警情通报", "11月20日，……", None, False, "police_report"),
+    ("【辟谣】网传“昆明自来水被污染”系不实信息。经核实……", "【辟谣】网传“昆明自来水被污染”系不实信息。经核实……", None,
+     True, "rebuttal"),
+    ("【一图读懂】营商环境若干措施", "【一图读懂】营商环境若干措施", None, True, "interpretation"),
+    ("今天我们连夜排查了全市供水管网。", "今天我们连夜排查了全市供水管网。", None, True, "statement"),
+    ("省领导调研营商环境工作", "省领导调研……", None, False, "other"),
+])
+def test_release_kind_comes_from_the_headline_then_the_document_number_then_the_text(
+        config, title, text, doc_no, account, kind):
+    from response.releases import classify
+
+    assert classify(config, title=title, text=text, doc_no=doc_no, account=account)[0] == kind
