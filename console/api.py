@@ -78,7 +78,7 @@ class ReleaseIn(BaseModel):
     channel: str
     url: str | None = None
     title: str = Field("", max_length=200)
-    text: str = Field("", max_length=20000)  # what it states (facts, measures, result) is judged from it
+    text: str = Field("", max_length=10000)  # what it states (facts, measures, result) is judged from it
     kind: str | None = None  # a release kind of releases.yaml; default from the channel, title and text
     published_at: dt.datetime | None = None
     reviews: list[ReviewStep]  # each step with its own reviewer and time

@@ -147,7 +147,9 @@ def timeline(detail: queries.IncidentDetail) -> list[tuple[dt.datetime, str, str
         label = actions.AUDIT_ACTIONS_ZH.get(event.action, event.action)
         items.append((event.at, "操作", f"{event.actor}：{label}" + (f"（{event.reason}）" if event.reason else "")))
     for rel in detail.releases:
-        items.append((rel.published_at, "发布", f"{actions.CHANNELS_ZH.get(rel.channel, rel.channel)}：{rel.title}"))
+        status = "" if rel.status == "matched" else f"（{RELEASE_STATUS_ZH.get(rel.status, rel.status)}）"
+        items.append((rel.published_at, "发布",
+                      f"{actions.CHANNELS_ZH.get(rel.channel, rel.channel)}：{rel.title}{status}"))
     for clock in detail.clocks:
         if clock.met_at:
             items.append((clock.met_at, "时限", f"{clock.name_zh}：已按时完成"))
@@ -264,7 +266,7 @@ async def release_form(request: Request, user: PageUser, incident_id: str) -> Re
                                office=owner_office(incident) or user.office or "", channel=channel,
                                url=form.get("url", "").strip() or None, title=form.get("title", "").strip()[:200],
                                published_at=when, reviews=review_steps(form, when),
-                               text=form.get("text", "").strip()[:20000], kind=form.get("kind") or None)
+                               text=form.get("text", "").strip()[:10000], kind=form.get("kind") or None)
     except (TransitionError, InputError) as exc:
         flash(request, "error", f"登记发布未完成：{exc}")
     else:

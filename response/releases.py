@@ -66,6 +66,9 @@ REVIEW_STEPS_ZH = {"drafter": "承办人初审", "office_head": "承办部门负
                    "confidentiality": "保密审查"}
 REQUIRED_REVIEW_STEPS = ("drafter", "office_head", "unit_head")
 CONTENT_PARTS = ("facts", "measures", "result", "rebuttal")
+# A release recorded by hand keeps its text; an index created before the field existed maps it as a
+# keyword, whose values must stay under 32,766 bytes (3 bytes per Chinese character).
+MAX_TEXT = 10_000
 _ACCOUNT_CHANNELS = ("weibo", "wechat")
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 _HEADLINE = re.compile(r"^\s*【([^】]{2,80})】")
@@ -616,6 +619,8 @@ def record_release(store: Store, config: Config, incident_id: str, *, actor: str
         config.offices.office(office)
     except KeyError as exc:
         raise InputError(f"未知处置单位：{office} / unknown office {office!r}") from exc
+    if len(text) > MAX_TEXT:
+        raise InputError(f"发布内容过长（{len(text)}字，最多{MAX_TEXT}字）/ release text too long")
     known = config.releases.kind_ids()
     if kind and kind not in known:
         raise InputError(f"未知发布类型：{kind}（可选：{'、'.join(known)}）/ unknown release kind {kind!r}")
