@@ -8,13 +8,15 @@ An :class:`Alert` is identified by its *key*, the unit of suppression:
   state change whatever the number of matching rules (their recipients are merged);
 - ``clock:<id>:due:<remind_before>`` and ``clock:<id>:missed``;
 - ``spike:<mentions|negative>:<incident|place>:<id>``;
-- ``source:<id>:<silent|failing>``.
+- ``source:<id>:<silent|failing>``;
+- ``calendar:<year>:missing`` — next year's holiday data is missing (from 1 November).
 
 Rules only describe what holds now; :mod:`alerts.suppression` decides what is sent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -31,6 +33,7 @@ from yuqing.models import (
     Incident,
     SourceHealth,
 )
+from yuqing.paths import PROJECT_ROOT
 from yuqing.storage import Store
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,7 @@ KIND_ZH = {
     "new_incident": "舆情事件", "priority_hit": "命中收集重点", "mention_spike": "信息量激增",
     "negative_spike": "负面占比上升", "clock_due_soon": "时限即将到期", "clock_missed": "时限已超期",
     "source_silent": "信息源无更新", "source_failing": "信息源采集失败",
+    "calendar_missing": "节假日安排未配置",
 }
 
 
@@ -228,6 +232,7 @@ def evaluate(store: Store, config: Config, now: dt.datetime) -> list[Alert]:
     _evaluate_clocks(store, config, now, cutoff, incidents, alerts, add)
     _evaluate_spikes(store, config, now, incidents, alerts, add)
     _evaluate_sources(store, config, now, cutoff, alerts, add)
+    _evaluate_calendar(config, now, add)
     return list(alerts.values())
 
 
@@ -436,3 +441,26 @@ def _evaluate_sources(store: Store, config: Config, now: dt.datetime, cutoff: dt
                        "place_zh": "", "office_zh": "", "level": None, "level_zh": "系统",
                        "url": f"{config.alerts.console_url.rstrip('/')}/sources/{source_id}", "reasons": []},
             ), reason)
+
+
+def _evaluate_calendar(config: Config, now: dt.datetime, add: Any) -> None:
+    """Next year's holidays are not known yet (neither the package nor config/calendar.yaml): the
+    duty desk must enter the State Council's notice before working-day deadlines reach that year."""
+    rules = [r for r in config.alerts.rules if r.kind == "calendar_missing"]
+    if not rules:
+        return
+    year = config.work_calendar().missing_next_year(now=now, from_month_day=config.calendar.alert_from)
+    if year is None:
+        return
+    where = config.directory / "calendar.yaml"
+    with contextlib.suppress(ValueError):
+        where = where.relative_to(PROJECT_ROOT)
+    key = f"calendar:{year}:missing"
+    for rule in rules:
+        add(key, rule, Alert(
+            key=key, kind=rule.kind, rule_ids=[], roles=[], offices=[],
+            facts={"kind": rule.kind, "headline_zh": KIND_ZH[rule.kind],
+                   "title": f"{year}年节假日安排未配置，请录入 {where}",
+                   "place_zh": "", "office_zh": "", "level": None, "level_zh": "系统",
+                   "url": f"{config.alerts.console_url.rstrip('/')}/", "reasons": []},
+        ), f"国务院办公厅{year}年节假日安排录入后，在 covered_years 中加入 {year}")

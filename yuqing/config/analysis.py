@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from yuqing.config.base import DurationField, Model
+from yuqing.config.base import Model, SpanField
 
 
 class SentimentSettings(Model):
@@ -26,11 +26,11 @@ class NegationSettings(Model):
 
 
 class IncidentSettings(Model):
-    window: DurationField = Field(default="72h")  # type: ignore[assignment]
+    window: SpanField = Field(default="72h")  # type: ignore[assignment]
     near_duplicate_hamming: int = Field(default=6, ge=0, le=64)
     min_shared_keywords: int = Field(default=2, ge=1)
     min_keyword_similarity: float = Field(default=0.35, ge=0, le=1)
-    trend_bucket: DurationField = Field(default="1h")  # type: ignore[assignment]
+    trend_bucket: SpanField = Field(default="1h")  # type: ignore[assignment]
     keywords: int = Field(default=10, ge=1, le=50)  # keywords kept per mention and per incident
     event_types: dict[str, list[str]] = {}
 

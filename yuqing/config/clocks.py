@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from yuqing.config.base import DurationField, Model
+from yuqing.config.base import DurationField, Model, SpanField
 from yuqing.config.routing import SeverityLevel
 
 ClockTrigger = Literal["incident", "policy_document", "board_message"]
@@ -27,7 +27,7 @@ class ClockRule(Model):
     duration: DurationField
     # Per-jurisdiction override of the duration (e.g. the 3-working-day policy rule is local).
     by_jurisdiction: dict[str, DurationField] = {}
-    remind_before: list[DurationField] = []
+    remind_before: list[SpanField] = []
     # The release kinds (config/releases.yaml) that can meet it; the item that opened it never does.
     release_kinds: list[str] = Field(min_length=1)
     # Whose release counts: the side responsible for the incident (its office, or a government at or
