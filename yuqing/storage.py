@@ -66,7 +66,9 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "tiers": OBJ_OFF, "sources": KW, "places": PLACE, "place_codes": KW, "priorities": KW,
         "subtopics": KW, "keywords": KW, "negative_share": FLOAT, "sentiment_avg": FLOAT,
         "trend": OBJ_OFF,
-        "severity": {"properties": {"level": KW, "score": FLOAT, "reasons": KW}},
+        "severity": {"properties": {"level": KW, "score": FLOAT, "reasons": KW, "casualty_level": KW, "basis": KW,
+                                    "emergency_kind": KW, "figures": OBJ_OFF, "history": OBJ_OFF}},
+        "casualties": OBJ_OFF,
         "handling_kind": KW, "policy_document": BOOL, "board_message": BOOL, "state": KW,
         "routing": {"properties": {
             "lead_office": KW, "supporting_offices": KW, "notify": KW, "rule_id": KW, "reason_zh": KW,

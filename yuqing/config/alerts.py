@@ -35,6 +35,7 @@ class AlertRule(Model):
     kind: Literal[
         "new_incident", "priority_hit", "mention_spike", "negative_spike",
         "clock_due_soon", "clock_missed", "source_silent", "source_failing", "calendar_missing",
+        "level_upgrade",  # a later report's figures raised the incident's level (at or above min_level)
     ]
     min_level: SeverityLevel | None = None  # for incident rules: at or above this severity
     priorities: list[str] = []
