@@ -9,7 +9,9 @@ An :class:`Alert` is identified by its *key*, the unit of suppression:
 - ``clock:<id>:due:<remind_before>`` and ``clock:<id>:missed``;
 - ``spike:<mentions|negative>:<incident|place>:<id>``;
 - ``incident:<id>:upgrade:<level>`` — a later report's figures raised the level (``level_upgrade``);
-- ``source:<id>:<silent|failing>``;
+- ``source:<id>:<silent|failing|login>``;
+- ``hotlist:<source id>:<entry key>:entered`` and ``hotlist:<source id>:<entry key>:top<N>`` — an entry
+  that touches a priority or a place entered a hot list, or climbed into its top N;
 - ``calendar:<year>:missing`` — next year's holiday data is missing (from 1 November).
 
 Rules only describe what holds now; :mod:`alerts.suppression` decides what is sent.
@@ -47,6 +49,7 @@ KIND_ZH = {
     "new_incident": "舆情事件", "priority_hit": "命中收集重点", "mention_spike": "信息量激增",
     "negative_spike": "负面占比上升", "clock_due_soon": "时限即将到期", "clock_missed": "时限已超期",
     "source_silent": "信息源无更新", "source_failing": "信息源采集失败",
+    "hotlist_entered": "登上热榜", "hotlist_top": "热榜排名上升", "source_login": "信息源需要重新登录",
     "calendar_missing": "节假日安排未配置", "level_upgrade": "事件级别上调",
 }
 
@@ -234,8 +237,59 @@ def evaluate(store: Store, config: Config, now: dt.datetime) -> list[Alert]:
     _evaluate_upgrades(config, now, cutoff, incidents, add)
     _evaluate_spikes(store, config, now, incidents, alerts, add)
     _evaluate_sources(store, config, now, cutoff, alerts, add)
+    _evaluate_hotlists(store, config, now, cutoff, add)
     _evaluate_calendar(config, now, add)
     return list(alerts.values())
+
+
+def _evaluate_hotlists(store: Store, config: Config, now: dt.datetime, cutoff: dt.datetime, add: Any) -> None:
+    """``hotlist_entered``: a relevant entry's first appearance on a list is within the lookback;
+    ``hotlist_top``: its latest rank is within the top N (``threshold``, default 10) and it was first
+    seen outside it (or entered straight into it). ``priorities`` restricts both to those priorities."""
+    rules = [r for r in config.alerts.rules if r.kind in ("hotlist_entered", "hotlist_top")]
+    if not rules:
+        return
+    recent = store.find("hotlist", {"bool": {"filter": [
+        {"term": {"relevant": True}}, {"range": {"at": {"gte": iso(cutoff), "lte": iso(now)}}}]}},
+        sort=[{"at": "asc"}])
+    if not recent:
+        return
+    by_entry: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for doc in recent:
+        by_entry.setdefault((doc["source_id"], doc["key"]), []).append(doc)
+    keys = sorted({k for _, k in by_entry})
+    earlier = {(d["source_id"], d["key"]) for d in store.find("hotlist", {"bool": {"filter": [
+        {"terms": {"key": keys}}, {"range": {"at": {"lt": iso(cutoff)}}}]}})}
+    names = {s.id: s.name for s in config.sources.sources}
+    for (source_id, key), docs in by_entry.items():
+        latest, first = docs[-1], docs[0]
+        list_name = str(names.get(source_id, source_id))
+        for rule in rules:
+            if rule.priorities and not set(rule.priorities) & set(latest.get("priorities") or []):
+                continue
+            if rule.kind == "hotlist_entered":
+                if (source_id, key) in earlier:
+                    continue
+                alert_key = f"hotlist:{source_id}:{key}:entered"
+                reason = f"{_fmt_time(parse_ts(first['at']))}登上{list_name}，第{first['rank']}位"
+            else:
+                top = int(rule.threshold) if rule.threshold is not None else 10
+                if latest["rank"] > top or ((source_id, key) in earlier and len(docs) == 1):
+                    continue
+                was_outside = any(d["rank"] > top for d in docs[:-1]) or len(docs) == 1
+                if not was_outside:
+                    continue
+                alert_key = f"hotlist:{source_id}:{key}:top{top}"
+                reason = f"升至{list_name}第{latest['rank']}位（前{top}）"
+            heat = f"，热度{latest['heat']}" if latest.get("heat") else ""
+            add(alert_key, rule, Alert(
+                key=alert_key, kind=rule.kind, rule_ids=[], roles=[], offices=[], source_id=source_id,
+                facts={"kind": rule.kind, "headline_zh": KIND_ZH[rule.kind], "title": latest["title"],
+                       "source_id": source_id, "place_zh": "", "office_zh": "", "level": None,
+                       "level_zh": "热榜", "url": latest.get("url") or "", "reasons": [],
+                       "rank": latest["rank"], "heat": latest.get("heat"),
+                       "terms": latest.get("terms") or []},
+            ), reason + heat + ("；涉及：" + "、".join(latest.get("terms") or []) if latest.get("terms") else ""))
 
 
 def _priority_name(config: Config, priority_id: str) -> str:
@@ -440,7 +494,7 @@ def _evaluate_spikes(store: Store, config: Config, now: dt.datetime, incidents: 
 
 def _evaluate_sources(store: Store, config: Config, now: dt.datetime, cutoff: dt.datetime,
                       alerts: dict[str, Alert], add: Any) -> None:
-    source_rules = [r for r in config.alerts.rules if r.kind in ("source_silent", "source_failing")]
+    source_rules = [r for r in config.alerts.rules if r.kind in ("source_silent", "source_failing", "source_login")]
     if not source_rules:
         return
     latest: dict[str, SourceHealth] = {}
@@ -459,7 +513,13 @@ def _evaluate_sources(store: Store, config: Config, now: dt.datetime, cutoff: dt
                 if not silent:
                     continue
                 reason = f"最近成功采集：{_fmt_time(last_ok) or '无'}"
+            elif rule.kind == "source_login":
+                if health.status != "login_required":
+                    continue
+                reason = "返回了登录页面而非内容：登录凭据（Cookie）可能已过期，请在连接配置中更新"
             else:
+                if health.status == "login_required" and any(r.kind == "source_login" for r in source_rules):
+                    continue  # the login alert says why
                 threshold = rule.threshold if rule.threshold is not None else 0.5
                 if not (health.status == "failing" or health.error_rate >= threshold):
                     continue

@@ -16,7 +16,9 @@ from pydantic import BaseModel, Field
 
 from console import actions, queries
 from console.auth import User, can_act
-from console.context import api_user, check_csrf, csrf_token, ctx, delivery_for, incident_for
+from console.context import SignInRefused, api_user, check_csrf, csrf_token, ctx, delivery_for, incident_for
+from console.context import sign_in as context_sign_in
+from console.context import sign_out as context_sign_out
 from yuqing.errors import InputError, TransitionError
 from yuqing.models import AuditEvent, Clock, Delivery, Incident, Mention, Release, ReviewStep
 
@@ -104,18 +106,18 @@ def _me(request: Request, user: User) -> Me:
 
 @router.post("/session", response_model=Me, summary="Sign in (sets the session cookie)")
 def sign_in(request: Request, body: Credentials) -> Me:
-    user = ctx(request).users.authenticate(body.name.strip(), body.password)
-    if user is None:
-        raise HTTPException(status_code=401, detail="用户名或密码错误")
-    request.session.clear()
-    request.session["user"] = user.name
+    try:
+        user = context_sign_in(request, body.name, body.password)
+    except SignInRefused as refused:
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+        raise HTTPException(status_code=refused.status, detail=refused.message, headers=headers) from None
     return _me(request, user)
 
 
-@router.delete("/session", status_code=204, summary="Sign out")
+@router.delete("/session", status_code=204, summary="Sign out (ends the session on the server)")
 def sign_out(request: Request, user: ApiUser) -> Response:
     check_csrf(request, None)
-    request.session.clear()
+    context_sign_out(request)
     return Response(status_code=204)
 
 
@@ -263,3 +265,14 @@ def ack_delivery(request: Request, user: ApiUser, delivery_id: str) -> Response:
 def list_reports(request: Request, user: ApiUser) -> ReportsOut:
     reports, assessments = queries.reports_and_assessments(ctx(request).store, user)
     return ReportsOut(reports=reports, assessments=assessments)
+
+
+@router.get("/mentions/failed", response_model=list[dict[str, Any]],
+            summary="Mentions set aside after failing analysis too often (duty desk)")
+def list_failed_mentions(request: Request, user: ApiUser,
+                         size: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
+    from analysis.api import failed_mentions
+
+    if not user.sees_everything:
+        raise HTTPException(status_code=403, detail="仅值班员可查看分析失败的信息")
+    return failed_mentions(ctx(request).store, size=size)

@@ -244,7 +244,16 @@ def reports_and_assessments(store: Store, user: User, *, size: int = 100) -> tup
     query: dict[str, Any] | None = None
     if not user.sees_everything:
         query = {"term": {"office": user.office or ""}}
-        reports = [r for r in reports if r.get("report_type") in ("daily", "office_stats")]
+        # 专报 and assessments follow their incident's visibility (as their files do)
+        subjects = [str(r.get("subject")) for r in reports if r.get("report_type") in ("incident", "assessment")]
+        visible: set[str] = set()
+        if subjects:
+            found = store.find("incidents", {"bool": {"filter": [{"ids": {"values": subjects}},
+                                                                 office_query(user.office or "")]}},
+                               size=len(subjects))
+            visible = {str(d.get("id")) for d in found}
+        reports = [r for r in reports if r.get("report_type") in ("daily", "office_stats")
+                   or str(r.get("subject")) in visible]
     assessments = store.find("assessments", query, size=size, sort=[{"generated_at": "desc"}])
     return reports, assessments
 

@@ -19,6 +19,7 @@ from console import actions, queries
 from console.auth import ROLE_ZH, User, can_act, owner_office
 from console.context import (
     Context,
+    SignInRefused,
     check_csrf,
     csrf_token,
     ctx,
@@ -27,7 +28,10 @@ from console.context import (
     incident_for,
     page_user,
     pop_flash,
-    session_user,
+    report_file_for,
+    session_user_or_none,
+    sign_in,
+    sign_out,
 )
 from response.handling import handling_kind
 from response.releases import missing_parts
@@ -57,7 +61,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
     env = request.app.state.templates
     now = context.clock()
     html = env.get_template(template).render(
-        request=request, ctx=context, user=session_user(request), now=now, now_iso=iso(now),
+        request=request, ctx=context, user=session_user_or_none(request), now=now, now_iso=iso(now),
         csrf=csrf_token(request), flashes=pop_flash(request), SEVERITY_ZH=SEVERITY_ZH, STATE_ZH=STATE_ZH,
         CLOCK_STATE_ZH=CLOCK_STATE_ZH, HANDLING_ZH=HANDLING_ZH, TIER_ZH=TIER_ZH, ROLE_ZH=ROLE_ZH,
         ACTIONS_ZH=actions.ACTIONS_ZH, AUDIT_ACTIONS_ZH=actions.AUDIT_ACTIONS_ZH, CHANNELS_ZH=actions.CHANNELS_ZH,
@@ -85,20 +89,21 @@ def login_page(request: Request, next: str = "/") -> HTMLResponse:
 def login(request: Request, name: str = Form(""), password: str = Form(""), csrf_token: str = Form(""),
           next: str = Form("/")) -> Response:
     check_csrf(request, csrf_token)
-    user = ctx(request).users.authenticate(name.strip(), password)
-    if user is None:
-        log.info("console sign-in failed for a user name")
-        return render(request, "login.html", status_code=401, next_url=_safe_next(next), error="用户名或密码错误")
-    request.session.clear()
-    request.session["user"] = user.name
-    log.info("console sign-in: %s (%s)", user.name, user.role)
+    try:
+        sign_in(request, name, password)
+    except SignInRefused as refused:
+        page = render(request, "login.html", status_code=refused.status, next_url=_safe_next(next),
+                      error=refused.message)
+        if refused.retry_after:
+            page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: str = Form("")) -> Response:
     check_csrf(request, csrf_token)
-    request.session.clear()
+    sign_out(request)
     return RedirectResponse("/login", status_code=303)
 
 
@@ -374,14 +379,25 @@ def report_file_url(context: Context, path: str) -> str | None:
 
 @router.get("/reports/files/{path:path}")
 def report_file(request: Request, user: PageUser, path: str) -> Response:
-    base = ctx(request).reports_dir.resolve()
-    target = (base / path).resolve()
-    if not target.is_relative_to(base) or not target.is_file():
-        raise HTTPException(status_code=404, detail="未找到该报告文件")
+    target = report_file_for(request, user, path)  # 404 outside the reports directory, 403 another office's
     if target.suffix in (".md", ".txt", ".csv", ".json"):
         return FileResponse(target, media_type="text/plain; charset=utf-8")
     # Anything else (PDF, Word, HTML) is downloaded, never rendered as a page of this origin.
     return FileResponse(target, filename=target.name, content_disposition_type="attachment")
+
+
+# -- mentions set aside after failing analysis (duty desk) ---------------------------------------------
+
+
+@router.get("/mentions/failed", response_class=HTMLResponse)
+def failed_mentions_page(request: Request, user: PageUser) -> HTMLResponse:
+    from analysis.api import failed_mentions
+
+    if not user.sees_everything:
+        raise HTTPException(status_code=403, detail="仅值班员可查看分析失败的信息")
+    context = ctx(request)
+    return render(request, "failed_mentions.html", mentions=failed_mentions(context.store),
+                  max_attempts=context.config.analysis.failures.max_attempts)
 
 
 def storage_unavailable_page(request: Request, exc: StorageUnavailable) -> HTMLResponse:

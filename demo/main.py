@@ -160,7 +160,10 @@ class Observer:
             level = (doc.get("severity") or {}).get("level")
             label = f"[{level} {SEVERITY_ZH.get(level, '')}] " if level else ""
             if iid not in self.incidents:
-                lines.append(f"  新事件 {label}{titles[iid]}（{doc.get('mention_count', 0)}条信息）")
+                first_id = doc.get("first_mention_id")
+                first = (self.store.get("mentions", first_id) if first_id else None) or {}
+                where = "，首见于热榜" if first.get("source_type") == "hotlist" else ""
+                lines.append(f"  新事件 {label}{titles[iid]}（{doc.get('mention_count', 0)}条信息{where}）")
             routing = doc.get("routing") or {}
             if routing.get("lead_office") and iid not in self.routed:
                 self.routed.add(iid)
@@ -223,7 +226,19 @@ def summarize(store: Any, received: int) -> dict[str, Any]:
         "receiver_messages": received,
         "reports": store.count("reports"),
         "assessments": store.count("assessments"),
+        "incidents_first_on_hotlist": first_on_hotlist(store),
     }
+
+
+def first_on_hotlist(store: Any) -> list[str]:
+    """Titles of the incidents whose first mention is a hot-list entry (they broke on a hot list)."""
+    incidents = {d["first_mention_id"]: d.get("title", "") for d in store.scan("incidents")
+                 if d.get("first_mention_id")}
+    if not incidents:
+        return []
+    firsts = store.find("mentions", {"bool": {"filter": [{"ids": {"values": sorted(incidents)}},
+                                                         {"term": {"source_type": "hotlist"}}]}})
+    return sorted(incidents[m["id"]] for m in firsts)
 
 
 # -- the run ---------------------------------------------------------------------------------------
@@ -493,6 +508,8 @@ def _print_summary(summary: dict[str, Any], progress: Progress, options: Options
     p(f"  告警送达  {fmt(summary['deliveries_by_state'], DELIVERY_STATE_ZH)}；"
       f"本地接收端收到 {summary['receiver_messages']} 条消息")
     p(f"  报告      {summary['reports']} 份，回应评估 {summary['assessments']} 份")
+    hot = summary.get("incidents_first_on_hotlist") or []
+    p(f"  热榜首发  {len(hot)} 起事件最早见于热榜" + (f"：{'、'.join(_short(t, 24) for t in hot)}" if hot else ""))
     p("")
     p(f"报告与评估文件：{reports_dir()}")
     p(f"收到的告警：    {demo_dir() / 'alerts.jsonl'}")

@@ -30,7 +30,7 @@ def test_shipped_settings_ask_for_a_replica_and_keep_audit_longest(config) -> No
     storage = config.storage
     assert storage.index_settings("incidents") == {"number_of_shards": 1, "number_of_replicas": 1,
                                                    "refresh_interval": "1s"}
-    assert storage.index_settings("mentions")["number_of_shards"] == 2
+    assert storage.index_settings("audit")["refresh_interval"] == "5s"
     keep = storage.retention
     assert keep.audit is not None and keep.mentions is not None and keep.deliveries is not None
     assert keep.audit.as_timedelta() > max(keep.mentions.as_timedelta(), keep.deliveries.as_timedelta())

@@ -125,6 +125,56 @@ class Mention(Doc):
     handling_kind: HandlingKind | None = None
 
 
+ENGAGEMENT_FIELDS = ("reposts", "comments", "likes", "views")
+ENGAGEMENT_ZH = {"reposts": "转发", "comments": "评论", "likes": "点赞", "views": "阅读"}
+
+
+class EngagementSnapshot(Doc):
+    """The engagement figures of one mention as one crawl read them: each crawl adds a snapshot (id by
+    mention and crawl time, so a re-run of the same crawl overwrites instead of adding). The latest
+    figures are also on the mention (``extra.reposts`` …, ``extra.spread_per_hour``)."""
+
+    kind: ClassVar[str] = "engagement"
+
+    id: str  # stable_id(mention_id, at)
+    mention_id: str
+    source_id: str
+    at: dt.datetime
+    reposts: int | None = None
+    comments: int | None = None
+    likes: int | None = None
+    views: int | None = None
+    interactions: int = 0  # reposts + comments + likes (views are not an interaction)
+    spread_per_hour: float = 0.0  # new interactions per hour since the previous snapshot (or publication)
+
+
+def interactions(figures: dict[str, Any]) -> int:
+    """Reposts + comments + likes of a figures mapping (missing or non-integer values count 0)."""
+    return sum(v for k in ("reposts", "comments", "likes") if isinstance(v := figures.get(k), int))
+
+
+class HotlistEntry(Doc):
+    """One entry of a hot list (热搜/热榜) as one crawl saw it: rank and heat at that time. The entry's
+    rank history is every document with its ``source_id`` and ``key``; an entry that touches a
+    collection priority or a configured place is also a mention (``mention_id``)."""
+
+    kind: ClassVar[str] = "hotlist"
+
+    id: str  # stable_id(source_id, key, at)
+    source_id: str
+    key: str  # the entry's normalised words: the same entry across crawls
+    title: str
+    url: str | None = None
+    rank: int
+    heat: int | None = None
+    at: dt.datetime
+    relevant: bool = False
+    priorities: list[str] = []  # collection priorities whose terms the entry contains
+    places: list[str] = []  # jurisdiction codes whose names it contains
+    terms: list[str] = []  # the words that made it relevant
+    mention_id: str | None = None
+
+
 # --- incidents ------------------------------------------------------------------------------------
 
 
@@ -204,6 +254,8 @@ class Incident(Doc):
     mention_count: int = 0
     reprint_count: int = 0
     reach: float = 0.0
+    interactions: int = 0  # latest reposts + comments + likes over the incident's mentions
+    spread_per_hour: float = 0.0  # their latest growth: new interactions per hour (crawler snapshots)
     tiers: dict[str, int] = {}
     sources: list[str] = []
     places: list[Place] = []
@@ -417,4 +469,5 @@ class SourceHealth(Doc):
     last_new_at: dt.datetime | None = None  # when the source last produced a new item
     items_updated: int = 0  # items seen before whose content changed (e.g. a board reply arrived)
     error_rate: float = 0.0
-    status: Literal["ok", "degraded", "failing", "silent"] = "ok"
+    # login_required: a login page (or a redirect to one) came back instead of content: an expired cookie
+    status: Literal["ok", "degraded", "failing", "silent", "login_required"] = "ok"

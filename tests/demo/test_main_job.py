@@ -97,6 +97,7 @@ def test_fast_demo_summary_matches_elasticsearch_and_shows_the_whole_cycle(es_ur
         for clock in store.find("clocks", {"terms": {"rule_id": sorted(kinds)}}, size=100):
             if clock.get("met_at"):
                 assert clock["evidence"]["kind"] in kinds[clock["rule_id"]], clock
+        assert "热榜首发" in out  # the line naming incidents first seen on the hot list (may be none)
         # The 5 h clocks met and missed rest on figures that warrant 重大 or above; 2–3 dead stays below.
         incidents = {d["id"]: d for d in store.find("incidents", None, size=200)}
         five_hour = store.find("clocks", {"term": {"rule_id": "authoritative_info"}}, size=200)

@@ -34,12 +34,13 @@ class AlertRule(Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     kind: Literal[
         "new_incident", "priority_hit", "mention_spike", "negative_spike",
-        "clock_due_soon", "clock_missed", "source_silent", "source_failing", "calendar_missing",
+        "clock_due_soon", "clock_missed", "source_silent", "source_failing",
+        "hotlist_entered", "hotlist_top", "source_login", "calendar_missing",
         "level_upgrade",  # a later report's figures raised the incident's level (at or above min_level)
     ]
     min_level: SeverityLevel | None = None  # for incident rules: at or above this severity
     priorities: list[str] = []
-    threshold: float | None = None  # spike factor / error rate, by kind
+    threshold: float | None = None  # spike factor / error rate / hotlist_top: the N of "top N", by kind
     window: SpanField | None = None
     recipients: list[Role] = ["duty_officer"]
     offices: list[str] = []  # empty: the incident's lead office (and the duty desk)
