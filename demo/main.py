@@ -11,7 +11,9 @@ What it does, in order:
    for each step of the simulated day (06:00 → 22:00), moves the demo web's clock and runs the
    DAGs with ``dag.test()`` for that logical date: collection (one DAG per schedule group),
    analysis, routing, the clock sweep, alert dispatch and the source-health check;
-4. closes one released incident as a duty officer would (``response.lifecycle.apply``), runs the
+4. has the publishing office record the three-step review of that incident's first detected
+   release (later ones stay "已发布，未记录审核"), closes one released incident as a duty officer would
+   (``response.lifecycle.apply``), runs the
    assessment DAG, then the daily-report DAG at 08:00 the next morning;
 5. prints a summary counted from Elasticsearch and where the reports, received alerts and the
    console are. ``--serve`` keeps the duty console running on the demo data afterwards.
@@ -474,6 +476,7 @@ def _close_released_incident(store: Any, config: Any, now: dt.datetime, progress
         progress.line("没有已回应的事件可办结，跳过评估")
         return None
     incident = docs[0]
+    _record_first_review(store, config, incident["id"], now, progress)
     state = incident.get("state")
     for action in ("acknowledge", "start_response", "record_release", "close"):
         if state == "released" and action != "close":
@@ -487,6 +490,30 @@ def _close_released_incident(store: Any, config: Any, now: dt.datetime, progress
         return None
     progress.line(f"{DUTY_OFFICER} 办结：{_short(incident.get('title', ''))}（{incident['id'][:12]}）")
     return str(incident["id"])
+
+
+def _record_first_review(store: Any, config: Any, incident_id: str, now: dt.datetime, progress: Progress) -> None:
+    """The publishing office records the three-step review of the incident's first detected release
+    (承办人初审 → 承办部门负责人审核 → 单位负责人审发, by its configured reviewers, before publication);
+    any later release stays "已发布，未记录审核" and the assessment counts it."""
+    from response import releases
+    from yuqing.errors import InputError
+    from yuqing.models import Release, ReviewStep
+
+    docs = store.find("releases", {"term": {"incident_id": incident_id}}, size=20, sort=[{"published_at": "asc"}])
+    first = next((Release.from_doc(d) for d in docs if not d.get("reviews") and d.get("status") == "matched"), None)
+    if first is None:
+        return
+    people = config.offices.office(first.office).reviewers
+    steps = [ReviewStep.model_validate({"step": step, "reviewer": people[step][0],
+                                        "at": first.published_at - dt.timedelta(minutes=minutes)})
+             for step, minutes in (("drafter", 50), ("office_head", 35), ("unit_head", 15)) if people.get(step)]
+    try:
+        releases.record_review(store, config, first.id, reviews=steps, actor=f"{first.office}（演示）", now=now)
+    except InputError as exc:  # the demo goes on; the assessment then shows the gap
+        progress.line(f"未能登记审核：{exc}")
+        return
+    progress.line(f"登记三级审核：{_short(first.title)}（" + " → ".join(s.reviewer for s in steps) + "）")
 
 
 def _print_summary(summary: dict[str, Any], progress: Progress, options: Options, day: dt.date,

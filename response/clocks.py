@@ -92,7 +92,7 @@ def plan_clocks(incident: Incident, config: Config, calendar: WorkCalendar, *, o
         result.append(Clock(
             id=stable_id(incident.id, rule.id), incident_id=incident.id, rule_id=rule.id, name_zh=rule.name_zh,
             opened_at=to_local(start), due_at=duration.add_to(to_local(start), calendar), owner_office=owner,
-            met_by=rule.met_by, duration=str(duration), jurisdiction=where or place,
+            met_by=",".join(rule.release_kinds), duration=str(duration), jurisdiction=where or place,
         ))
     return result
 

@@ -186,3 +186,23 @@ def test_console_url_is_required(config_dir):
     _edit(config_dir / "alerts.yaml", lambda d: d.pop("console_url"))
     with pytest.raises(ConfigError, match="console_url"):
         load_config(config_dir)
+
+
+def test_each_clock_names_the_release_kinds_that_meet_it(config, config_dir):
+    rules = {r.id: r for r in config.clocks.rules}
+    assert rules["press_conference"].release_kinds == ["press_conference"]
+    assert rules["policy_interpretation"].release_kinds == ["interpretation"]
+    assert rules["policy_interpretation"].publisher == "issuer"
+    assert "press_conference" not in rules["authoritative_info"].release_kinds
+    assert config.releases.match.confirm_at < config.releases.match.meet_at
+
+    _edit(config_dir / "clocks.yaml", lambda d: d["rules"][1].__setitem__("release_kinds", ["presser"]))
+    with pytest.raises(ConfigError, match=r"clocks\.yaml.*rules\(press_conference\)\.release_kinds.*presser"):
+        load_config(config_dir)
+
+
+def test_reviewers_name_known_review_steps(config_dir):
+    _edit(config_dir / "offices.yaml",
+          lambda d: d["offices"][0].__setitem__("reviewers", {"approver": ["某人"]}))
+    with pytest.raises(ConfigError, match=r"offices\.yaml.*reviewers"):
+        load_config(config_dir)

@@ -355,6 +355,11 @@ def unresolved_clock_filter() -> dict[str, Any]:
     ], "minimum_should_match": 1}}
 
 
+ReleaseStatus = Literal["matched", "pending", "confirmed", "rejected"]
+RELEASE_STATUS_ZH = {"matched": "已匹配", "pending": "待确认", "confirmed": "已确认", "rejected": "已否认"}
+REVIEW_NOT_RECORDED_ZH = "已发布，未记录审核"
+
+
 class ReviewStep(BaseModel):
     step: Literal["drafter", "office_head", "unit_head", "confidentiality"]
     reviewer: str
@@ -379,9 +384,34 @@ class Release(Doc):
     states_measures: bool = False
     states_result: bool = False
     rebuts_rumour: bool = False
-    press_conference: bool = False  # response: a press conference was held (meets press_conference clocks)
+    press_conference: bool = False  # response: a press conference was held
     recorded_by: str | None = None
     recorded_at: dt.datetime
+    # response: what kind of release it is (config/releases.yaml kinds; policy_document, other) and why
+    release_kind: str = "other"
+    kind_cue: str = ""
+    # response: how sure detection is that it answers the incident (0–1) and why; a doubtful match is
+    # "pending" (待确认) until the office confirms or rejects it. Only matched/confirmed ones count.
+    status: ReleaseStatus = "matched"
+    match_score: float | None = None
+    match_reasons: list[str] = []
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+    decision_reason: str | None = None
+    # response: the sentences that state each content part (facts, measures, result, rebuttal)
+    content: dict[str, list[str]] = {}
+    text: str = ""  # the release text, for a release recorded by hand
+    review_recorded_by: str | None = None  # who recorded the review of a detected release, and when
+    review_recorded_at: dt.datetime | None = None
+
+    @property
+    def counts(self) -> bool:
+        """Whether it answers the incident (matched, or confirmed by the office)."""
+        return self.status in ("matched", "confirmed")
+
+    @property
+    def review_recorded(self) -> bool:
+        return bool(self.reviews)
 
 
 class AuditEvent(Doc):

@@ -94,6 +94,9 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "published_at": DATE, "detected": BOOL, "mention_id": KW, "reviews": OBJ_OFF,
         "states_facts": BOOL, "states_measures": BOOL, "states_result": BOOL, "rebuts_rumour": BOOL,
         "press_conference": BOOL, "recorded_by": KW, "recorded_at": DATE,
+        "release_kind": KW, "kind_cue": KW, "status": KW, "match_score": FLOAT, "match_reasons": OBJ_OFF,
+        "decided_by": KW, "decided_at": DATE, "decision_reason": KW, "content": OBJ_OFF,
+        "text": {"type": "text", "index": False}, "review_recorded_by": KW, "review_recorded_at": DATE,
     },
     "deliveries": {
         "id": KW, "alert_key": KW, "rule_id": KW, "incident_id": KW, "clock_id": KW, "channel_id": KW,

@@ -25,6 +25,7 @@ from yuqing.config.clocks import ClocksConfig
 from yuqing.config.console import ConsoleConfig
 from yuqing.config.offices import OfficesConfig
 from yuqing.config.priorities import PrioritiesConfig
+from yuqing.config.releases import ReleasesConfig
 from yuqing.config.routing import RoutingConfig
 from yuqing.config.sources import SourcesConfig
 from yuqing.config.storage import StorageConfig
@@ -41,6 +42,7 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "analysis": ("analysis.yaml", AnalysisConfig),
     "assessment": ("assessment.yaml", AssessmentConfig),
     "calendar": ("calendar.yaml", CalendarConfig),
+    "releases": ("releases.yaml", ReleasesConfig),
     "console": ("console.yaml", ConsoleConfig),
     "storage": ("storage.yaml", StorageConfig),
 }
@@ -58,6 +60,7 @@ class Config:
     analysis: AnalysisConfig
     assessment: AssessmentConfig
     calendar: CalendarConfig
+    releases: ReleasesConfig
     console: ConsoleConfig
     storage: StorageConfig
 
@@ -168,6 +171,12 @@ def check_references(config: Config) -> None:
         for code in rule.by_jurisdiction:
             if code not in codes:
                 _fail(config, "clocks", f"rules({rule.id}).by_jurisdiction", code, "no such jurisdiction")
+    kinds = set(config.releases.kind_ids())
+    for rule in config.clocks.rules:
+        for kind in rule.release_kinds:
+            if kind not in kinds:
+                _fail(config, "clocks", f"rules({rule.id}).release_kinds", kind,
+                      "no such release kind in releases.yaml")
     incident_rules = [r for r in config.clocks.rules if r.applies.trigger == "incident"]
     for p in sorted(priority_ids):
         if not any(not r.applies.priorities or p in r.applies.priorities for r in incident_rules):
