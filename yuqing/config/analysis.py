@@ -69,6 +69,22 @@ class BoardSettings(Model):
     kinds: list[str] = ["suggestion", "difficulty"]
 
 
+class EmotionSettings(Model):
+    """Surprise has no labelled development rows: these cue words give it ``surprise_score``."""
+
+    surprise_terms: list[str] = ["震惊", "惊呆", "竟然", "居然", "没想到", "不敢相信", "吃惊", "天哪", "[吃惊]"]
+    surprise_score: float = Field(default=0.6, ge=0, le=1)
+
+
+class FalseInfoSettings(Model):
+    """The rumour model flags a non-official mention at ``model_threshold`` (chosen by grouped
+    cross-validation, see docs/analysis.md); an official mention with a rebuttal term in an
+    incident is the rebuttal the other members' evidence links to."""
+
+    model_threshold: float = Field(default=0.35, gt=0, le=1)
+    rebuttal_terms: list[str] = ["辟谣", "不实信息", "系谣言", "是谣言", "纯属虚构", "虚假信息", "不信谣"]
+
+
 class AnalysisConfig(Model):
     sentiment: SentimentSettings = SentimentSettings()
     negation: NegationSettings = NegationSettings()
@@ -76,4 +92,6 @@ class AnalysisConfig(Model):
     severity: SeveritySettings
     handling: HandlingSettings = HandlingSettings()
     board_messages: BoardSettings = BoardSettings()
+    emotion: EmotionSettings = EmotionSettings()
+    false_info: FalseInfoSettings = FalseInfoSettings()
     user_dictionary: list[str] = []  # extra jieba words (government and priority terms)
