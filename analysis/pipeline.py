@@ -164,5 +164,6 @@ class Analyzer:
                                     handling_kind=kind, emotion=cls.emotion, false_info=false_info,
                                     department=cls.department, negated=sorted(found.negated)))
         return out
+
     def analyze_text(self, text: str) -> TextAnalysis:
         return self.analyze_many([TextInput(text=text)])[0]

@@ -15,7 +15,8 @@ fetched. Rows an evaluation reports on are never trained on (:mod:`analysis.spli
   ``sentiment_dev.csv``; multinomial logistic regression. The files have no *surprise* rows
   (dropped at source), so surprise comes from cue words (:mod:`analysis.classify`).
 * **rumor**: ``rumor_dev.csv`` minus its held-out groups, with the selection half of
-  ``news_titles_dev.csv`` as extra negatives; C and the flagging threshold are chosen by grouped
+  ``news_titles_dev.csv`` and every post of ``weibo_senti_dev.csv`` (everyday Weibo, weight 0.2) as extra
+  negatives; C and the flagging threshold are chosen by grouped
   3-fold cross-validation inside the training part (best F1 with precision ≥ ``RUMOUR_MIN_PRECISION``).
 * **department**: ``gov_messages_dev.csv`` (title + text); C chosen by stratified 5-fold
   cross-validation, the shipped model fitted on the whole file.
@@ -46,6 +47,8 @@ USUAL_WEIGHT = 3.0
 SENTIMENT_C, SENTIMENT_WORD_C, NB_ALPHA = 3.0, 1.0, 0.3
 EMOTION_C = 3.0
 RUMOUR_NEWS_WEIGHT = 0.1
+RUMOUR_WEIBO_WEIGHT = 0.2
+RUMOUR_WEIBO_EVERY = 1  # every post of weibo_senti_dev.csv: everyday Weibo, almost never a rumour
 RUMOUR_MIN_PRECISION = 0.85
 DEPARTMENT_CS = (3.0, 10.0, 30.0)
 WHAT = ("sentiment", "emotion", "rumor", "department")
@@ -138,7 +141,7 @@ def train_sentiment(data: Path, out: Path = MODEL_PATH, config: Config | None = 
     return info
 
 
-def _fit_lr(x: Any, y: Sequence[Any], c: float, weights: Any = None) -> Any:
+def _fit_lr(x: Any, y: Any, c: float, weights: Any = None) -> Any:
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x, y, sample_weight=weights)
@@ -191,8 +194,10 @@ def train_rumor(data: Path, out_dir: Path = DATA_DIR, config: Config | None = No
     train_rows = [r for r, h in zip(rumours, held, strict=True) if not h]
     groups = splits.near_duplicate_groups([r["text"] for r in train_rows])
     news = [r["text"] for r in read(data / "news_titles_dev.csv", ["text"]) if not splits.is_report_half(r["text"])]
+    weibo = [r["text"] for r in read(data / "weibo_senti_dev.csv", ["text"])][::RUMOUR_WEIBO_EVERY]
     x_r = prep.features([r["text"] for r in train_rows]).scaled
-    x_n = prep.features(news).scaled
+    x_n = prep.features(news + weibo).scaled
+    neg_w = np.concatenate([np.full(len(news), RUMOUR_NEWS_WEIGHT), np.full(len(weibo), RUMOUR_WEIBO_WEIGHT)])
     y_r = np.array(["rumor" if r["label"] == "rumor" else "non-rumor" for r in train_rows])
     gold = [v == "rumor" for v in y_r]
     fold = np.array([int(splits._h(str(g))) % 3 for g in groups])
@@ -202,8 +207,8 @@ def train_rumor(data: Path, out_dir: Path = DATA_DIR, config: Config | None = No
         for k in range(3):
             tr, te = fold != k, fold == k
             x = sp.vstack([x_r[tr], x_n])
-            y = np.concatenate([y_r[tr], np.full(len(news), "non-rumor")])
-            w = np.concatenate([np.ones(int(tr.sum())), np.full(len(news), RUMOUR_NEWS_WEIGHT)])
+            y = np.concatenate([y_r[tr], np.full(len(neg_w), "non-rumor")])
+            w = np.concatenate([np.ones(int(tr.sum())), neg_w])
             scores[te] = _fit_lr(x, y, c, w).predict_proba(x_r[te])[:, 1]
         t, p, f1 = _best_threshold(gold, list(scores))
         log.info("rumor C=%s: grouped 3-fold CV threshold %.2f precision %.3f F1 %.3f", c, t, p, f1)
@@ -212,10 +217,11 @@ def train_rumor(data: Path, out_dir: Path = DATA_DIR, config: Config | None = No
     assert choice is not None
     f1, c, threshold, precision = choice
     x = sp.vstack([x_r, x_n])
-    y = np.concatenate([y_r, np.full(len(news), "non-rumor")])
-    w = np.concatenate([np.ones(len(train_rows)), np.full(len(news), RUMOUR_NEWS_WEIGHT)])
+    y = np.concatenate([y_r, np.full(len(neg_w), "non-rumor")])
+    w = np.concatenate([np.ones(len(train_rows)), neg_w])
     lr = _fit_lr(x, y, c, w)
-    info = {"version": f"rumor-lr-{_stamp()}", "rows": len(train_rows), "news_rows": len(news), "c": c,
+    info = {"version": f"rumor-lr-{_stamp()}", "rows": len(train_rows), "news_rows": len(news),
+            "weibo_rows": len(weibo), "c": c,
             "threshold": threshold, "cv_precision": round(precision, 4), "cv_f1": round(f1, 4)}
     _save("rumor", lr, info, out_dir)
     return info

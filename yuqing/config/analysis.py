@@ -81,7 +81,7 @@ class FalseInfoSettings(Model):
     cross-validation, see docs/analysis.md); an official mention with a rebuttal term in an
     incident is the rebuttal the other members' evidence links to."""
 
-    model_threshold: float = Field(default=0.35, gt=0, le=1)
+    model_threshold: float = Field(default=0.4, gt=0, le=1)
     rebuttal_terms: list[str] = ["辟谣", "不实信息", "系谣言", "是谣言", "纯属虚构", "虚假信息", "不信谣"]
 
 
