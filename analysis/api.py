@@ -84,7 +84,7 @@ def text_input(doc: dict[str, Any]) -> TextInput:
     stored = bool(doc.get("text_seg")) or (bool(doc.get("title_seg")) and not doc.get("text"))
     return TextInput(title=doc.get("title") or "", text=doc.get("text") or "",
                      doc_type=doc.get("doc_type") or "article", official=bool(doc.get("official")),
-                     jurisdiction=doc.get("jurisdiction"),
+                     jurisdiction=doc.get("jurisdiction"), media_tier=doc.get("media_tier"),
                      title_tokens=tuple((doc.get("title_seg") or "").split()) if stored else None,
                      text_tokens=tuple((doc.get("text_seg") or "").split()) if stored else None)
 

@@ -36,6 +36,7 @@ class TextInput:
     doc_type: str = "article"
     official: bool = False
     jurisdiction: str | None = None  # the source's jurisdiction: the place when the text names none
+    media_tier: str | None = None  # the source's tier (None: unknown, e.g. a text checked by hand)
     # The crawler's stored segmentation (``title_seg``/``text_seg`` split on spaces): reused, not redone.
     title_tokens: tuple[str, ...] | None = None
     text_tokens: tuple[str, ...] | None = None
@@ -123,10 +124,12 @@ class Analyzer:
             body = list(item.title_tokens or ()) + body
         return _prefix(body, MAX_CHARS)
 
-    def _false_info(self, hits: list[PriorityHit], score: float, official: bool) -> tuple[FalseInfo, bool]:
+    def _false_info(self, hits: list[PriorityHit], score: float, item: TextInput) -> tuple[FalseInfo, bool]:
         """The mention's false-information evidence, and whether the model alone flags it."""
+        settings = self.config.analysis.false_info
         rule = next((h for h in hits if h.id == FALSE_INFO and h.parent is None), None)
-        by_model = not official and score >= self.config.analysis.false_info.model_threshold
+        tier_ok = item.media_tier is None or item.media_tier in settings.model_tiers
+        by_model = not item.official and tier_ok and score >= settings.model_threshold
         flagged = rule is not None or by_model
         confidence = 1 - (1 - (rule.confidence if rule else 0.0)) * (1 - (score if by_model else 0.0))
         cues = list(rule.evidence) if rule else []
@@ -146,7 +149,7 @@ class Analyzer:
         for item, text, sentiment, body_tokens, cls in zip(items, texts, sentiments, tokens, classified, strict=True):
             found = self.priorities.terms_in(text)
             hits = self.priorities.match(text, official=item.official, found=found)
-            false_info, model_only = self._false_info(hits, cls.rumour_score, item.official)
+            false_info, model_only = self._false_info(hits, cls.rumour_score, item)
             force: dict[str, list[str]] = {}
             if model_only:
                 force[FALSE_INFO] = [f"模型评分 {cls.rumour_score:.2f}"]

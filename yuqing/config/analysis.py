@@ -82,6 +82,10 @@ class FalseInfoSettings(Model):
     incident is the rebuttal the other members' evidence links to."""
 
     model_threshold: float = Field(default=0.4, gt=0, le=1)
+    # Media tiers where the model alone may flag (rumours spread on self-media; an outlet's report is
+    # edited before it appears, and an accident report reads like the accident rumours the model saw).
+    # A text of unknown tier (``yuqing analyze-text``) counts as self-media. The wording rules apply everywhere.
+    model_tiers: list[str] = ["self_media"]
     rebuttal_terms: list[str] = ["辟谣", "不实信息", "系谣言", "是谣言", "纯属虚构", "虚假信息", "不信谣"]
 
 
