@@ -50,7 +50,8 @@ def test_stored_segmentation_is_used_instead_of_segmenting_again(config: Config)
     analyzer = analyzer_for(config)
     text = "今天去翠湖看海鸥，海鸥好多"
     own = analyzer.analyze_many([TextInput(text=text)])[0]
-    stored = analyzer.analyze_many([TextInput(text=text, text_tokens=("今天", "去", "翠湖看海鸥", "，", "海鸥", "好多"))])[0]
+    tokens = ("今天", "去", "翠湖看海鸥", "，", "海鸥", "好多")
+    stored = analyzer.analyze_many([TextInput(text=text, text_tokens=tokens)])[0]
     assert "翠湖看海鸥" in stored.keywords and "翠湖看海鸥" not in own.keywords
 
 

@@ -16,6 +16,20 @@ from yuqing.config import Config
 
 pytestmark = pytest.mark.data
 
+# Measured (docs/analysis.md): sentiment report half 0.867 all / 0.810 usual, 12.7 % of polar posts
+# neutral (SnowNLP: 0.669 / 0.634); emotion 0.627; false information on held-out rumour groups
+# F1 0.735 at precision 0.895 (any-term baseline F1 0.239), news titles 0.26 %; emergency recall
+# 0.970, report-half news titles flagged 0.88 % (any-term baseline 4.18 %); department 0.823 (5-fold).
+SENT_ALL_FLOOR = 0.86
+SENT_USUAL_FLOOR = 0.80
+POLAR_NEUTRAL_CEILING = 0.14
+EMOTION_FLOOR = 0.61
+RUMOUR_F1_FLOOR = 0.72
+RUMOUR_PRECISION_FLOOR = 0.87
+EMERGENCY_RECALL_FLOOR = 0.96
+NEWS_FLAG_CEILING = 0.012
+DEPARTMENT_FLOOR = 0.81
+
 
 def _report_half(shared_data: Path, columns: list[str]) -> list[dict[str, str]]:
     rows = evaluate.read_csv(shared_data / "sentiment_dev.csv", columns)
@@ -25,7 +39,6 @@ def _report_half(shared_data: Path, columns: list[str]) -> list[dict[str, str]]:
 def test_sentiment_floors_on_the_report_half(shared_data: Path, config: Config) -> None:
     rows = _report_half(shared_data, ["text", "label", "subset"])
     ours = evaluate.evaluate_sentiment(rows, config, baseline=False)["systems"]["ours"]
-    # measured: all SENT_ALL, usual SENT_USUAL (SnowNLP on the same rows: 0.66 / below)
     assert ours["binary"]["macro_f1"] >= SENT_ALL_FLOOR
     assert ours["usual_binary"]["macro_f1"] >= SENT_USUAL_FLOOR
     # a clearly polar post is rarely called neutral
