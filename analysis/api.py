@@ -23,7 +23,7 @@ from analysis.incidents import (
     mention_time,
     new_incident_doc,
 )
-from analysis.pipeline import ANALYSIS_VERSION, Analyzer, TextAnalysis, TextInput
+from analysis.pipeline import ANALYSIS_VERSION, Analyzer, TextAnalysis, TextInput, full_text
 from yuqing.clock import iso
 from yuqing.config import Config
 from yuqing.storage import Store
@@ -65,8 +65,19 @@ def analyzer_for(config: Config) -> Analyzer:
 
 def analyze_text(text: str, config: Config) -> dict[str, Any]:
     """What the pipeline decides for one text alone: sentiment, emotion, priorities with the
-    false-information evidence, department, place, keywords."""
-    return analyzer_for(config).analyze_text(text).as_dict()
+    false-information evidence, department, place, keywords; and the casualty figures it states with
+    the level they alone imply (``casualties``, ``casualty_level``)."""
+    out = analyzer_for(config).analyze_text(text).as_dict()
+    out.update(_casualty_fields(text, config))
+    return out
+
+
+def _casualty_fields(text: str, config: Config) -> dict[str, Any]:
+    from analysis.matching import TermMatcher
+    from analysis.severity import text_casualties
+
+    matchers = {k: TermMatcher(v) for k, v in config.analysis.incidents.event_types.items()}
+    return text_casualties(text, config.analysis.severity, matchers)
 
 
 def analyze_texts(items: list[tuple[str, str]], config: Config) -> list[dict[str, Any]]:
@@ -75,7 +86,10 @@ def analyze_texts(items: list[tuple[str, str]], config: Config) -> list[dict[str
     out: list[dict[str, Any]] = []
     for start in range(0, len(items), BATCH):
         chunk = [TextInput(title=t, text=x) for t, x in items[start:start + BATCH]]
-        out.extend(r.as_dict() for r in analyzer.analyze_many(chunk))
+        for item, result in zip(chunk, analyzer.analyze_many(chunk), strict=True):
+            row = result.as_dict()
+            row.update(_casualty_fields(full_text(item.title, item.text), config))
+            out.append(row)
     return out
 
 
@@ -224,6 +238,7 @@ def _update_incidents(store: Store, config: Config, analyzer: Analyzer, ids: lis
         fields = builder.build(gid, mentions)
         _link_rebuttal(store, mentions, (fields.get("false_info") or {}).get("rebuttal"))
         old = existing.get(gid)
+        _audit_upgrades(store, gid, (old or {}).get("severity"), fields.get("severity"))
         if old is None:
             store.create("incidents", gid, new_incident_doc(gid, fields, now))
             stats.incidents_created += 1
@@ -236,3 +251,27 @@ def _update_incidents(store: Store, config: Config, analyzer: Analyzer, ids: lis
         stats.incidents_updated += 1
     if ids:
         store.refresh("incidents")
+
+
+UPGRADE_ACTOR = "system:analysis"
+
+
+def _audit_upgrades(store: Store, incident_id: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+    """Audit each rise of the level a later mention's figures brought, once: the event's time is the
+    mention's, so a re-run writes nothing new."""
+    from yuqing import audit
+    from yuqing.models import SEVERITY_RANK, SEVERITY_ZH, LevelChange
+
+    known = {(h.get("level"), h.get("mention_id")) for h in (old or {}).get("history") or []}
+    for raw in (new or {}).get("history") or []:
+        change = LevelChange.model_validate(raw)
+        if change.previous is None or SEVERITY_RANK[change.level] <= SEVERITY_RANK[change.previous]:
+            continue
+        if (change.level, change.mention_id) in known:
+            continue
+        audit.record(store, entity="incident", entity_id=incident_id, action="upgrade", actor=UPGRADE_ACTOR,
+                     at=change.at,
+                     reason=f"事件级别由{SEVERITY_ZH[change.previous]}（{change.previous}级）升为"
+                            f"{SEVERITY_ZH[change.level]}（{change.level}级）：{change.reason}",
+                     before={"level": change.previous},
+                     after={"level": change.level, "mention_id": change.mention_id})

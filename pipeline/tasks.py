@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ES_CONNECTION = "yuqing_es"
-
 Instant = dt.datetime | str
 
 
@@ -56,23 +54,11 @@ def as_instant(value: Instant | None) -> dt.datetime:
 
 
 def es_url(resolver: Resolver | None = None) -> str | None:
-    """``ES_URL``, else the ``yuqing_es`` connection's URL, else None (the local node)."""
-    if url := os.environ.get("ES_URL"):
-        return url
-    from yuqing.connections import ConnectionNotFound, env_resolver
+    """``ES_URL``, else the ``yuqing_es`` connection's URL (with credentials), else None (the
+    local node): see :func:`yuqing.esnode.configured_url`."""
+    from yuqing.esnode import configured_url
 
-    try:
-        conn = (resolver or env_resolver())(ES_CONNECTION)
-    except ConnectionNotFound:
-        return None
-    base = conn.base_url(default_scheme="http")
-    if conn.login:
-        from urllib.parse import quote
-
-        scheme, rest = base.split("://", 1)
-        auth = quote(conn.login, safe="") + (":" + quote(conn.password, safe="") if conn.password else "")
-        base = f"{scheme}://{auth}@{rest}"
-    return base
+    return configured_url(resolver)
 
 
 _READY: set[tuple[str | None, str]] = set()
@@ -214,6 +200,23 @@ def run_source_health(interval_end: Instant, *, resolver: Resolver | None = None
     now = as_instant(interval_end)
     store, config = open_store(resolver), load()
     return _run("source_health", "pipeline.health", "check_sources", lambda f: f(store, config, now=now))
+
+
+def run_retention(interval_end: Instant, *, resolver: Resolver | None = None) -> dict[str, Any]:
+    """Delete mentions, deliveries, source health and audit older than ``config/storage.yaml``
+    keeps them (cutoffs computed from ``interval_end``). A kind whose deletes partly failed
+    fails the task, so the scheduler retries it."""
+    from yuqing.errors import StorageError
+    from yuqing.retention import apply_retention
+
+    now = as_instant(interval_end)
+    store, config = open_store(resolver), load()
+    result = apply_retention(store, config.storage.retention, now=now)
+    failed = {kind: r["failed"] for kind, r in result.items() if r["failed"]}
+    if failed:
+        raise StorageError(f"retention could not delete every old document: {failed}")
+    log.info("stage retention done: %s", result)
+    return {"stage": "retention", **result}
 
 
 def report_day(interval_end: Instant) -> dt.date:

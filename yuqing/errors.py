@@ -30,6 +30,25 @@ class StorageUnavailable(StorageError):
     """Elasticsearch cannot be reached; the caller should retry later (Airflow retries the task)."""
 
 
+class StorageAuthError(StorageError):
+    """Elasticsearch refused the credentials (401) or the account lacks a privilege (403).
+
+    Retrying does not help: the deployment's credentials or roles are wrong. Work that meets this
+    error must fail loudly, never count as done."""
+
+
+class CalendarNotCovered(YuqingError):
+    """No holiday data for a year: working days there cannot be counted correctly."""
+
+    def __init__(self, year: int, where: str = "config/calendar.yaml") -> None:
+        self.year = year
+        super().__init__(
+            f"no Chinese holiday data for {year}: the chinese_calendar package does not cover it and "
+            f"{where} does not list it in covered_years; add the State Council's {year} holiday notice "
+            f"there (extra_holidays, extra_workdays, covered_years: [{year}]) or upgrade chinese_calendar"
+        )
+
+
 class TransitionError(YuqingError):
     """An incident or clock was asked to make a state change its lifecycle forbids."""
 

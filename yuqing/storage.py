@@ -14,19 +14,23 @@ segmented with jieba in Python and stored space-joined in ``*_seg`` fields analy
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from elasticsearch import ApiError, Elasticsearch, helpers
 from elasticsearch import ConnectionError as ESConnectionError
 from elasticsearch import ConnectionTimeout as ESConnectionTimeout
 from elasticsearch import TransportError as ESTransportError
 
-from yuqing.errors import StorageError, StorageUnavailable
+from yuqing.errors import StorageAuthError, StorageError, StorageUnavailable
+
+if TYPE_CHECKING:
+    from yuqing.config.storage import StorageConfig
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +66,9 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "tiers": OBJ_OFF, "sources": KW, "places": PLACE, "place_codes": KW, "priorities": KW,
         "subtopics": KW, "keywords": KW, "negative_share": FLOAT, "sentiment_avg": FLOAT,
         "trend": OBJ_OFF,
-        "severity": {"properties": {"level": KW, "score": FLOAT, "reasons": KW}},
+        "severity": {"properties": {"level": KW, "score": FLOAT, "reasons": KW, "casualty_level": KW, "basis": KW,
+                                    "emergency_kind": KW, "figures": OBJ_OFF, "history": OBJ_OFF}},
+        "casualties": OBJ_OFF,
         "handling_kind": KW, "policy_document": BOOL, "board_message": BOOL, "state": KW,
         "routing": {"properties": {
             "lead_office": KW, "supporting_offices": KW, "notify": KW, "rule_id": KW, "reason_zh": KW,
@@ -133,9 +139,9 @@ MAPPINGS: dict[str, dict[str, Any]] = {
 VERSIONS: dict[str, int] = dict.fromkeys(MAPPINGS, 1)
 
 
-def _index_body(kind: str) -> dict[str, Any]:
+def _index_body(kind: str, settings: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"},
+        "settings": dict(settings),
         "mappings": {
             "dynamic_templates": [
                 {"strings_as_keywords": {"match_mapping_type": "string", "mapping": {"type": "keyword"}}}
@@ -155,13 +161,34 @@ class ConflictError(StorageError):
     """A conditional write lost a race (another writer changed the document first)."""
 
 
-def make_client(url: str | None = None, timeout: float = 30.0) -> Elasticsearch:
-    """A client for ``url`` (default: ES_URL, else the local node). Creates no connection yet."""
+def make_client(url: str | None = None, timeout: float = 30.0, *, purpose: str = "tasks") -> Elasticsearch:
+    """A client for ``url`` (default: ES_URL / the ``yuqing_es`` connection, else the local node
+    with the account for ``purpose``). Several nodes may be given comma-separated; credentials
+    travel as ``user:password@`` in each URL. Creates no connection yet."""
     if url is None:
         from yuqing.esnode import node_url
 
-        url = node_url()
-    return Elasticsearch(url, request_timeout=timeout, retry_on_timeout=False, max_retries=1)
+        url = node_url(purpose=purpose)
+    from yuqing.essecurity import split_urls
+
+    return Elasticsearch(split_urls(url), request_timeout=timeout, retry_on_timeout=False, max_retries=1)
+
+
+def client_url(client: Elasticsearch) -> str:
+    """The URL(s) of ``client``'s nodes with its credentials, for handing the connection to another
+    process (a crawl child): the client keeps them as a Basic ``authorization`` header."""
+    from yuqing.essecurity import with_credentials
+
+    out = []
+    client_auth = (getattr(client, "_headers", None) or {}).get("authorization")
+    for node in client.transport.node_pool.all():
+        url = str(node.base_url)
+        auth = node.config.headers.get("authorization") or client_auth
+        if isinstance(auth, str) and auth.startswith("Basic "):
+            user, _, password = base64.b64decode(auth[6:]).decode("utf-8").partition(":")
+            url = with_credentials(url, user, password)
+        out.append(url)
+    return ",".join(out)
 
 
 class Store:
@@ -172,8 +199,15 @@ class Store:
         self.prefix = prefix
 
     @classmethod
-    def connect(cls, url: str | None = None, prefix: str | None = None) -> Store:
-        return cls(make_client(url), prefix or os.environ.get("YUQING_INDEX_PREFIX", DEFAULT_PREFIX))
+    def connect(cls, url: str | None = None, prefix: str | None = None, *, purpose: str = "tasks") -> Store:
+        """The store at ``url`` (default: see :func:`make_client`; ``purpose`` picks the local
+        node's account: ``tasks`` or ``console``)."""
+        return cls(make_client(url, purpose=purpose), prefix or os.environ.get("YUQING_INDEX_PREFIX", DEFAULT_PREFIX))
+
+    @property
+    def url(self) -> str:
+        """This store's cluster URL(s) with credentials: hand it to another process, never print it."""
+        return client_url(self.client)
 
     # -- names and lifecycle --------------------------------------------------------------------
 
@@ -185,11 +219,41 @@ class Store:
     def concrete(self, kind: str) -> str:
         return f"{self.alias(kind)}-v{VERSIONS[kind]}"
 
-    def ensure_indices(self) -> None:
-        """Create every template, index and alias that is missing. Safe to call at every start."""
+    def index_settings(self, storage: StorageConfig | None = None) -> dict[str, dict[str, Any]]:
+        """Per kind, the index settings ``config/storage.yaml`` asks for, with replicas capped at
+        what this cluster can hold (data nodes - 1), so a single node stays green."""
+        if storage is None:
+            from yuqing.config.base import load_model
+            from yuqing.config.storage import StorageConfig
+            from yuqing.paths import config_dir
+
+            path = config_dir() / "storage.yaml"
+            storage = load_model(StorageConfig, path) if path.exists() else StorageConfig()
+        with self._errors("cluster health"):
+            data_nodes = int(self.client.cluster.health()["number_of_data_nodes"])
+        out = {}
+        for kind in MAPPINGS:
+            wanted = storage.index_settings(kind)
+            if wanted["number_of_replicas"] > data_nodes - 1:
+                capped = max(data_nodes - 1, 0)
+                if kind == next(iter(MAPPINGS)):
+                    # One node is a single-node deployment (local, tests): expected. More nodes but
+                    # too few for the replicas is a degraded cluster: worth a warning.
+                    log.log(logging.INFO if data_nodes == 1 else logging.WARNING,
+                            "cluster has %d data node(s): indices get %d replica(s), not the %d configured",
+                            data_nodes, capped, wanted["number_of_replicas"])
+                wanted = {**wanted, "number_of_replicas": capped}
+            out[kind] = wanted
+        return out
+
+    def ensure_indices(self, storage: StorageConfig | None = None) -> None:
+        """Create every template, index and alias that is missing, and bring the dynamic settings
+        (replicas, refresh interval) of existing indices to ``storage`` (default: the configuration
+        directory's ``storage.yaml``). Safe to call at every start."""
+        settings = self.index_settings(storage)
         for kind in MAPPINGS:
             alias, index = self.alias(kind), self.concrete(kind)
-            body = _index_body(kind)
+            body = _index_body(kind, settings[kind])
             with self._errors(f"create index template for {kind}"):
                 self.client.indices.put_index_template(
                     name=alias, index_patterns=[f"{alias}-v*"], priority=100,
@@ -202,7 +266,23 @@ class Store:
                     except ApiError as exc:
                         if exc.error != "resource_already_exists_exception":
                             raise
+                    continue
+                dynamic = {k: settings[kind][k] for k in ("number_of_replicas", "refresh_interval")}
+                current = self.client.indices.get_settings(index=index, name="index.number_of_replicas,"
+                                                                              "index.refresh_interval")
+                have = current[index]["settings"].get("index", {})
+                if {k: str(have.get(k, "")) for k in dynamic} != {k: str(v) for k, v in dynamic.items()}:
+                    self.client.indices.put_settings(index=index, settings={"index": dynamic})
         self.wait_ready()
+
+    def require_indices(self) -> None:
+        """Check that every alias exists, creating nothing (for the console, whose account may not
+        create indices); raise StorageError naming ``yuqing init`` when one is missing."""
+        with self._errors("check indices"):
+            missing = [self.alias(k) for k in MAPPINGS if not self.client.indices.exists_alias(name=self.alias(k))]
+        if missing:
+            raise StorageError(f"indices missing under prefix {self.prefix!r} ({', '.join(missing)}); "
+                               "run `yuqing init` with the tasks' credentials first")
 
     def wait_ready(self, timeout: str = "30s") -> None:
         with self._errors("wait for cluster health"):
@@ -368,8 +448,24 @@ class Store:
             raise _wrap(self.client, what, exc) from exc
 
 
+def _client_user(client: Elasticsearch) -> str | None:
+    from yuqing.essecurity import credentials
+
+    return credentials(client_url(client))[0]
+
+
 def _wrap(client: Elasticsearch, what: str, exc: Exception) -> StorageError:
     hosts = ", ".join(str(n.base_url) for n in client.transport.node_pool.all())
+    if isinstance(exc, ApiError) and exc.meta.status in (401, 403):
+        user = _client_user(client)
+        if exc.meta.status == 401:
+            return StorageAuthError(
+                f"Elasticsearch at {hosts} refused the credentials ({what}): 401 "
+                + (f"for user {user!r}; check the password" if user else
+                   "and none were given; put user:password@ in ES_URL, or set ES_USERNAME/ES_PASSWORD"))
+        return StorageAuthError(
+            f"Elasticsearch at {hosts} denied {what} to user {user or '?'!r}: 403 {exc.message}; the account's "
+            f"role lacks this privilege (roles: yuqing/data/es_roles.yaml)")
     if isinstance(exc, ApiError):
         return StorageError(f"Elasticsearch refused to {what}: {exc.meta.status} {exc.message}")
     return StorageUnavailable(
