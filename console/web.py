@@ -40,6 +40,7 @@ from yuqing.errors import InputError, StorageUnavailable, TransitionError
 from yuqing.handling import handling_kind
 from yuqing.models import (
     CLOCK_STATE_ZH,
+    EMOTION_ZH,
     HANDLING_ZH,
     RELEASE_STATUS_ZH,
     REVIEW_NOT_RECORDED_ZH,
@@ -63,7 +64,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
     html = env.get_template(template).render(
         request=request, ctx=context, user=session_user_or_none(request), now=now, now_iso=iso(now),
         csrf=csrf_token(request), flashes=pop_flash(request), SEVERITY_ZH=SEVERITY_ZH, STATE_ZH=STATE_ZH,
-        CLOCK_STATE_ZH=CLOCK_STATE_ZH, HANDLING_ZH=HANDLING_ZH, TIER_ZH=TIER_ZH, ROLE_ZH=ROLE_ZH,
+        CLOCK_STATE_ZH=CLOCK_STATE_ZH, HANDLING_ZH=HANDLING_ZH, EMOTION_ZH=EMOTION_ZH, TIER_ZH=TIER_ZH, ROLE_ZH=ROLE_ZH,
         ACTIONS_ZH=actions.ACTIONS_ZH, AUDIT_ACTIONS_ZH=actions.AUDIT_ACTIONS_ZH, CHANNELS_ZH=actions.CHANNELS_ZH,
         REVIEW_STEPS_ZH=actions.REVIEW_STEPS_ZH,
         remaining=queries.remaining, urgency=queries.urgency, **values,

@@ -42,7 +42,7 @@ from reports.text import change, clip, factual_summary, hours, pct, when
 from yuqing import links
 from yuqing.clock import iso
 from yuqing.config import Config
-from yuqing.models import CLOCK_STATE_ZH, SEVERITY_ZH, STATE_ZH, TIER_ZH, unresolved_clock_filter
+from yuqing.models import CLOCK_STATE_ZH, EMOTION_ZH, SEVERITY_ZH, STATE_ZH, TIER_ZH, unresolved_clock_filter
 from yuqing.storage import Store
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ def build_daily(store: Store, config: Config, day: dt.date, *, now: dt.datetime,
             "by_priority": as_dict(m.by_priority), "by_subtopic": as_dict(m.by_subtopic),
             "no_priority": m.no_priority, "by_tier": as_dict(m.by_tier), "by_place": as_dict(m.by_place),
             "by_sentiment": as_dict(m.by_sentiment), "by_source": as_dict(m.by_source),
-            "incidents": m.incidents,
+            "by_emotion": as_dict(m.by_emotion), "incidents": m.incidents,
         },
         "incidents": {
             "active": inc.total, "previous_active": prev_incidents, "new": len(new),
@@ -240,6 +240,11 @@ def build_daily(store: Store, config: Config, day: dt.date, *, now: dt.datetime,
          f"{(m.negative_share - share(prev_negative, prev_analyzed)) * 100:+.1f}个百分点"],
         ["舆情事件（起）", str(inc.total), str(prev_incidents), f"{inc.total - prev_incidents:+d}"],
     ]))
+    if not m.by_emotion.empty:
+        emotions = _labelled(m.by_emotion, EMOTION_ZH)
+        felt = int(m.by_emotion.sum())
+        s.add(Para(["情绪分布：" + "、".join(f"{label}{pct(share(int(n), felt))}" for label, n in emotions.items())
+                    + "。"]))
     s.add(Figure(charts.trend_chart(trend, "近七日舆情信息走势"), "图1 近七日舆情信息走势"))
 
     # 二、信息分布

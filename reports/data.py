@@ -126,6 +126,7 @@ class MentionFigures:
     by_place: pd.Series  # city, else province, else UNKNOWN_PLACE
     by_source: pd.Series
     incidents: int  # distinct incidents the mentions belong to
+    by_emotion: pd.Series = dataclasses.field(default_factory=lambda: pd.Series(dtype="int64"))  # label -> mentions
 
     @property
     def negative_share(self) -> float:
@@ -135,6 +136,7 @@ class MentionFigures:
 def mention_figures(store: Store, query: Mapping[str, Any], config: Config) -> MentionFigures:
     aggs = {
         "sentiment": {"terms": {"field": "sentiment.label", "size": 10}},
+        "emotion": {"terms": {"field": "emotion.label", "size": 10}},
         "priority": {"terms": {"field": "priorities.id", "size": BUCKETS}},
         "no_priority": {"missing": {"field": "priorities.id"}},
         "tier": {"terms": {"field": "media_tier", "size": 20}},
@@ -167,6 +169,7 @@ def mention_figures(store: Store, query: Mapping[str, Any], config: Config) -> M
         by_place=by_place,
         by_source=buckets(a["source"]),
         incidents=int(a["incidents"]["value"]),
+        by_emotion=buckets(a["emotion"]),
     )
 
 

@@ -35,6 +35,8 @@ def route_inputs(incident: Incident, config: Config) -> dict[str, Any]:
         "handling_kind_inferred": inferred,
         "policy_document": incident.policy_document,
         "board_message": incident.board_message,
+        "department": incident.department.label if incident.department else None,
+        "department_confidence": incident.department.confidence if incident.department else None,
     }
 
 
@@ -52,6 +54,12 @@ def rule_mismatches(rule: RouteRule, inputs: dict[str, Any]) -> list[str]:
         failed.append("处置类型不是 " + "/".join(when.handling_kinds))
     if when.multi_place is not None and bool(inputs["multi_place"]) != when.multi_place:
         failed.append("跨地区" if not when.multi_place else "不跨地区")
+    if when.board_message is not None and bool(inputs.get("board_message")) != when.board_message:
+        failed.append("不是留言板留言" if when.board_message else "是留言板留言")
+    if when.department_min_confidence is not None:
+        conf = inputs.get("department_confidence")
+        if not inputs.get("department") or conf is None or conf < when.department_min_confidence:
+            failed.append(f"业务类别置信度低于 {when.department_min_confidence:g}")
     return failed
 
 
@@ -72,8 +80,31 @@ def _known_office(config: Config, office_id: str) -> str:
                           "no such office in offices.yaml") from exc
 
 
-def _resolve(config: Config, target: str, place: str | None) -> tuple[str, str]:
+def department_office(config: Config, category: str | None, place: str | None) -> str | None:
+    """The office configured for a line of work at the place or the nearest level above it."""
+    by_place = config.routing.departments.get(category or "")
+    if not by_place:
+        return None
+    code = place
+    seen: set[str] = set()
+    while code and code not in seen:
+        seen.add(code)
+        if code in by_place:
+            return by_place[code]
+        try:
+            code = config.offices.jurisdiction(code).parent
+        except KeyError:
+            break
+    return None
+
+
+def _resolve(config: Config, target: str, place: str | None, department: str | None = None) -> tuple[str, str]:
     """An office id for a rule target, with how it was chosen (Chinese)."""
+    if target == "department":
+        office = department_office(config, department, place)
+        if office is not None:
+            return office, f"业务主管部门：{department}"
+        return places.place_government(config.offices, place).id, "属地政府（该业务类别未配置主管部门）"
     if target == "place":
         return places.place_government(config.offices, place).id, "属地政府"
     if target == "place_up":
@@ -86,8 +117,9 @@ def route_incident(incident: Incident, config: Config, *, now: dt.datetime) -> R
     """Choose the offices for ``incident`` by the first matching rule; pure (no storage)."""
     inputs = route_inputs(incident, config)
     rule = match_rule(config, inputs)
-    lead, how = _resolve(config, rule.lead, inputs["place"])
-    supporting = [o for o in dict.fromkeys(_resolve(config, s, inputs["place"])[0] for s in rule.supporting)
+    lead, how = _resolve(config, rule.lead, inputs["place"], inputs.get("department"))
+    supporting = [o for o in dict.fromkeys(_resolve(config, s, inputs["place"], inputs.get("department"))[0]
+                                           for s in rule.supporting)
                   if o != lead]
     notify = list(rule.notify)
     if handling.is_false_info(inputs["handling_kind"], inputs["priorities"]):
@@ -126,6 +158,8 @@ def reason_zh(config: Config, rule: RouteRule, inputs: dict[str, Any], lead: str
         f"收集重点：{_names(config, inputs['priorities'])}；",
         f"子话题：{_names(config, inputs['subtopics'])}；",
     ]
+    if inputs.get("department"):
+        parts.append(f"业务类别：{inputs['department']}（置信度 {inputs['department_confidence']:.2f}）；")
     if inputs["handling_kind"]:
         parts.append(f"处置类型：{HANDLING_ZH[inputs['handling_kind']]}。")
     parts.append(f"牵头单位：{_known_office(config, lead)}（{how}）；")

@@ -69,6 +69,36 @@ class Sentiment(BaseModel):
     score: float = Field(ge=-1, le=1)
 
 
+EmotionLabel = Literal["happy", "angry", "sad", "fear", "surprise", "neutral"]
+EMOTIONS: tuple[str, ...] = ("happy", "angry", "sad", "fear", "surprise", "neutral")
+EMOTION_ZH = {"happy": "喜悦", "angry": "愤怒", "sad": "悲伤", "fear": "恐惧", "surprise": "惊奇", "neutral": "中性"}
+
+
+class Emotion(BaseModel):
+    """SMP2020-EWECT emotion of a mention: the label and the score of every class (summing to 1)."""
+
+    label: EmotionLabel
+    scores: dict[str, float] = {}
+
+
+class Department(BaseModel):
+    """The line of work (first-level category of a message board, e.g. 城乡建设) a text belongs to."""
+
+    label: str
+    confidence: float = Field(ge=0, le=1)
+
+
+class FalseInfo(BaseModel):
+    """Whether a mention is likely false information, and the evidence: the cue words of the
+    ``false_info`` priority, the rumour model's score and the official rebuttal (a mention id)."""
+
+    flagged: bool = False
+    confidence: float = Field(default=0.0, ge=0, le=1)
+    cues: list[str] = []
+    model_score: float = Field(default=0.0, ge=0, le=1)
+    rebuttal: str | None = None
+
+
 class PriorityHit(BaseModel):
     id: str  # a priority id or a sub-topic id
     confidence: float = Field(ge=0, le=1)
@@ -123,6 +153,9 @@ class Mention(Doc):
     keywords: list[str] = []
     incident_id: str | None = None
     handling_kind: HandlingKind | None = None
+    emotion: Emotion | None = None
+    false_info: FalseInfo | None = None
+    department: Department | None = None
 
 
 ENGAGEMENT_FIELDS = ("reposts", "comments", "likes", "views")
@@ -298,6 +331,10 @@ class Incident(Doc):
     handling_kind: HandlingKind | None = None
     policy_document: bool = False  # the incident is a published policy document (opens the 3-day clock)
     board_message: bool = False  # the incident is a message-board item (opens the reply clock)
+    emotions: dict[str, int] = {}  # mentions per emotion label (the mix; shares = count / mention_count)
+    emotion_shares: dict[str, float] = {}
+    false_info: FalseInfo | None = None  # the strongest member evidence, and the official rebuttal if any
+    department: Department | None = None  # line of work of its board messages (routing: 谁主管谁负责)
     state: IncidentState = "new"
     routing: Routing | None = None
     assigned_office: str | None = None  # current owner after reassignment (defaults to routing lead)

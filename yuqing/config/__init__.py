@@ -155,7 +155,7 @@ def check_references(config: Config) -> None:
             _fail(config, "priorities", f"subtopics({st.id}).priority", st.priority, "no such priority")
     for r in config.routing.rules:
         for office in [r.lead, *r.supporting, *r.notify]:
-            if office not in office_ids and office not in ("place", "place_up"):
+            if office not in office_ids and office not in ("place", "place_up", "department"):
                 _fail(config, "routing", f"rules({r.id}).lead/supporting/notify", office,
                       "no such office in offices.yaml")
         for p in r.when.priorities:
@@ -164,6 +164,12 @@ def check_references(config: Config) -> None:
         for st_id in r.when.subtopics:
             if st_id not in subtopic_ids:
                 _fail(config, "routing", f"rules({r.id}).when.subtopics", st_id, "no such sub-topic")
+    for category, by_place in config.routing.departments.items():
+        for code, office in by_place.items():
+            if code not in codes:
+                _fail(config, "routing", f"departments({category})", code, "no such jurisdiction in offices.yaml")
+            if office not in office_ids:
+                _fail(config, "routing", f"departments({category}).{code}", office, "no such office in offices.yaml")
     for rule in config.clocks.rules:
         for p in rule.applies.priorities:
             if p not in priority_ids:
