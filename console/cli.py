@@ -39,8 +39,8 @@ def _serve(args: argparse.Namespace) -> int:
     from yuqing.storage import Store
 
     config = load_config(args.config)
-    store = Store.connect()
-    store.ensure_indices()
+    store = Store.connect(purpose="console")
+    store.require_indices()  # the console's account creates no indices: `yuqing init` does
     users = load_users()
     if not len(users):
         print(f"yuqing console: warning: no users in {users_file()}; add one with "

@@ -58,8 +58,8 @@ class CrawlStats:
 
 
 def store_url(store: Store) -> str:
-    nodes = store.client.transport.node_pool.all()
-    return str(nodes[0].base_url) if nodes else ""
+    """The store's URL with its credentials, for the crawl child (never printed or logged)."""
+    return store.url
 
 
 def crawl_source(store: Store, config: Config, source_id: str, *, now: dt.datetime,

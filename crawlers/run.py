@@ -44,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
 
     config = load_config(os.environ.get("YUQING_CONFIG") or None)
     store = Store.connect(os.environ.get("ES_URL") or None, os.environ.get("YUQING_INDEX_PREFIX") or None)
+    if (refused := _auth_refused(store)) is not None:
+        print(f"crawl not started: {refused}", file=sys.stderr)
+        return AUTH_EXIT
     try:
         replayed = spool.replay(store)
         if replayed:
@@ -82,9 +85,30 @@ def main(argv: list[str] | None = None) -> int:
             source_id=source_id, found=c.found, new=c.new, failed=c.failed, reasons=dict(c.reasons),
             spooled=c.spooled, updated=c.updated, status=health.status if health else None,
         )))
+    if (refused := _auth_refused(store)) is not None:  # credentials revoked during the crawl
+        print(f"crawl failed: {refused}", file=sys.stderr)
+        return AUTH_EXIT
     with open(args.stats_out, "w", encoding="utf-8") as fh:
         json.dump(out, fh, ensure_ascii=False)
     return 0
+
+
+AUTH_EXIT = 3
+
+
+def _auth_refused(store: Any) -> str | None:
+    """Why Elasticsearch refuses this crawl's credentials, or None (also when it is merely
+    unreachable: then the crawl runs and spools). A crawl that cannot authenticate must fail, not
+    collect nothing and report success."""
+    from yuqing.errors import StorageAuthError, StorageError
+
+    try:
+        store.count("crawl_state")
+    except StorageAuthError as exc:
+        return str(exc)
+    except StorageError:
+        return None
+    return None
 
 
 if __name__ == "__main__":

@@ -227,16 +227,19 @@ def summarize(store: Any, received: int) -> dict[str, Any]:
 # -- the run ---------------------------------------------------------------------------------------
 
 
-def _es_url(progress: Progress) -> str:
-    if url := os.environ.get("ES_URL"):
-        progress.line(f"Elasticsearch: {url}（ES_URL）")
-        return url
+def _es_urls(progress: Progress) -> tuple[str, str]:
+    """The tasks' and the console's cluster URLs, with credentials (shown with the password masked)."""
     from yuqing import esnode
+    from yuqing.essecurity import redact
 
+    if url := esnode.configured_url():
+        progress.line(f"Elasticsearch: {redact(url)}（ES_URL）")
+        return url, os.environ.get("ES_CONSOLE_URL") or url
     progress.line("Elasticsearch: 启动（或复用）本地节点 …")
     info = esnode.start()
-    progress.line(f"Elasticsearch: {info.url}（本地节点 {info.name}）")
-    return info.url
+    auth = "已启用认证" if info.secured else "未启用认证"
+    progress.line(f"Elasticsearch: {info.url}（本地节点 {info.name}，{auth}）")
+    return info.client_url("tasks"), info.client_url("console")
 
 
 class ReceiverLog:
@@ -296,7 +299,7 @@ def run(options: Options, stream: IO[str] | None = None) -> dict[str, Any]:
     progress.line(f"Yuqing Watch 演示：模拟 {day} 一天（{'快速' if options.fast else '完整'}模式），"
                   f"输出目录 {out}")
 
-    url = _es_url(progress)
+    url, console_url = _es_urls(progress)
     from yuqing.storage import Store
 
     os.environ["ES_URL"] = url
@@ -338,7 +341,7 @@ def run(options: Options, stream: IO[str] | None = None) -> dict[str, Any]:
                 progress.stream = stream or sys.stdout
         _print_summary(summary, progress, options, day, steps[-1])
         if options.serve:
-            _serve_console(store, config, options, steps[-1], progress)
+            _serve_console(Store.connect(console_url, options.prefix), config, options, steps[-1], progress)
     return summary
 
 

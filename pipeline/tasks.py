@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ES_CONNECTION = "yuqing_es"
-
 Instant = dt.datetime | str
 
 
@@ -56,23 +54,11 @@ def as_instant(value: Instant | None) -> dt.datetime:
 
 
 def es_url(resolver: Resolver | None = None) -> str | None:
-    """``ES_URL``, else the ``yuqing_es`` connection's URL, else None (the local node)."""
-    if url := os.environ.get("ES_URL"):
-        return url
-    from yuqing.connections import ConnectionNotFound, env_resolver
+    """``ES_URL``, else the ``yuqing_es`` connection's URL (with credentials), else None (the
+    local node): see :func:`yuqing.esnode.configured_url`."""
+    from yuqing.esnode import configured_url
 
-    try:
-        conn = (resolver or env_resolver())(ES_CONNECTION)
-    except ConnectionNotFound:
-        return None
-    base = conn.base_url(default_scheme="http")
-    if conn.login:
-        from urllib.parse import quote
-
-        scheme, rest = base.split("://", 1)
-        auth = quote(conn.login, safe="") + (":" + quote(conn.password, safe="") if conn.password else "")
-        base = f"{scheme}://{auth}@{rest}"
-    return base
+    return configured_url(resolver)
 
 
 _READY: set[tuple[str | None, str]] = set()

@@ -39,9 +39,12 @@ def _es(args: argparse.Namespace) -> int:
     if args.action == "start":
         info = esnode.start(name=args.name, port=args.port)
         print(f"Elasticsearch {esnode.ES_VERSION} node {info.name!r} running at {info.url} (pid {info.pid})")
+        if info.secured:
+            print(f"security on; accounts ({', '.join(a['user'] for a in info.accounts.values())}) "
+                  f"in {info.node_dir}/{esnode.CREDENTIALS_FILE}")
         from yuqing.storage import Store
 
-        Store.connect(info.url).ensure_indices()
+        Store.connect(info.client_url("tasks")).ensure_indices()
         print("indices ready")
     elif args.action == "stop":
         print("stopped" if esnode.stop(args.name) else f"no local node {args.name!r} was running")
@@ -49,6 +52,9 @@ def _es(args: argparse.Namespace) -> int:
         status = esnode.status(args.name)
         if not status.get("running"):
             print(f"not running: {status.get('detail')}")
+            return 1
+        if not status.get("authenticated"):
+            print(f"running, but {status.get('detail')}")
             return 1
         print(f"{status['url']}: cluster {status['cluster_name']} status {status['status']}, "
               f"{status['number_of_nodes']} node(s), {status['active_shards']} active shards")

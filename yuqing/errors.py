@@ -30,6 +30,13 @@ class StorageUnavailable(StorageError):
     """Elasticsearch cannot be reached; the caller should retry later (Airflow retries the task)."""
 
 
+class StorageAuthError(StorageError):
+    """Elasticsearch refused the credentials (401) or the account lacks a privilege (403).
+
+    Retrying does not help: the deployment's credentials or roles are wrong. Work that meets this
+    error must fail loudly, never count as done."""
+
+
 class TransitionError(YuqingError):
     """An incident or clock was asked to make a state change its lifecycle forbids."""
 

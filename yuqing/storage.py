@@ -14,6 +14,7 @@ segmented with jieba in Python and stored space-joined in ``*_seg`` fields analy
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import logging
@@ -26,7 +27,7 @@ from elasticsearch import ConnectionError as ESConnectionError
 from elasticsearch import ConnectionTimeout as ESConnectionTimeout
 from elasticsearch import TransportError as ESTransportError
 
-from yuqing.errors import StorageError, StorageUnavailable
+from yuqing.errors import StorageAuthError, StorageError, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -155,13 +156,34 @@ class ConflictError(StorageError):
     """A conditional write lost a race (another writer changed the document first)."""
 
 
-def make_client(url: str | None = None, timeout: float = 30.0) -> Elasticsearch:
-    """A client for ``url`` (default: ES_URL, else the local node). Creates no connection yet."""
+def make_client(url: str | None = None, timeout: float = 30.0, *, purpose: str = "tasks") -> Elasticsearch:
+    """A client for ``url`` (default: ES_URL / the ``yuqing_es`` connection, else the local node
+    with the account for ``purpose``). Several nodes may be given comma-separated; credentials
+    travel as ``user:password@`` in each URL. Creates no connection yet."""
     if url is None:
         from yuqing.esnode import node_url
 
-        url = node_url()
-    return Elasticsearch(url, request_timeout=timeout, retry_on_timeout=False, max_retries=1)
+        url = node_url(purpose=purpose)
+    from yuqing.essecurity import split_urls
+
+    return Elasticsearch(split_urls(url), request_timeout=timeout, retry_on_timeout=False, max_retries=1)
+
+
+def client_url(client: Elasticsearch) -> str:
+    """The URL(s) of ``client``'s nodes with its credentials, for handing the connection to another
+    process (a crawl child): the client keeps them as a Basic ``authorization`` header."""
+    from yuqing.essecurity import with_credentials
+
+    out = []
+    client_auth = (getattr(client, "_headers", None) or {}).get("authorization")
+    for node in client.transport.node_pool.all():
+        url = str(node.base_url)
+        auth = node.config.headers.get("authorization") or client_auth
+        if isinstance(auth, str) and auth.startswith("Basic "):
+            user, _, password = base64.b64decode(auth[6:]).decode("utf-8").partition(":")
+            url = with_credentials(url, user, password)
+        out.append(url)
+    return ",".join(out)
 
 
 class Store:
@@ -172,8 +194,15 @@ class Store:
         self.prefix = prefix
 
     @classmethod
-    def connect(cls, url: str | None = None, prefix: str | None = None) -> Store:
-        return cls(make_client(url), prefix or os.environ.get("YUQING_INDEX_PREFIX", DEFAULT_PREFIX))
+    def connect(cls, url: str | None = None, prefix: str | None = None, *, purpose: str = "tasks") -> Store:
+        """The store at ``url`` (default: see :func:`make_client`; ``purpose`` picks the local
+        node's account: ``tasks`` or ``console``)."""
+        return cls(make_client(url, purpose=purpose), prefix or os.environ.get("YUQING_INDEX_PREFIX", DEFAULT_PREFIX))
+
+    @property
+    def url(self) -> str:
+        """This store's cluster URL(s) with credentials: hand it to another process, never print it."""
+        return client_url(self.client)
 
     # -- names and lifecycle --------------------------------------------------------------------
 
@@ -203,6 +232,15 @@ class Store:
                         if exc.error != "resource_already_exists_exception":
                             raise
         self.wait_ready()
+
+    def require_indices(self) -> None:
+        """Check that every alias exists, creating nothing (for the console, whose account may not
+        create indices); raise StorageError naming ``yuqing init`` when one is missing."""
+        with self._errors("check indices"):
+            missing = [self.alias(k) for k in MAPPINGS if not self.client.indices.exists_alias(name=self.alias(k))]
+        if missing:
+            raise StorageError(f"indices missing under prefix {self.prefix!r} ({', '.join(missing)}); "
+                               "run `yuqing init` with the tasks' credentials first")
 
     def wait_ready(self, timeout: str = "30s") -> None:
         with self._errors("wait for cluster health"):
@@ -368,8 +406,24 @@ class Store:
             raise _wrap(self.client, what, exc) from exc
 
 
+def _client_user(client: Elasticsearch) -> str | None:
+    from yuqing.essecurity import credentials
+
+    return credentials(client_url(client))[0]
+
+
 def _wrap(client: Elasticsearch, what: str, exc: Exception) -> StorageError:
     hosts = ", ".join(str(n.base_url) for n in client.transport.node_pool.all())
+    if isinstance(exc, ApiError) and exc.meta.status in (401, 403):
+        user = _client_user(client)
+        if exc.meta.status == 401:
+            return StorageAuthError(
+                f"Elasticsearch at {hosts} refused the credentials ({what}): 401 "
+                + (f"for user {user!r}; check the password" if user else
+                   "and none were given; put user:password@ in ES_URL, or set ES_USERNAME/ES_PASSWORD"))
+        return StorageAuthError(
+            f"Elasticsearch at {hosts} denied {what} to user {user or '?'!r}: 403 {exc.message}; the account's "
+            f"role lacks this privilege (roles: yuqing/data/es_roles.yaml)")
     if isinstance(exc, ApiError):
         return StorageError(f"Elasticsearch refused to {what}: {exc.meta.status} {exc.message}")
     return StorageUnavailable(

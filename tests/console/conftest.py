@@ -20,7 +20,7 @@ from tests.support import open_test_store
 from yuqing.clock import TZ
 from yuqing.config import Config
 from yuqing.models import Assessment, Report, stable_id
-from yuqing.storage import Store
+from yuqing.storage import Store, make_client
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TZ)
 PASSWORD = "correct horse 9"
@@ -125,8 +125,18 @@ def reports_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def app(cstore: Store, config: Config, users: UserDirectory, seeded: type[Seeded], reports_dir: Path) -> object:
-    return create_app(cstore, config, clock=lambda: NOW, users=users, secret="test-secret", reports_dir=reports_dir)
+def console_store(cstore: Store, es_console_url: str) -> Iterator[Store]:
+    """The console's own connection, with the console's account, as `yuqing console` has it."""
+    store = Store(make_client(es_console_url), prefix=cstore.prefix)
+    store.require_indices()
+    yield store
+    store.client.close()
+
+
+@pytest.fixture(scope="module")
+def app(console_store: Store, config: Config, users: UserDirectory, seeded: type[Seeded], reports_dir: Path) -> object:
+    return create_app(console_store, config, clock=lambda: NOW, users=users, secret="test-secret",
+                      reports_dir=reports_dir)
 
 
 @pytest.fixture(scope="module")
