@@ -186,8 +186,8 @@ class Rehearsal:
             "WORKER_CRAWL_CONCURRENCY": "2", "WORKER_ANALYSIS_CONCURRENCY": "2",
             "WORKER_CRAWL_LOG_PORT": str(WORKER_LOG_PORTS["airflow-worker-crawl"]),
             "WORKER_ANALYSIS_LOG_PORT": str(WORKER_LOG_PORTS["airflow-worker-analysis"]),
-            "ES_ADDR": f"127.0.0.1:{ES_HTTP_BASE}", "ES_TASKS_PASSWORD": token(18),
-            "ES_CONSOLE_PASSWORD": token(18), "ES_SETUP_PASSWORD": token(18), "YUQING_ES_REPLICAS": "1",
+            "ES_NODES": ",".join(f"http://127.0.0.1:{ES_HTTP_BASE + i}" for i in range(len(svc.ES_NODES))),
+            "ES_TASKS_PASSWORD": token(18), "ES_CONSOLE_PASSWORD": token(18), "ES_ADMIN_PASSWORD": token(18),
             "YUQING_INDEX_PREFIX": "rehearsal", "YUQING_CONSOLE_SECRET": token(32),
             "CONSOLE_HOST": "127.0.0.1", "CONSOLE_PORT": str(CONSOLE_PORT),
             "YUQING_CONSOLE_USERS": str(self.root / "var" / "console" / "users.json"),
@@ -259,21 +259,75 @@ class Rehearsal:
 
     # -- 3. Elasticsearch ---------------------------------------------------------------------------
 
+    def accounts(self) -> dict[str, Any]:
+        from yuqing import essecurity
+
+        out = {}
+        for purpose, user_var, password_var in svc.ES_ACCOUNTS:
+            user, role = essecurity.ACCOUNTS[purpose]
+            out[purpose] = essecurity.Account(user=self.variables.get(user_var, user),
+                                              password=self.variables[password_var], role=role)
+        return out
+
+    def make_certs(self) -> Path:
+        """The transport CA and node certificate, with the distribution's certutil (as es-setup does)."""
+        import zipfile
+
+        from yuqing import esnode
+
+        home, java = esnode.fetch_distribution(), esnode.find_java_home()
+        out = self.root / "es-certs"
+        out.mkdir()
+        env = {**os.environ, "ES_JAVA_HOME": str(java), "ES_JAVA_OPTS": "-Xms64m -Xmx256m"}
+        tool = str(home / "bin" / "elasticsearch-certutil")
+        subprocess.run([tool, *svc.CERTUTIL_CA, str(out / "ca.zip")], env=env, check=True, capture_output=True)
+        zipfile.ZipFile(out / "ca.zip").extractall(out)
+        subprocess.run([tool, *svc.CERTUTIL_NODE, "--ca-cert", str(out / "ca" / "ca.crt"), "--ca-key",
+                        str(out / "ca" / "ca.key"), "--out", str(out / "node.zip")],
+                       env=env, check=True, capture_output=True)
+        zipfile.ZipFile(out / "node.zip").extractall(out)
+        return out
+
     def start_cluster(self) -> None:
+        from yuqing import esnode, essecurity
         from yuqing.escluster import Cluster
 
-        settings = {k: v for k, v in svc.ES_COMMON_SETTINGS.items()}
-        settings["xpack.security.enabled"] = "false"  # until the security module lands
-        for key in list(settings):
-            if key.startswith("xpack.security.authc"):
-                settings.pop(key)
+        certs = self.make_certs()
+        accounts = self.accounts()
+        prefix = self.variables["YUQING_INDEX_PREFIX"]
+
+        def prepare(conf: Path) -> None:
+            (conf / svc.CERTS_DIR).mkdir(exist_ok=True)
+            for src in (certs / "ca" / "ca.crt", certs / "node" / "node.crt", certs / "node" / "node.key"):
+                shutil.copy2(src, conf / svc.CERTS_DIR / src.name)
+            essecurity.write_file_realm(conf, accounts, prefixes=[prefix], es_home=esnode.fetch_distribution(),
+                                        java_home=esnode.find_java_home())
+
+        admin = accounts["admin"]
         self.cluster = Cluster(self.root / "es", http_base=ES_HTTP_BASE, transport_base=ES_TRANSPORT_BASE,
-                               cluster_name="yuqing-rehearsal", settings=settings)
+                               cluster_name=svc.ES_COMMON_SETTINGS["cluster.name"], settings=svc.ES_COMMON_SETTINGS,
+                               auth=(admin.user, admin.password), prepare_config=prepare)
         t0 = time.monotonic()
         self.cluster.start(timeout=420)
         self.figures["es_start_seconds"] = round(time.monotonic() - t0, 1)
         self.events.append(f"elasticsearch: 3 nodes up in {self.figures['es_start_seconds']} s "
-                           f"(master {self.cluster.master()})")
+                           f"(security on, file realm, transport TLS; master {self.cluster.master()})")
+
+    def admin_url(self) -> str:
+        from yuqing import essecurity
+
+        admin = self.accounts()["admin"]
+        return essecurity.with_credentials(self.variables["ES_NODES"], admin.user, admin.password)
+
+    def apply_replicas(self) -> None:
+        """One replica of every index (the production setting for three nodes)."""
+        from yuqing.storage import Store
+
+        store = Store.connect(self.admin_url(), prefix=self.variables["YUQING_INDEX_PREFIX"])
+        store.client.indices.put_settings(index=f"{store.prefix}-*", settings={"index": {"number_of_replicas": 1}})
+        health = store.client.cluster.health(wait_for_status="green", timeout="120s")
+        self.events.append(f"indices set to 1 replica: cluster {health['status']}, "
+                           f"{health['active_shards']} shards on {health['number_of_nodes']} nodes")
 
     # -- 4. demo web, receivers, configuration ------------------------------------------------------
 
@@ -480,7 +534,7 @@ class Rehearsal:
     def store(self) -> Any:
         from yuqing.storage import Store
 
-        return Store.connect(self.cluster.urls[0], prefix=self.variables["YUQING_INDEX_PREFIX"])
+        return Store.connect(self.admin_url(), prefix=self.variables["YUQING_INDEX_PREFIX"])
 
     def check(self) -> None:
         # Airflow: runs and tasks
@@ -637,6 +691,7 @@ class Rehearsal:
         self.start_fixtures()
         log("5/9 airflow-init, then Airflow, workers, console")
         self.run_init()
+        self.apply_replicas()
         self.start_airflow()
         log(f"6/9 the scheduler runs the DAGs for {self.minutes:g} minutes (kill at 35 %, restart at 60 %)")
         self.run()

@@ -42,7 +42,8 @@ def test_committed_compose_file_is_the_rendering_of_the_service_description() ->
 def shell_variables(command: list[str]) -> set[str]:
     """Variables a container's shell expands (``$$VAR`` in compose is ``$VAR`` in the container)."""
     text = " ".join(command)
-    return set(re.findall(r"\$\$\{?([A-Za-z_][A-Za-z0-9_]*)", text))
+    assigned = set(re.findall(r"(?:^|[\s;])([A-Za-z_][A-Za-z0-9_]*)=", text))  # set by the script itself
+    return set(re.findall(r"\$\$\{?([A-Za-z_][A-Za-z0-9_]*)", text)) - assigned
 
 
 def test_airflow_init_command_only_reads_variables_its_container_has(compose: dict[str, Any]) -> None:
@@ -88,14 +89,26 @@ def test_airflow_uses_the_fab_auth_manager_not_the_simple_one(compose: dict[str,
 
 
 def test_tasks_and_console_use_their_own_elasticsearch_users_never_elastic(compose: dict[str, Any]) -> None:
+    from yuqing import essecurity
+
     services = compose["services"]
-    urls = {n: s["environment"].get("AIRFLOW_CONN_YUQING_ES") or s["environment"].get("ES_URL")
-            for n, s in services.items() if s.get("image") == "yuqing-watch:latest"}
-    assert all(urls.values())
-    for name, url in urls.items():
-        assert not re.search(r"//(\$\{[A-Z_]+:-)?elastic\b", url), f"{name} would use the elastic superuser"
-    assert "ES_TASKS_USER" in urls["airflow-scheduler"] and "ES_CONSOLE_USER" in urls["console"]
+    app = {n: s["environment"] for n, s in services.items() if s.get("image") == "yuqing-watch:latest"}
+    for name, env in app.items():
+        assert "ES_URL" in env and "@" not in env["ES_URL"], f"{name}: credentials belong in ES_USERNAME/ES_PASSWORD"
+        user = svc.interpolate(env["ES_USERNAME"], {})
+        assert user != "elastic" and ":?" in env["ES_PASSWORD"], name
+    assert svc.interpolate(app["console"]["ES_USERNAME"], {}) == essecurity.CONSOLE_USER
+    for name in AIRFLOW_SERVICES:
+        assert svc.interpolate(app[name]["ES_USERNAME"], {}) == essecurity.TASKS_USER, name
     assert "ELASTIC_PASSWORD" not in COMPOSE.read_text(encoding="utf-8")
+    # the nodes' file realm gets exactly the project's roles, as yuqing.essecurity defines them
+    roles = yaml.safe_load(svc.ROLES_FILE.read_text(encoding="utf-8"))
+    assert roles == essecurity.role_definitions(["yuqing"])
+    assert svc.ROLES_FILE.read_text(encoding="utf-8") == svc.roles_text("yuqing")
+    setup = services["es-setup"]["command"][0]
+    for purpose, user_var, _ in svc.ES_ACCOUNTS:
+        assert f'useradd "$${user_var}"' in setup and f"-r {essecurity.ACCOUNTS[purpose][1]}" in setup
+    assert "-r yuqing_console" in setup and "-r yuqing_tasks" in setup
 
 
 def test_scale_profile_adds_redis_celery_workers_per_queue_and_two_more_nodes(compose: dict[str, Any]) -> None:
@@ -114,7 +127,7 @@ def test_scale_profile_adds_redis_celery_workers_per_queue_and_two_more_nodes(co
     env = svc.resolve_env(svc.service("airflow-scheduler"), scale_env)
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://")
-    assert env["YUQING_ES_REPLICAS"] == "1"
+    assert env["ES_URL"].split(",") == ["http://es01:9200", "http://es02:9200", "http://es03:9200"]
     es01 = {k: svc.interpolate(str(v), scale_env) for k, v in services["es01"]["environment"].items()}
     assert es01["discovery.type"] == "multi-node"
     assert es01["cluster.initial_master_nodes"] == "es01,es02,es03"
@@ -130,7 +143,7 @@ def test_every_variable_compose_reads_is_in_env_example_and_secrets_are_required
     undocumented = {v for v in used - documented - channel_vars if f"{v}=" not in text}
     assert not undocumented, f"variables compose reads that docker/env.example does not mention: {undocumented}"
     for secret in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "AIRFLOW_JWT_SECRET", "AIRFLOW_SECRET_KEY",
-                   "AIRFLOW_ADMIN_PASSWORD", "ES_TASKS_PASSWORD", "ES_CONSOLE_PASSWORD", "ES_SETUP_PASSWORD",
+                   "AIRFLOW_ADMIN_PASSWORD", "ES_TASKS_PASSWORD", "ES_CONSOLE_PASSWORD", "ES_ADMIN_PASSWORD",
                    "YUQING_CONSOLE_SECRET"):
         assert f"${{{secret}:?" in COMPOSE.read_text(encoding="utf-8"), f"{secret} must be required, not defaulted"
 
