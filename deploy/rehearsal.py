@@ -296,12 +296,18 @@ class Rehearsal:
         accounts = self.accounts()
         prefix = self.variables["YUQING_INDEX_PREFIX"]
 
+        # The file realm is written once (three JVM runs of elasticsearch-users) and copied to every
+        # node: a cluster's nodes must agree on users and roles.
+        realm = self.root / "es-realm"
+        shutil.copytree(esnode.fetch_distribution() / "config", realm)
+        essecurity.write_file_realm(realm, accounts, prefixes=[prefix], es_home=esnode.fetch_distribution(),
+                                    java_home=esnode.find_java_home())
+
         def prepare(conf: Path) -> None:
             (conf / svc.CERTS_DIR).mkdir(exist_ok=True)
             for src in (certs / "ca" / "ca.crt", certs / "node" / "node.crt", certs / "node" / "node.key"):
                 shutil.copy2(src, conf / svc.CERTS_DIR / src.name)
-            essecurity.write_file_realm(conf, accounts, prefixes=[prefix], es_home=esnode.fetch_distribution(),
-                                        java_home=esnode.find_java_home())
+            essecurity.copy_realm_files(realm, conf)
 
         admin = accounts["admin"]
         self.cluster = Cluster(self.root / "es", http_base=ES_HTTP_BASE, transport_base=ES_TRANSPORT_BASE,
