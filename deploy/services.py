@@ -64,7 +64,7 @@ COMMON_ENV: dict[str, str] = {
         f"postgresql+psycopg2://airflow:{_required('POSTGRES_PASSWORD')}@${{POSTGRES_ADDR:-postgres:5432}}/airflow",
     "AIRFLOW__CELERY__BROKER_URL": "redis://:${REDIS_PASSWORD:-}@${REDIS_ADDR:-redis:6379}/0",
     "AIRFLOW__CELERY__RESULT_BACKEND":
-        "db+postgresql://airflow:${POSTGRES_PASSWORD}@${POSTGRES_ADDR:-postgres:5432}/airflow",
+        "db+postgresql+psycopg2://airflow:${POSTGRES_PASSWORD}@${POSTGRES_ADDR:-postgres:5432}/airflow",
     "AIRFLOW__OPERATORS__DEFAULT_QUEUE": "default",
     "AIRFLOW__API_AUTH__JWT_SECRET": _required("AIRFLOW_JWT_SECRET"),
     "AIRFLOW__API__SECRET_KEY": _required("AIRFLOW_SECRET_KEY"),
