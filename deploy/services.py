@@ -65,6 +65,9 @@ COMMON_ENV: dict[str, str] = {
     "AIRFLOW__CELERY__BROKER_URL": "redis://:${REDIS_PASSWORD:-}@${REDIS_ADDR:-redis:6379}/0",
     "AIRFLOW__CELERY__RESULT_BACKEND":
         "db+postgresql+psycopg2://airflow:${POSTGRES_PASSWORD}@${POSTGRES_ADDR:-postgres:5432}/airflow",
+    # A task message a dead worker had taken is handed out again after this long (longer than the
+    # longest task: execution_timeout is 30 min).
+    "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "${CELERY_VISIBILITY_TIMEOUT:-3600}",
     "AIRFLOW__OPERATORS__DEFAULT_QUEUE": "default",
     "AIRFLOW__API_AUTH__JWT_SECRET": _required("AIRFLOW_JWT_SECRET"),
     "AIRFLOW__API__SECRET_KEY": _required("AIRFLOW_SECRET_KEY"),
