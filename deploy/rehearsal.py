@@ -169,6 +169,7 @@ class Rehearsal:
         self.started = time.monotonic()
         self.published: list[Any] = []
         self.cpu: dict[str, float] = {}
+        self.run_end = dt.datetime.now(dt.UTC)
 
     # -- 1. secrets ---------------------------------------------------------------------------------
 
@@ -481,6 +482,7 @@ class Rehearsal:
             time.sleep(5)
         if not revived and killed:
             self.revive()
+        self.run_end = dt.datetime.now(dt.UTC)
 
     @staticmethod
     def kill_offset(total: float) -> float:
@@ -533,22 +535,21 @@ class Rehearsal:
             return rows
 
     def settle(self, timeout: float = 600) -> None:
-        """Wait until no task is queued, scheduled, running or waiting to retry and no run is open."""
+        """Wait until every DAG run created before the end of the run is finished (the scheduler keeps
+        creating new ones meanwhile: those are not judged), then pause every DAG for the checks."""
         deadline = time.monotonic() + timeout
-        busy: list[tuple[Any, ...]] = []
+        open_runs: list[tuple[Any, ...]] = []
         while time.monotonic() < deadline:
-            busy = self.query("SELECT dag_id, state, count(*) FROM task_instance WHERE state IN "
-                              "('queued','scheduled','running','up_for_retry','restarting','deferred') "
-                              "GROUP BY dag_id, state")
-            runs = self.query("SELECT count(*) FROM dag_run WHERE state IN ('queued','running')")[0][0]
-            if not busy and not runs:
-                return
+            open_runs = self.query("SELECT dag_id, run_id, state FROM dag_run WHERE queued_at <= %s "
+                                   "AND state IN ('queued','running')", self.run_end)
+            if not open_runs:
+                break
             time.sleep(5)
-        self.failures.append(f"tasks still busy {timeout:.0f}s after the run: {busy}")
+        else:
+            self.failures.append(f"runs still open {timeout:.0f}s after the end: {open_runs}")
+        self.query("UPDATE dag SET is_paused = true")
 
-    def pause_all(self) -> None:
-        """Stop new runs (as an operator pausing before maintenance): the checks then see a still picture."""
-        self.query("UPDATE dag SET is_paused = true RETURNING dag_id")
+    JUDGED = "JOIN dag_run r ON r.dag_id = t.dag_id AND r.run_id = t.run_id AND r.queued_at <= %s"
 
     def store(self) -> Any:
         from yuqing.storage import Store
@@ -557,17 +558,21 @@ class Rehearsal:
 
     def check(self) -> None:
         # Airflow: runs and tasks
-        runs = self.query("SELECT dag_id, run_type, state, count(*) FROM dag_run GROUP BY 1,2,3 ORDER BY 1,2,3")
+        end = self.run_end
+        runs = self.query("SELECT dag_id, run_type, state, count(*) FROM dag_run WHERE queued_at <= %s "
+                          "GROUP BY 1,2,3 ORDER BY 1,2,3", end)
         self.figures["dag_runs"] = [f"{d} {t} {s} ×{n}" for d, t, s, n in runs]
-        failed_tis = self.query("SELECT dag_id, task_id, run_id, try_number FROM task_instance WHERE state IN "
-                                "('failed','upstream_failed')")
-        retried = self.query("SELECT dag_id, task_id, run_id, try_number, state FROM task_instance "
-                             "WHERE try_number > 1")
-        by_state = dict(self.query("SELECT state, count(*) FROM task_instance GROUP BY state"))
+        failed_tis = self.query("SELECT t.dag_id, t.task_id, t.run_id, t.try_number FROM task_instance t "
+                                f"{self.JUDGED} WHERE t.state IN ('failed','upstream_failed')", end)
+        retried = self.query("SELECT t.dag_id, t.task_id, t.run_id, t.try_number, t.state FROM task_instance t "
+                             f"{self.JUDGED} WHERE t.try_number > 1", end)
+        by_state = dict(self.query(f"SELECT t.state, count(*) FROM task_instance t {self.JUDGED} GROUP BY t.state",
+                                   end))
         self.figures["task_instances"] = by_state
         self.figures["retried"] = [f"{d}.{t} {r} try {n} → {s}" for d, t, r, n, s in retried]
-        durations = self.query("SELECT dag_id, count(*), avg(duration), max(duration), sum(duration) "
-                               "FROM task_instance WHERE state = 'success' GROUP BY dag_id ORDER BY dag_id")
+        durations = self.query("SELECT t.dag_id, count(*), avg(t.duration), max(t.duration), sum(t.duration) "
+                               f"FROM task_instance t {self.JUDGED} WHERE t.state = 'success' "
+                               "GROUP BY t.dag_id ORDER BY t.dag_id", end)
         self.figures["task_seconds"] = [f"{d}: {n} runs, mean {a or 0:.1f} s, max {m or 0:.1f} s, total {t or 0:.0f} s"
                                         for d, n, a, m, t in durations]
         queues = self.query("SELECT queue, count(*) FROM task_instance GROUP BY queue")
@@ -719,8 +724,7 @@ class Rehearsal:
         log(f"6/9 the scheduler runs the DAGs for {self.minutes:g} minutes "
             "(kill after 30 %, restart 2.5 min later or at 60 %)")
         self.run()
-        log("8/9 pausing new runs, waiting for runs in flight, checking")
-        self.pause_all()
+        log("8/9 waiting for the runs in flight, pausing, checking")
         self.settle()
         self.check()
         self.measure_cpu()

@@ -69,6 +69,9 @@ COMMON_ENV: dict[str, str] = {
     # longest task: execution_timeout is 30 min).
     "AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT": "${CELERY_VISIBILITY_TIMEOUT:-3600}",
     "AIRFLOW__OPERATORS__DEFAULT_QUEUE": "default",
+    # How long a task waits for the execution API (on the api-server) per call; the 5 s default
+    # failed first tries on a loaded two-core host in the rehearsal.
+    "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "${AIRFLOW_EXECUTION_API_TIMEOUT:-30}",
     "AIRFLOW__API_AUTH__JWT_SECRET": _required("AIRFLOW_JWT_SECRET"),
     "AIRFLOW__API__SECRET_KEY": _required("AIRFLOW_SECRET_KEY"),
     # How soon a task whose worker died is failed (then retried) and a queued task whose message was
