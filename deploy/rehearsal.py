@@ -49,9 +49,10 @@ from yuqing.clock import TZ
 from yuqing.paths import PROJECT_ROOT
 
 VENV_BIN = Path(sys.executable).parent
-PG_PORT, REDIS_PORT, API_PORT, CONSOLE_PORT = 55432, 56379, 58080, 58600
-ES_HTTP_BASE, ES_TRANSPORT_BASE = 59201, 59301
-WORKER_LOG_PORTS = {"airflow-worker-crawl": 58793, "airflow-worker-analysis": 58794}
+# Fixed loopback ports below Linux's ephemeral range (32768+), so no client connection holds one.
+PG_PORT, REDIS_PORT, API_PORT, CONSOLE_PORT = 25432, 26379, 28080, 28600
+ES_HTTP_BASE, ES_TRANSPORT_BASE = 29201, 29301
+WORKER_LOG_PORTS = {"airflow-worker-crawl": 28793, "airflow-worker-analysis": 28794}
 KILL_NODE = "es02"
 KILL_WORKER = "airflow-worker-crawl"
 
@@ -614,8 +615,8 @@ class Rehearsal:
         stored = 0
         for doc in store.scan("mentions"):
             stored += 1
-            for key in {doc.get("url"), doc.get("canonical_url")} - {None}:
-                by_url[str(key).split("?")[0]] += 1
+            for key in {str(u).split("?")[0] for u in (doc.get("url"), doc.get("canonical_url")) if u}:
+                by_url[key] += 1
         ends = self.last_crawl()
         expected = missing = doubled = 0
         missing_examples: list[str] = []
@@ -631,8 +632,10 @@ class Rehearsal:
                     missing_examples.append(f"{site}:{item.id}")
                 elif count > 1:
                     doubled += 1
+        stats = store.client.indices.stats(index=store.alias("mentions"), metric="store,docs")["_all"]["primaries"]
+        per_doc = stats["store"]["size_in_bytes"] / max(1, stats["docs"]["count"])
         self.figures["mentions"] = {"stored": stored, "expected": expected, "missing": missing,
-                                    "doubled": doubled}
+                                    "doubled": doubled, "bytes_per_mention_primary": round(per_doc)}
         if missing:
             self.failures.append(f"{missing} published items not stored: {missing_examples[:8]}")
         if doubled:
@@ -642,26 +645,30 @@ class Rehearsal:
                 self.failures.append(f"the fresh post {item.id} is stored {by_url[self.web.item_url(item)]} times")
 
     def check_alerts(self) -> None:
+        """Each channel received exactly one message per batch of sent deliveries (the dispatcher sends
+        one message per target per batch; its batch id is the idempotency key), none twice."""
         store = self.store()
-        sent: Counter[str] = Counter()
-        fresh_alerted = 0
+        batches: dict[str, set[str]] = {}
+        sent = Counter[str]()
         for doc in store.scan("deliveries"):
             if doc.get("state") == "sent":
                 sent[doc["channel_id"]] += 1
-        received = Counter(r.channel_id for r in self.receivers.received())
-        texts = Counter((r.channel_id, r.text) for r in self.receivers.received())
-        doubles = {k: n for k, n in texts.items() if n > 1}
-        fresh_titles = [p.title for p in self.published]
-        for r in self.receivers.received():
-            if any("盘龙区" in r.text and t[:6] in r.text for t in fresh_titles):
-                fresh_alerted += 1
-        self.figures["alerts"] = {"sent": dict(sent), "received": dict(received), "fresh_alert_messages": fresh_alerted}
-        for channel in set(sent) | set(received):
-            if sent[channel] != received[channel]:
-                self.failures.append(f"channel {channel}: {sent[channel]} deliveries sent, "
-                                     f"{received[channel]} messages received")
-        if doubles:
-            self.failures.append(f"messages received twice: {list(doubles)[:3]}")
+                batches.setdefault(doc["channel_id"], set()).add(str(doc.get("batch_id") or doc["id"]))
+        received_all = self.receivers.received()
+        received = Counter(r.channel_id for r in received_all)
+        webhook_ids = Counter({k.lower(): v for k, v in r.headers.items()}.get("webhook-id")
+                              for r in received_all if r.channel == "webhook")
+        fresh_alerted = sum(1 for r in received_all if "盘龙区" in r.text)  # the place of the fresh posts
+        self.figures["alerts"] = {"deliveries_sent": dict(sent),
+                                  "messages_expected": {c: len(b) for c, b in batches.items()},
+                                  "messages_received": dict(received), "fresh_alert_messages": fresh_alerted}
+        for channel in set(batches) | set(received):
+            if len(batches.get(channel, ())) != received[channel]:
+                self.failures.append(f"channel {channel}: {len(batches.get(channel, ()))} messages sent "
+                                     f"(batches of deliveries), {received[channel]} received")
+        doubled = [k for k, n in webhook_ids.items() if n > 1]
+        if doubled:
+            self.failures.append(f"webhook messages received twice (same webhook-id): {doubled[:3]}")
         if not sum(sent.values()):
             self.failures.append("no alert was sent")
         if not fresh_alerted:
