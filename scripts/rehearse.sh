@@ -29,10 +29,10 @@ fi
 YUQING_SKIP_BROWSER=1 scripts/setup.sh || { echo "rehearsal=failed"; exit 1; }
 
 # The driver stops what it started on exit, Ctrl-C or SIGTERM; this trap passes the signal on.
+start=$(date +%s)
 .venv/bin/python -m deploy.rehearsal "$@" &
 driver=$!
 trap 'kill -TERM "$driver" 2>/dev/null; wait "$driver"' INT TERM
-start=$(date +%s)
 wait "$driver"
 rc=$?
 echo "(scripts/rehearse.sh: $(( $(date +%s) - start )) s wall)" >&2
