@@ -8,13 +8,16 @@ An :class:`Alert` is identified by its *key*, the unit of suppression:
   state change whatever the number of matching rules (their recipients are merged);
 - ``clock:<id>:due:<remind_before>`` and ``clock:<id>:missed``;
 - ``spike:<mentions|negative>:<incident|place>:<id>``;
-- ``source:<id>:<silent|failing>``.
+- ``incident:<id>:upgrade:<level>`` — a later report's figures raised the level (``level_upgrade``);
+- ``source:<id>:<silent|failing>``;
+- ``calendar:<year>:missing`` — next year's holiday data is missing (from 1 November).
 
 Rules only describe what holds now; :mod:`alerts.suppression` decides what is sent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
@@ -31,6 +34,7 @@ from yuqing.models import (
     Incident,
     SourceHealth,
 )
+from yuqing.paths import PROJECT_ROOT
 from yuqing.storage import Store
 
 log = logging.getLogger(__name__)
@@ -43,6 +47,7 @@ KIND_ZH = {
     "new_incident": "舆情事件", "priority_hit": "命中收集重点", "mention_spike": "信息量激增",
     "negative_spike": "负面占比上升", "clock_due_soon": "时限即将到期", "clock_missed": "时限已超期",
     "source_silent": "信息源无更新", "source_failing": "信息源采集失败",
+    "calendar_missing": "节假日安排未配置", "level_upgrade": "事件级别上调",
 }
 
 
@@ -226,8 +231,10 @@ def evaluate(store: Store, config: Config, now: dt.datetime) -> list[Alert]:
             ), reason)
 
     _evaluate_clocks(store, config, now, cutoff, incidents, alerts, add)
+    _evaluate_upgrades(config, now, cutoff, incidents, add)
     _evaluate_spikes(store, config, now, incidents, alerts, add)
     _evaluate_sources(store, config, now, cutoff, alerts, add)
+    _evaluate_calendar(config, now, add)
     return list(alerts.values())
 
 
@@ -330,6 +337,37 @@ def _passed_reminder(clock: Clock, remind_before: list[Duration], now: dt.dateti
     if not candidates:
         return None
     return min(candidates)[1]
+
+
+def _evaluate_upgrades(config: Config, now: dt.datetime, cutoff: dt.datetime, incidents: dict[str, Incident],
+                       add: Any) -> None:
+    """``level_upgrade``: the incident's level rose after it appeared (its severity history) within the
+    look-back, and it still stands at that level or above; one alert per level reached."""
+    rules = [r for r in config.alerts.rules if r.kind == "level_upgrade"]
+    if not rules:
+        return
+    for incident in incidents.values():
+        sev = incident.severity
+        if sev is None or incident.state in ("closed", "dismissed"):
+            continue
+        for change in sev.history:
+            if change.previous is None or SEVERITY_RANK[change.level] <= SEVERITY_RANK[change.previous]:
+                continue
+            if not (cutoff <= change.at <= now) or SEVERITY_RANK[sev.level] < SEVERITY_RANK[change.level]:
+                continue
+            key = f"incident:{incident.id}:upgrade:{change.level}"
+            reason = (f"级别由{SEVERITY_ZH[change.previous]}（{change.previous}级）上调为{SEVERITY_ZH[change.level]}"
+                      f"（{change.level}级）：{change.reason}")
+            for rule in rules:
+                if not level_at_least(change.level, rule.min_level):
+                    continue
+                add(key, rule, Alert(
+                    key=key, kind=rule.kind, rule_ids=[], roles=[],
+                    offices=[o for o in [owning_office(incident)] if o], level=change.level,
+                    incident_id=incident.id, acknowledged=False, laddered=False,
+                    facts={**incident_facts(config, incident, None, now), "kind": rule.kind,
+                           "headline_zh": KIND_ZH["level_upgrade"]},
+                ), reason)
 
 
 def _evaluate_spikes(store: Store, config: Config, now: dt.datetime, incidents: dict[str, Incident],
@@ -436,3 +474,26 @@ def _evaluate_sources(store: Store, config: Config, now: dt.datetime, cutoff: dt
                        "place_zh": "", "office_zh": "", "level": None, "level_zh": "系统",
                        "url": f"{config.alerts.console_url.rstrip('/')}/sources/{source_id}", "reasons": []},
             ), reason)
+
+
+def _evaluate_calendar(config: Config, now: dt.datetime, add: Any) -> None:
+    """Next year's holidays are not known yet (neither the package nor config/calendar.yaml): the
+    duty desk must enter the State Council's notice before working-day deadlines reach that year."""
+    rules = [r for r in config.alerts.rules if r.kind == "calendar_missing"]
+    if not rules:
+        return
+    year = config.work_calendar().missing_next_year(now=now, from_month_day=config.calendar.alert_from)
+    if year is None:
+        return
+    where = config.directory / "calendar.yaml"
+    with contextlib.suppress(ValueError):
+        where = where.relative_to(PROJECT_ROOT)
+    key = f"calendar:{year}:missing"
+    for rule in rules:
+        add(key, rule, Alert(
+            key=key, kind=rule.kind, rule_ids=[], roles=[], offices=[],
+            facts={"kind": rule.kind, "headline_zh": KIND_ZH[rule.kind],
+                   "title": f"{year}年节假日安排未配置，请录入 {where}",
+                   "place_zh": "", "office_zh": "", "level": None, "level_zh": "系统",
+                   "url": f"{config.alerts.console_url.rstrip('/')}/", "reasons": []},
+        ), f"国务院办公厅{year}年节假日安排录入后，在 covered_years 中加入 {year}")

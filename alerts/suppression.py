@@ -28,7 +28,8 @@ from yuqing.config.alerts import QuietHours
 from yuqing.models import SEVERITY_RANK, SEVERITY_ZH, stable_id
 from yuqing.storage import Store
 
-NO_REPEAT_KINDS = frozenset({"clock_due_soon"})  # each reminder threshold is its own key already
+# Each reminder threshold is its own key already; an upgrade is news once.
+NO_REPEAT_KINDS = frozenset({"clock_due_soon", "level_upgrade"})
 
 
 @dataclasses.dataclass

@@ -64,8 +64,19 @@ def analyzer_for(config: Config) -> Analyzer:
 
 
 def analyze_text(text: str, config: Config) -> dict[str, Any]:
-    """What the pipeline decides for one text alone: sentiment, priorities, place, keywords."""
-    return analyzer_for(config).analyze_text(text).as_dict()
+    """What the pipeline decides for one text alone: sentiment, priorities, place, keywords; and the
+    casualty figures it states with the level they alone imply (``casualties``, ``casualty_level``)."""
+    out = analyzer_for(config).analyze_text(text).as_dict()
+    out.update(_casualty_fields(text, config))
+    return out
+
+
+def _casualty_fields(text: str, config: Config) -> dict[str, Any]:
+    from analysis.matching import TermMatcher
+    from analysis.severity import text_casualties
+
+    matchers = {k: TermMatcher(v) for k, v in config.analysis.incidents.event_types.items()}
+    return text_casualties(text, config.analysis.severity, matchers)
 
 
 def _pending_query() -> dict[str, Any]:
@@ -191,6 +202,7 @@ def _update_incidents(store: Store, config: Config, analyzer: Analyzer, ids: lis
             continue
         fields = builder.build(gid, mentions)
         old = existing.get(gid)
+        _audit_upgrades(store, gid, (old or {}).get("severity"), fields.get("severity"))
         if old is None:
             store.create("incidents", gid, new_incident_doc(gid, fields, now))
             stats.incidents_created += 1
@@ -203,3 +215,27 @@ def _update_incidents(store: Store, config: Config, analyzer: Analyzer, ids: lis
         stats.incidents_updated += 1
     if ids:
         store.refresh("incidents")
+
+
+UPGRADE_ACTOR = "system:analysis"
+
+
+def _audit_upgrades(store: Store, incident_id: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+    """Audit each rise of the level a later mention's figures brought, once: the event's time is the
+    mention's, so a re-run writes nothing new."""
+    from yuqing import audit
+    from yuqing.models import SEVERITY_RANK, SEVERITY_ZH, LevelChange
+
+    known = {(h.get("level"), h.get("mention_id")) for h in (old or {}).get("history") or []}
+    for raw in (new or {}).get("history") or []:
+        change = LevelChange.model_validate(raw)
+        if change.previous is None or SEVERITY_RANK[change.level] <= SEVERITY_RANK[change.previous]:
+            continue
+        if (change.level, change.mention_id) in known:
+            continue
+        audit.record(store, entity="incident", entity_id=incident_id, action="upgrade", actor=UPGRADE_ACTOR,
+                     at=change.at,
+                     reason=f"事件级别由{SEVERITY_ZH[change.previous]}（{change.previous}级）升为"
+                            f"{SEVERITY_ZH[change.level]}（{change.level}级）：{change.reason}",
+                     before={"level": change.previous},
+                     after={"level": change.level, "mention_id": change.mention_id})

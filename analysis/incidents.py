@@ -31,7 +31,7 @@ from analysis.handling import incident_kind
 from analysis.matching import Negation, TermMatcher
 from analysis.pipeline import full_text
 from analysis.place import Gazetteer
-from analysis.severity import CasualtyFinder, IncidentFacts, assess
+from analysis.severity import IncidentFacts, assess, emergency_kind, mention_figures
 from yuqing.clock import TZ, iso, parse_ts
 from yuqing.config import Config
 from yuqing.models import Incident, Place, Sentiment, TrendPoint, stable_id
@@ -42,6 +42,7 @@ ANALYSIS_FIELDS = (
     "title", "summary", "first_seen_at", "last_seen_at", "first_mention_id", "mention_count", "reprint_count",
     "reach", "tiers", "sources", "places", "place_codes", "priorities", "subtopics", "keywords",
     "negative_share", "sentiment_avg", "trend", "severity", "handling_kind", "policy_document", "board_message",
+    "casualties",
 )
 TITLE_TIERS = ("central", "provincial", "local", "official", "self_media")
 POOL_KEYWORDS = 20  # an incident's keywords compared with a new mention
@@ -237,7 +238,7 @@ class IncidentBuilder:
     def __init__(self, config: Config, places: Gazetteer, negation: Negation) -> None:
         self.config = config
         self.places = places
-        self.casualties = CasualtyFinder(config.analysis.severity, negation)
+        self.event_matchers = {k: TermMatcher(v) for k, v in config.analysis.incidents.event_types.items()}
         s = config.analysis.incidents
         self.hamming = s.near_duplicate_hamming
         self.bucket = s.trend_bucket.as_timedelta()
@@ -276,6 +277,9 @@ class IncidentBuilder:
                     names.extend(n for n in p.names if n not in names)
             out.append(first.model_copy(update={"names": names[:10]}))
         return out
+
+    def emergency_kind(self, texts: Sequence[str]) -> str | None:
+        return emergency_kind(texts, self.config.analysis.severity.casualties.kinds, self.event_matchers)
 
     def build(self, incident_id: str, mentions: Sequence[dict[str, Any]]) -> dict[str, Any]:
         """The analysis-owned fields of the incident, in stored (JSON) form."""
@@ -325,11 +329,13 @@ class IncidentBuilder:
         title = title if len(title) <= 60 else title[:59] + "…"
         summary = " ".join((headline.get("text") or headline.get("title") or "").split())
         summary = summary if len(summary) <= 160 else summary[:159] + "…"
-        casualty = self.casualties.find(full_text(m.get("title") or "", m.get("text") or "") for m in ms)
+        texts = [full_text(m.get("title") or "", m.get("text") or "") for m in ms]
+        casualty_settings = sev.casualties
+        figures = [mention_figures(m, text, t, casualty_settings) for m, text, t in zip(ms, texts, times, strict=True)]
         facts = IncidentFacts(
             priorities=priorities, mention_count=len(ms), reprint_count=reprints, reach=round(reach, 3),
             tiers=dict(tiers), peak_per_bucket=max((p.mentions for p in trend), default=0),
-            negative_share=negative_share, casualty_terms=casualty,
+            negative_share=negative_share, mentions=figures, emergency_kind=self.emergency_kind(texts),
         )
         places = self._places(ms)
         placeholder = times[0]
@@ -343,6 +349,7 @@ class IncidentBuilder:
             handling_kind=incident_kind(m.get("handling_kind") for m in ms),
             policy_document=any(m.get("doc_type") == "policy" for m in ms),
             board_message=any(m.get("doc_type") == "board_message" for m in ms),
+            casualties=[f for m in figures for f in m.figures],
             created_at=placeholder, updated_at=placeholder,
         )
         doc = incident.model_dump(mode="json", exclude_none=True)

@@ -152,7 +152,7 @@ def main() -> int:
     from yuqing.storage import Store, make_client
 
     work = Path(tempfile.mkdtemp(prefix="yuqing-crawlbench-"))
-    node_name = None
+    node = None
     server = None
     try:
         pages = build_site(work / "site", args.articles)
@@ -164,15 +164,15 @@ def main() -> int:
         list_pages = pages - args.articles
         config = load_config(write_config(work / "config", base, list_pages))
 
-        es_url = os.environ.get("ES_URL")
-        if not es_url:
-            from yuqing import esnode
+        from yuqing import esnode
 
-            node_name = f"crawlbench-{os.getpid()}"
+        es_url = esnode.configured_url()
+        if not es_url:
             node_dir = work / "es"
             node_dir.mkdir()
             os.chmod(node_dir, 0o755)
-            es_url = esnode.start(name=node_name, port=None, node_dir=node_dir).url
+            node = esnode.start(name=f"crawlbench-{os.getpid()}", port=None, node_dir=node_dir)
+            es_url = node.client_url("tasks")
         os.environ["YUQING_VAR"] = str(work / "var")
         store = Store(make_client(es_url), prefix=f"bench{uuid.uuid4().hex[:8]}")
         store.ensure_indices()
@@ -199,10 +199,10 @@ def main() -> int:
         if server is not None:
             server.terminate()
             server.wait(10)
-        if node_name is not None:
+        if node is not None:
             from yuqing import esnode
 
-            esnode.stop(node_name)
+            esnode.stop(node)  # by the node's own record: YUQING_VAR was changed after the start
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

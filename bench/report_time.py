@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import sys
 import tempfile
@@ -136,12 +135,14 @@ def main() -> int:
     args = parser.parse_args()
 
     started_node = False
-    url = os.environ.get("ES_URL")
-    if not url:
-        from yuqing import esnode
+    from yuqing import esnode
 
+    node = None
+    url = esnode.configured_url()
+    if not url:
         started_node = not esnode.status("bench").get("running")
-        url = esnode.start(name="bench", port=None).url
+        node = esnode.start(name="bench", port=None)
+        url = node.client_url("tasks")
     store = Store(make_client(url, timeout=120), prefix=PREFIX)
     try:
         store.ensure_indices()
@@ -176,10 +177,8 @@ def main() -> int:
         if not args.keep:
             store.drop_all()
         store.client.close()
-        if started_node:
-            from yuqing import esnode
-
-            esnode.stop("bench")
+        if started_node and node is not None:
+            esnode.stop(node)  # by the node's own record, whatever the environment says now
     print(f"seconds={seconds:.1f}")
     return 0
 

@@ -126,6 +126,9 @@ class IncidentSpec:
     board_message: bool = False
     also_places: tuple[str, ...] = ()  # other codes a correct place finder may give (parent or an unlisted district)
     note: str = ""
+    # When a later report's figures raised the level to the expected one (its clocks open then);
+    # None = the expected level holds from the first report with figures.
+    upgrade_at: dt.timedelta | None = None
 
 
 def _post(site: Site, item_id: str, text: str, appear_at: dt.timedelta, kind: ItemKind, **fields: Any) -> Item:
@@ -141,21 +144,25 @@ def day_start(day: dt.date) -> dt.datetime:
 
 SCENARIO_INCIDENTS: tuple[IncidentSpec, ...] = (
     IncidentSpec(
-        key="chuxiong_explosion", title="楚雄市化工企业爆炸事故（3死12伤）",
+        key="chuxiong_explosion", title="楚雄市化工企业爆炸事故（11死12伤）",
         priority="emergency", subtopics=("work_safety",), place_code="532301", place_name="楚雄市",
         level="II", handling_kind="major_problem",
         first_at=at("06:05"), release_at=at("08:50"), release_item="p-chx-release",
         expected_clocks={"authoritative_info": "met", "press_conference": "met"}, also_places=("532300",),
-        note="5时40分爆炸；06:05 首条微博，06:40 云南日报网报道，07:30 春城晚报网转载，"
-             "08:50 省政府门户情况通报（事实、措施、处置结果），16:00 新闻发布会。",
+        note="5时40分爆炸；06:05 首条微博，06:40 云南日报网报道（3死，较大III级），07:10 云南网报道死亡人数"
+             "升至11人（升为重大II级，5小时、24小时时限自此起算），07:30 春城晚报网转载，"
+             "08:50 省政府门户情况通报（11死12伤；事实、措施、处置结果），16:00 新闻发布会。",
+        upgrade_at=at("07:10"),
     ),
     IncidentSpec(
-        key="guandu_mall_fire", title="昆明市官渡区商场火灾（2死5伤）",
+        key="guandu_mall_fire", title="昆明市官渡区商场火灾（10死5伤）",
         priority="emergency", subtopics=(), place_code="530111", place_name="官渡区",
         level="II", handling_kind="major_problem",
         first_at=at("13:20"), release_at=None, release_item=None,
         expected_clocks={"authoritative_info": "missed", "press_conference": "running"}, also_places=("530100",),
-        note="13:20 首条微博，13:50 云南日报网报道；全天没有官方发布，5小时时限超时并升级。",
+        note="13:20 首条微博，13:50 云南日报网报道2人死亡（一般IV级），14:10 云南网报道死亡人数升至10人"
+             "（升为重大II级，时限自14:10起算）；全天没有官方发布，5小时时限超时并升级。",
+        upgrade_at=at("14:10"),
     ),
     IncidentSpec(
         key="qujing_unpaid_wages", title="曲靖市麒麟区工地拖欠农民工工资",
@@ -198,6 +205,15 @@ SCENARIO_INCIDENTS: tuple[IncidentSpec, ...] = (
         expected_clocks={"response_48h": "met"}, also_places=("532900",),
         note="12:00 微博，12:40 云南日报网报道；15:30 云南发布转发大理市通报。无死亡，不应定为I/II级，"
              "故无5小时时限（适用48小时回应）。",
+    ),
+    IncidentSpec(
+        key="panlong_truck_rollover", title="昆明市盘龙区渣土车侧翻事故（3死2伤）",
+        priority="emergency", subtopics=(), place_code="530103", place_name="盘龙区",
+        level="III", handling_kind="major_problem",
+        first_at=at("16:10"), release_at=at("18:30"), release_item="gw-pl-01",
+        expected_clocks={"response_48h": "met"}, also_places=("530100",),
+        note="16:10 微博，16:40 云南日报网报道3人死亡；18:30 云南发布转发警情通报。3人死亡为较大（III级），"
+             "不适用5小时、24小时时限（适用48小时回应）。",
     ),
     IncidentSpec(
         key="metro_late_service", title="建议延长地铁末班车时间（留言）",
@@ -276,8 +292,8 @@ SCENARIO_ITEMS: tuple[Item, ...] = (
     ), at("06:20"), "post", incident="chuxiong_explosion", place="532301", author="彝乡小记者", reposts=1045),
     Item("news", "n-chx-01", "楚雄市一化工企业发生爆炸 已造成3人死亡12人受伤", _CHX_REPORT,
          at("06:40"), "report", incident="chuxiong_explosion", place="532301", author="李明", publisher="云南日报网"),
-    Item("rss", "r-chx-01", "楚雄化工厂爆炸事故致3死12伤 周边群众已疏散", (
-        "11月23日5时40分许，楚雄市经济技术开发区一化工企业发生爆炸，事故已造成3人死亡、12人受伤。"
+    Item("rss", "r-chx-01", "楚雄化工厂爆炸事故死亡人数升至11人 周边群众已疏散", (
+        "11月23日5时40分许，楚雄市经济技术开发区一化工企业发生爆炸。截至7时，事故死亡人数已上升至11人，另有12人受伤。"
         "当地已启动应急预案，周边群众已疏散，事故原因正在调查。",
     ), at("07:10"), "report", incident="chuxiong_explosion", place="532301", publisher="云南网"),
     Item("local", "g-chx-01", "楚雄市一化工企业发生爆炸 已造成3人死亡12人受伤", (
@@ -288,12 +304,12 @@ SCENARIO_ITEMS: tuple[Item, ...] = (
     ), at("07:30"), "reprint", incident="chuxiong_explosion", place="532301", publisher="云南日报网",
         reprint_of="n-chx-01"),
     _post("weibo", "w-chx-03", (
-        "【楚雄一化工厂爆炸已致3死12伤】今晨5时40分许，楚雄市经济技术开发区一化工企业发生爆炸，"
-        "已造成3人死亡、12人受伤，事故原因正在调查。愿伤者平安！"
+        "【楚雄一化工厂爆炸已致11死12伤】今晨5时40分许，楚雄市经济技术开发区一化工企业发生爆炸，"
+        "已造成11人死亡、12人受伤，事故原因正在调查。愿伤者平安！"
     ), at("07:45"), "post", incident="chuxiong_explosion", place="532301", author="昆明热点", reposts=2210),
     Item("portal", "p-chx-release", "关于楚雄市“11·23”化工企业爆炸事故的情况通报", (
         "11月23日5时40分许，楚雄市经济技术开发区云南某精细化工有限公司一生产车间发生爆炸事故。"
-        "经核实，事故共造成3人死亡、12人受伤（其中2人重伤），伤者均已送医救治，目前生命体征平稳。",
+        "经核实，事故共造成11人死亡、12人受伤（其中2人重伤），伤者均已送医救治，目前生命体征平稳。",
         "事故发生后，省委、省政府高度重视，省政府分管领导率省应急管理厅、省卫生健康委、省生态环境厅等部门"
         "负责同志第一时间赶赴现场指导处置，楚雄州、楚雄市立即启动突发事件应急预案。",
         "目前，现场明火已于7时15分全部扑灭，未发生次生灾害；周边1公里范围内1260名群众已全部安全转移安置；"
@@ -304,7 +320,7 @@ SCENARIO_ITEMS: tuple[Item, ...] = (
         index_no="11530000015355000X/2026-01231"),
     _post("gov_weibo", "gw-chx-01", (
         "【楚雄市“11·23”化工企业爆炸事故情况通报】11月23日5时40分许，楚雄市经济技术开发区"
-        "一化工企业发生爆炸，造成3人死亡、12人受伤，伤者正在全力救治。现场明火已扑灭，周边1260名群众已安全转移，"
+        "一化工企业发生爆炸，造成11人死亡、12人受伤，伤者正在全力救治。现场明火已扑灭，周边1260名群众已安全转移，"
         "环境监测未见异常，企业负责人已被控制，事故调查组已成立。"
     ), at("08:55"), "release", incident="chuxiong_explosion", place="532301", author="云南发布", reposts=3560),
     Item("news", "n-chx-02", "楚雄化工企业爆炸事故伤员救治和善后工作有序推进", (
@@ -318,7 +334,7 @@ SCENARIO_ITEMS: tuple[Item, ...] = (
     Item("portal", "p-chx-presser", "楚雄市“11·23”化工企业爆炸事故新闻发布会召开", (
         "11月23日15时，省政府新闻办在楚雄市召开楚雄市“11·23”化工企业爆炸事故新闻发布会，"
         "省应急管理厅、省卫生健康委、楚雄州人民政府有关负责同志通报事故救援处置进展并回答记者提问。",
-        "发布会介绍，事故共造成3人死亡、12人受伤，伤员均在医院接受治疗；遇难者善后工作正在进行；"
+        "发布会介绍，事故共造成11人死亡、12人受伤，伤员均在医院接受治疗；遇难者善后工作正在进行；"
         "事故调查组已进驻现场，初步判断事故系车间反应釜超压引发，具体原因正在调查。",
     ), at("16:00"), "press_conference", incident="chuxiong_explosion", place="532301",
         publisher="云南省人民政府新闻办公室", index_no="11530000015355000X/2026-01236"),
@@ -472,8 +488,9 @@ SCENARIO_ITEMS: tuple[Item, ...] = (
         "截至记者发稿时，火灾已造成2人死亡、5人受伤，伤者已被送往医院救治。起火原因正在调查。",
         "受火灾影响，关上片区部分道路实行临时交通管制，请过往车辆绕行。",
     ), at("13:50"), "report", incident="guandu_mall_fire", place="530111", author="张伟", publisher="云南日报网"),
-    Item("rss", "r-gd-01", "官渡区商场火灾致2死5伤 起火原因正在调查", (
-        "23日13时10分许，昆明市官渡区一商场发生火灾，已造成2人死亡、5人受伤。明火已被扑灭，起火原因正在调查。",
+    Item("rss", "r-gd-01", "官渡区商场火灾死亡人数升至10人 起火原因正在调查", (
+        "23日13时10分许，昆明市官渡区一商场发生火灾。记者从现场获悉，截至14时，火灾死亡人数已上升至10人，"
+        "另有5人受伤。明火已被扑灭，起火原因正在调查。",
     ), at("14:10"), "report", incident="guandu_mall_fire", place="530111", publisher="云南网"),
     Item("local", "g-gd-01", "官渡一商场突发火灾 周边道路临时管制", (
         "本报讯（记者 王磊）今天下午，官渡区关上片区一商场发生火灾。记者在现场看到，商场外已拉起警戒线，"
@@ -485,13 +502,28 @@ SCENARIO_ITEMS: tuple[Item, ...] = (
         "官渡商场大火已经过去两个多小时了，官方到现在一个字都没有？遇难者家属在现场哭得撕心裂肺，到底怎么回事？"
     ), at("15:40"), "post", incident="guandu_mall_fire", place="530111", author="云南身边事", reposts=4100),
     _post("weibo", "w-gd-04", (
-        "#昆明商场火灾# 2人遇难，听商户说消防通道长期被货物堵着，早就有人投诉过，相关部门是不作为吗？"
+        "#昆明商场火灾# 10人遇难，听商户说消防通道长期被货物堵着，早就有人投诉过，相关部门是不作为吗？"
     ), at("17:30"), "post", incident="guandu_mall_fire", place="530111", author="春城夜话", reposts=3320),
     Item("news", "n-gd-02", "官渡区商场火灾：遇难者家属盼尽快公布调查进展", (
-        "云南日报网讯（记者 张伟）昆明市官渡区关上片区一商场23日下午发生火灾，造成2人死亡、5人受伤。"
+        "云南日报网讯（记者 张伟）昆明市官渡区关上片区一商场23日下午发生火灾，造成10人死亡、5人受伤。"
         "截至记者发稿时，有关部门尚未发布事故情况通报。",
         "遇难者家属表示，希望有关部门尽快公布火灾原因和调查进展。有商户反映，商场消防通道存在堵塞情况。",
     ), at("19:00"), "report", incident="guandu_mall_fire", place="530111", author="张伟", publisher="云南日报网"),
+
+    # ---- (9) 昆明市盘龙区渣土车侧翻（3死：较大，无5小时时限） ---------------------------------------------------
+    _post("weibo", "w-pl-01", (
+        "盘龙区穿金路那边一辆渣土车侧翻了，压到了路边的车，现场好多人在救援，太惨了 #昆明身边事#"
+    ), at("16:10"), "post", incident="panlong_truck_rollover", place="530103", author="盘龙身边事", reposts=640),
+    Item("news", "n-pl-01", "昆明市盘龙区一渣土车侧翻 已造成3人死亡2人受伤", (
+        "云南日报网讯（记者 杨帆）11月23日15时50分许，昆明市盘龙区穿金路一辆重型渣土车转弯时侧翻，"
+        "压中路边一辆小型轿车，事故已造成3人死亡、2人受伤，伤者已送医救治。",
+        "事故发生后，公安交警、消防救援等部门迅速赶到现场处置，事故路段实行临时交通管制。事故原因正在调查。",
+    ), at("16:40"), "report", incident="panlong_truck_rollover", place="530103", author="杨帆", publisher="云南日报网"),
+    _post("gov_weibo", "gw-pl-01", (
+        "【警情通报】11月23日15时50分许，盘龙区穿金路一辆重型渣土车转弯时侧翻，压中路边一辆小型轿车，"
+        "造成3人死亡、2人受伤，伤者正在医院救治，无生命危险。肇事驾驶员已被公安机关控制，事故原因正在进一步调查。"
+        "盘龙区已对辖区渣土运输车辆开展安全隐患排查整治。"
+    ), at("18:30"), "release", incident="panlong_truck_rollover", place="530103", author="云南发布", reposts=980),
 
     # ---- ordinary news (should not alert) -------------------------------------------------------------
     _post("weibo", "w-ord-01", (

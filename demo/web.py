@@ -711,13 +711,40 @@ _ITEM_PATTERNS: tuple[tuple[Site, str], ...] = (
 
 # --- configuration for a web on another port ---------------------------------------------------------
 
-def write_demo_config(dest_dir: Path, base_url: str, source_dir: Path | None = None) -> Path:
-    """Copy the shipped ``config/`` to ``dest_dir`` with the demo sources pointing at ``base_url``."""
+DEMO_OVERLAY_DIR = Path(__file__).resolve().parent / "config"
+
+
+def merge_overlay(base: Any, overlay: Any) -> Any:
+    """``overlay`` merged over ``base``: mappings key by key, lists of items with an ``id`` item by
+    item (new ids appended), other lists as a union in order, anything else replaced."""
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        return {**base, **{k: merge_overlay(base[k], v) if k in base else v for k, v in overlay.items()}}
+    if isinstance(base, list) and isinstance(overlay, list):
+        if all(isinstance(x, dict) and "id" in x for x in [*base, *overlay]):
+            extra = {x["id"]: x for x in overlay}
+            merged = [merge_overlay(x, extra.pop(x["id"])) if x["id"] in extra else x for x in base]
+            return merged + list(extra.values())
+        return base + [x for x in overlay if x not in base]
+    return overlay
+
+
+def write_demo_config(dest_dir: Path, base_url: str, source_dir: Path | None = None,
+                      overlay_dir: Path | None = DEMO_OVERLAY_DIR) -> Path:
+    """Copy the shipped ``config/`` to ``dest_dir``, merge the demo's own terms (``demo/config/``)
+    over it, and point the demo sources at ``base_url``."""
+    import yaml
+
     from yuqing.paths import PROJECT_ROOT
 
     source = Path(source_dir) if source_dir is not None else PROJECT_ROOT / "config"
     dest = Path(dest_dir)
     shutil.copytree(source, dest, dirs_exist_ok=True)
+    for extra in sorted(Path(overlay_dir).glob("*.yaml")) if overlay_dir is not None else []:
+        target = dest / extra.name
+        base = yaml.safe_load(target.read_text(encoding="utf-8")) if target.exists() else {}
+        merged = merge_overlay(base or {}, yaml.safe_load(extra.read_text(encoding="utf-8")) or {})
+        target.write_text(f"# Written by `yuqing demo`: {source / extra.name} with demo/config/{extra.name} merged.\n"
+                          + yaml.safe_dump(merged, allow_unicode=True, sort_keys=False), encoding="utf-8")
     sources = dest / "sources.yaml"
     text = sources.read_text(encoding="utf-8")
     sources.write_text(text.replace(SHIPPED_BASE_URL, base_url.rstrip("/")), encoding="utf-8")

@@ -327,15 +327,18 @@ class Rehearsal:
         admin = self.accounts()["admin"]
         return essecurity.with_credentials(self.variables["ES_NODES"], admin.user, admin.password)
 
-    def apply_replicas(self) -> None:
-        """One replica of every index (the production setting for three nodes)."""
+    def check_replicas(self) -> None:
+        """`yuqing init` gave every index the replicas of config/storage.yaml (1; capped at data nodes - 1)."""
         from yuqing.storage import Store
 
         store = Store.connect(self.admin_url(), prefix=self.variables["YUQING_INDEX_PREFIX"])
-        store.client.indices.put_settings(index=f"{store.prefix}-*", settings={"index": {"number_of_replicas": 1}})
+        settings = store.client.indices.get_settings(index=f"{store.prefix}-*", name="index.number_of_replicas")
+        replicas = {idx: int(v["settings"]["index"]["number_of_replicas"]) for idx, v in settings.items()}
         health = store.client.cluster.health(wait_for_status="green", timeout="120s")
-        self.events.append(f"indices set to 1 replica: cluster {health['status']}, "
-                           f"{health['active_shards']} shards on {health['number_of_nodes']} nodes")
+        self.events.append(f"indices from config/storage.yaml: replicas {sorted(set(replicas.values()))}; cluster "
+                           f"{health['status']}, {health['active_shards']} shards on {health['number_of_nodes']} nodes")
+        if set(replicas.values()) != {1}:
+            self.failures.append(f"indices without one replica on three nodes: {replicas}")
 
     # -- 4. demo web, receivers, configuration ------------------------------------------------------
 
@@ -726,7 +729,7 @@ class Rehearsal:
         self.start_fixtures()
         log("5/9 airflow-init, then Airflow, workers, console")
         self.run_init()
-        self.apply_replicas()
+        self.check_replicas()
         self.start_airflow()
         log(f"6/9 the scheduler runs the DAGs for {self.minutes:g} minutes "
             "(kill after 30 %, restart 2.5 min later or at 60 %)")

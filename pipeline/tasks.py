@@ -202,6 +202,23 @@ def run_source_health(interval_end: Instant, *, resolver: Resolver | None = None
     return _run("source_health", "pipeline.health", "check_sources", lambda f: f(store, config, now=now))
 
 
+def run_retention(interval_end: Instant, *, resolver: Resolver | None = None) -> dict[str, Any]:
+    """Delete mentions, deliveries, source health and audit older than ``config/storage.yaml``
+    keeps them (cutoffs computed from ``interval_end``). A kind whose deletes partly failed
+    fails the task, so the scheduler retries it."""
+    from yuqing.errors import StorageError
+    from yuqing.retention import apply_retention
+
+    now = as_instant(interval_end)
+    store, config = open_store(resolver), load()
+    result = apply_retention(store, config.storage.retention, now=now)
+    failed = {kind: r["failed"] for kind, r in result.items() if r["failed"]}
+    if failed:
+        raise StorageError(f"retention could not delete every old document: {failed}")
+    log.info("stage retention done: %s", result)
+    return {"stage": "retention", **result}
+
+
 def report_day(interval_end: Instant) -> dt.date:
     """The day a morning report covers: the day before the run's local date."""
     return as_instant(interval_end).date() - dt.timedelta(days=1)

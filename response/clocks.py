@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -55,6 +56,13 @@ def applicable_rules(incident: Incident, config: Config) -> list[ClockRule]:
     return [r for r in config.clocks.rules if r.applies.fallback and applies(r)]
 
 
+def level_reached_at(incident: Incident, levels: Sequence[str]) -> dt.datetime | None:
+    """When the incident entered ``levels`` (and stayed in them since), from its severity history."""
+    if incident.severity is None:
+        return None
+    return incident.severity.level_since(levels)
+
+
 def rule_duration(rule: ClockRule, config: Config, place: str | None) -> tuple[Duration, str | None]:
     """The rule's duration for ``place``: the nearest per-jurisdiction override walking up, else the default."""
     if place is not None and rule.by_jurisdiction:
@@ -67,12 +75,17 @@ def rule_duration(rule: ClockRule, config: Config, place: str | None) -> tuple[D
 def plan_clocks(incident: Incident, config: Config, calendar: WorkCalendar, *, owner: str,
                 opened_at: dt.datetime, document_at: dt.datetime | None = None) -> list[Clock]:
     """The clocks ``incident`` should have. ``opened_at`` is its first appearance; ``document_at``
-    the publication time of the policy document / board message it is about, when known."""
+    the publication time of the policy document / board message it is about, when known. Clocks
+    of a level (5 h / 24 h for I–II) open when the incident reached the level."""
     place = places.resolve_place(config.offices, incident.place_codes or
                                  [p.code for p in incident.places if p.code]).code
     result = []
     for rule in applicable_rules(incident, config):
         start = document_at if rule.applies.trigger != "incident" and document_at else opened_at
+        if rule.applies.trigger == "incident" and rule.applies.levels:
+            # A level's clocks run from the moment the incident reached that level: its first
+            # appearance, or the later report whose figures raised it (the upgrade).
+            start = max(start, level_reached_at(incident, rule.applies.levels) or start)
         duration, where = rule_duration(rule, config, place)
         result.append(Clock(
             id=stable_id(incident.id, rule.id), incident_id=incident.id, rule_id=rule.id, name_zh=rule.name_zh,

@@ -6,11 +6,13 @@
 #   - the Elasticsearch distribution from Maven Central (cached under ~/.cache/yuqing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/setup-checks.sh
+. scripts/setup-checks.sh
 
 need_apt=()
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK\|WenQuanYi" || need_apt+=(fonts-noto-cjk fonts-wqy-zenhei fontconfig)
+have_cjk_fonts || need_apt+=(fonts-noto-cjk fonts-wqy-zenhei fontconfig)
 if [ "${YUQING_SKIP_BROWSER:-0}" != "1" ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fi

@@ -93,3 +93,82 @@ def test_alert_duty_office_must_exist(config_dir):
         load_config(config_dir)
     assert err.value.file.endswith("alerts.yaml") and err.value.field == "duty_office"
     assert err.value.value == "night_desk"
+
+
+@pytest.mark.parametrize(("file", "path", "expected_field"), [
+    ("offices.yaml", ("offices",), "offices[1].id"),
+    ("alerts.yaml", ("channels",), "channels[1].id"),
+    ("routing.yaml", ("rules",), "rules[1].id"),
+    ("clocks.yaml", ("rules",), "rules[1].id"),
+    ("sources.yaml", ("sources",), "sources[1].id"),
+])
+def test_duplicate_ids_are_rejected_naming_file_field_and_value(config_dir, file, path, expected_field):
+    def duplicate_first_id(data):
+        items = data[path[0]]
+        items[1]["id"] = items[0]["id"]
+
+    _edit(config_dir / file, duplicate_first_id)
+    first_id = yaml.safe_load((config_dir / file).read_text(encoding="utf-8"))[path[0]][0]["id"]
+    with pytest.raises(ConfigError) as err:
+        load_config(config_dir)
+    assert err.value.file.endswith(file)
+    assert err.value.field == expected_field
+    assert err.value.value == first_id
+    assert f"{path[0]}[0] already has it" in str(err.value)
+
+
+@pytest.mark.parametrize(("file", "mutate", "field", "value"), [
+    ("clocks.yaml", lambda d: d["rules"][2].__setitem__("duration", "0h"), "rules[2](response_48h).duration", "0h"),
+    ("sources.yaml", lambda d: d["sources"][0].__setitem__("schedule", "0m"), "sources[0](demo-news).schedule", "0m"),
+    ("alerts.yaml", lambda d: d["suppression"].__setitem__("realert_after", "0s"), "suppression.realert_after",
+     "0s"),
+    ("clocks.yaml", lambda d: d["rules"][3].__setitem__("duration", "1.5 working days"),
+     "rules[3](policy_interpretation).duration", "1.5 working days"),
+    # Used without a calendar: working days would only fail later, at run time.
+    ("sources.yaml", lambda d: d["sources"][0].__setitem__("silent_after", "2 working days"),
+     "sources[0](demo-news).silent_after", "2 working days"),
+    ("clocks.yaml", lambda d: d["rules"][0].__setitem__("remind_before", ["1 working day"]),
+     "rules[0](authoritative_info).remind_before[0]", "1 working day"),
+])
+def test_zero_fractional_and_misplaced_durations_are_rejected(config_dir, file, mutate, field, value):
+    _edit(config_dir / file, mutate)
+    with pytest.raises(ConfigError) as err:
+        load_config(config_dir)
+    assert err.value.file.endswith(file)
+    assert err.value.field == field
+    assert err.value.value == value
+
+
+def test_an_escalation_ladder_may_start_at_once_and_whole_working_days_still_load(config_dir):
+    config = load_config(config_dir)
+    assert any(step.after == Duration(0, "minutes") for ladder in config.alerts.ladders for step in ladder.steps)
+    _edit(config_dir / "clocks.yaml", lambda d: d["rules"][3].__setitem__("duration", "2 working days"))
+    assert {r.id: r for r in load_config(config_dir).clocks.rules}["policy_interpretation"].duration == \
+        Duration(2, "working_days")
+
+
+def test_fractional_working_days_are_refused_by_the_duration_itself():
+    with pytest.raises(ValueError, match="whole"):
+        Duration.parse("1.5 working days")
+    assert Duration.parse("1.5h") == Duration(1.5, "hours")
+
+
+def test_a_covered_year_without_its_holidays_is_rejected(config_dir):
+    _edit(config_dir / "calendar.yaml", lambda d: d.__setitem__("covered_years", [2031]))
+    with pytest.raises(ConfigError) as err:
+        load_config(config_dir)
+    assert err.value.file.endswith("calendar.yaml")
+    assert "extra_holidays has no 2031 dates" in str(err.value)
+
+
+def test_the_working_calendar_takes_the_years_entered_in_the_calendar_file(config_dir):
+    import datetime as dt
+
+    def notice(d):
+        d["extra_holidays"] = ["2031-01-01"]
+        d["covered_years"] = [2031]
+
+    _edit(config_dir / "calendar.yaml", notice)
+    cal = load_config(config_dir).work_calendar()
+    assert cal.covers(2031) and not cal.is_working_day(dt.date(2031, 1, 1))
+    assert str(config_dir / "calendar.yaml") in cal.source

@@ -58,7 +58,7 @@ def test_killed_node_gives_a_clear_error():
     name = f"kill-{os.getpid()}"
     info = esnode.start(name=name, port=None, node_dir=node_dir)
     try:
-        store = Store(make_client(info.url, timeout=5), prefix="killtest")
+        store = Store(make_client(info.client_url(), timeout=5), prefix="killtest")
         store.ensure_indices()
         store.put("incidents", "i1", {"id": "i1", "title": "测试"}, refresh=True)
         esnode.stop(name)

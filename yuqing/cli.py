@@ -65,11 +65,28 @@ def _init(args: argparse.Namespace) -> int:
     from yuqing.config import load_config
     from yuqing.storage import Store
 
-    load_config(args.config)
+    config = load_config(args.config)
     store = Store.connect()
-    store.ensure_indices()
-    print(f"indices ready under prefix {store.prefix!r}")
+    store.ensure_indices(config.storage)
+    settings = store.index_settings(config.storage)
+    print(f"indices ready under prefix {store.prefix!r} "
+          f"(mentions: {settings['mentions']['number_of_shards']} shard(s), "
+          f"{settings['mentions']['number_of_replicas']} replica(s))")
     return 0
+
+
+def _retention(args: argparse.Namespace) -> int:
+    from yuqing.config import load_config
+    from yuqing.retention import apply_retention
+    from yuqing.storage import Store
+
+    config = load_config(args.config)
+    store = Store.connect()
+    result = apply_retention(store, config.storage.retention, now=resolve_now(args.now))
+    for kind, r in result.items():
+        failed = f", {r['failed']} failed" if r["failed"] else ""
+        print(f"{kind}: deleted {r['deleted']} older than {r['before']}{failed}")
+    return 1 if any(r["failed"] for r in result.values()) else 0
 
 
 def _config_check(args: argparse.Namespace) -> int:
@@ -97,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     init = sub.add_parser("init", help="create missing index templates, indices and aliases")
     init.add_argument("--config", default=None, help="configuration directory (default: config/)")
     init.set_defaults(func=_init)
+
+    ret = sub.add_parser("retention", help="delete documents older than config/storage.yaml keeps them")
+    ret.add_argument("--config", default=None, help="configuration directory (default: config/)")
+    ret.add_argument("--now", default=None, help="pretend it is this ISO-8601 time")
+    ret.set_defaults(func=_retention)
 
     cfg = sub.add_parser("config", help="validate the configuration")
     cfg.add_argument("action", choices=["check"])

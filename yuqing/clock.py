@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import re
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
+
+from yuqing.errors import CalendarNotCovered
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +79,11 @@ class Duration:
         if not match:
             raise ValueError(f"{text!r} is not a duration (e.g. '5h', '30m', '48h', '3 working days')")
         unit = _UNITS[match["unit"].lower()]
-        return cls(float(match["n"]), unit)
+        amount = float(match["n"])
+        if unit == "working_days" and amount != int(amount):
+            raise ValueError(f"{text!r}: working days are counted whole (write e.g. '1 working day' or "
+                             f"'2 working days')")
+        return cls(amount, unit)
 
     @property
     def is_working_days(self) -> bool:
@@ -104,34 +111,61 @@ class Duration:
         return f"{amount}{labels[self.unit]}"
 
 
+@functools.cache
+def package_years() -> range:
+    """The years the ``chinese_calendar`` package has holiday data for."""
+    import chinese_calendar  # imported lazily: it loads its tables at import
+
+    years = {d.year for d in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays}
+    return range(min(years), max(years) + 1)
+
+
 class WorkCalendar:
     """Chinese working days: weekends and public holidays off, make-up days (调休) on.
 
     Backed by ``chinese_calendar`` for the years it knows; ``extra_holidays`` and ``extra_workdays``
     (from ``config/calendar.yaml``) override it, so an operator can add next year's State Council
-    notice before the package catches up. Years the package does not know fall back to
-    weekends plus the overrides, with a warning.
+    notice before the package catches up, and ``covered_years`` says which years that notice is
+    entered in full for.
+
+    A year neither covers is refused (:class:`~yuqing.errors.CalendarNotCovered`) rather than
+    counted as weekends only: a deadline counted over an unknown Spring Festival would be days
+    wrong and would be recorded and enforced as if right. The refusal fails the task that needed
+    it (Airflow retries it and shows it), and :meth:`missing_next_year` lets the alert rules warn
+    the duty desk two months ahead.
     """
 
-    def __init__(self, extra_holidays: Iterable[dt.date] = (), extra_workdays: Iterable[dt.date] = ()) -> None:
+    def __init__(self, extra_holidays: Iterable[dt.date] = (), extra_workdays: Iterable[dt.date] = (),
+                 covered_years: Iterable[int] = (), *, source: str = "config/calendar.yaml") -> None:
         self.extra_holidays = frozenset(extra_holidays)
         self.extra_workdays = frozenset(extra_workdays)
-        self._warned: set[int] = set()
+        self.covered_years = frozenset(covered_years)
+        self.source = source
+
+    def covers(self, year: int) -> bool:
+        """Whether working days in ``year`` can be counted (package data or a configured notice)."""
+        return year in self.covered_years or year in package_years()
+
+    def missing_next_year(self, *, now: dt.datetime, from_month_day: tuple[int, int] = (11, 1)) -> int | None:
+        """Next year, when ``now`` is on or after ``from_month_day`` of a covered year and next year
+        is not covered yet (the State Council publishes the notice around November); else None."""
+        local = to_local(now)
+        if not self.covers(local.year) or (local.month, local.day) < from_month_day:
+            return None
+        return None if self.covers(local.year + 1) else local.year + 1
 
     def is_working_day(self, day: dt.date) -> bool:
         if day in self.extra_workdays:
             return True
         if day in self.extra_holidays:
             return False
-        import chinese_calendar  # imported lazily: it loads its tables at import
+        if not self.covers(day.year):
+            raise CalendarNotCovered(day.year, self.source)
+        if day.year not in package_years():
+            return day.weekday() < 5  # the configured notice lists every holiday and make-up day
+        import chinese_calendar
 
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            if day.year not in self._warned:
-                self._warned.add(day.year)
-                log.warning("no Chinese holiday data for %s; counting weekends only", day.year)
-            return day.weekday() < 5
+        return bool(chinese_calendar.is_workday(day))
 
     def add_working_days(self, start: dt.datetime, days: int) -> dt.datetime:
         """The end of the ``days``-th working day after ``start``'s day (23:59:59 Shanghai).

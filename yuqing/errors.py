@@ -37,6 +37,18 @@ class StorageAuthError(StorageError):
     error must fail loudly, never count as done."""
 
 
+class CalendarNotCovered(YuqingError):
+    """No holiday data for a year: working days there cannot be counted correctly."""
+
+    def __init__(self, year: int, where: str = "config/calendar.yaml") -> None:
+        self.year = year
+        super().__init__(
+            f"no Chinese holiday data for {year}: the chinese_calendar package does not cover it and "
+            f"{where} does not list it in covered_years; add the State Council's {year} holiday notice "
+            f"there (extra_holidays, extra_workdays, covered_years: [{year}]) or upgrade chinese_calendar"
+        )
+
+
 class TransitionError(YuqingError):
     """An incident or clock was asked to make a state change its lifecycle forbids."""
 

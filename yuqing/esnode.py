@@ -316,11 +316,35 @@ def _accounts(node_dir: Path, conf: Path, home: Path, java_home: Path) -> dict[s
         users = {line.split(":", 1)[0] for line in users_file.read_text().splitlines() if ":" in line}
         if known and all(a.get("user") in users for a in known.values()):
             return dict(known)
-    fresh = essecurity.new_accounts()
-    essecurity.write_file_realm(conf, fresh, prefixes=essecurity.ANY_PREFIX, es_home=home, java_home=java_home)
-    accounts = {purpose: {"user": a.user, "password": a.password} for purpose, a in fresh.items()}
+    realm, accounts = _dev_realm(home, java_home)
+    essecurity.copy_realm_files(realm, conf, ("users", "users_roles"))
+    essecurity.write_roles(conf, essecurity.ANY_PREFIX)
     _write_private(path, accounts)
     return accounts
+
+
+def _dev_realm(home: Path, java_home: Path) -> tuple[Path, dict[str, dict[str, str]]]:
+    """The file-realm users every development node (local, test, benchmark) of this machine gets.
+
+    ``bin/elasticsearch-users`` starts a JVM per account (10+ s each on a loaded machine), so the
+    users are made once and kept, with their random passwords (mode 0600), under the install
+    root; each node copies them. Production clusters make their own (see docs/operations.md).
+    """
+    root = _install_root() / "realm"
+    final = root / f"elasticsearch-{ES_VERSION}"
+    creds = final / CREDENTIALS_FILE
+    if not creds.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o700)
+        tmp = Path(tempfile.mkdtemp(prefix=".realm-", dir=root))
+        fresh = essecurity.new_accounts()
+        essecurity.add_users(tmp, fresh, es_home=home, java_home=java_home)
+        _write_private(tmp / CREDENTIALS_FILE, {p: {"user": a.user, "password": a.password} for p, a in fresh.items()})
+        try:
+            tmp.rename(final)
+        except OSError:  # another process made it first: use theirs
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final, dict(json.loads(creds.read_text()))
 
 
 def start(name: str = "default", port: int | None = DEFAULT_PORT, node_dir: Path | None = None,

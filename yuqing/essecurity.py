@@ -124,14 +124,27 @@ def write_file_realm(conf_dir: Path, accounts: Mapping[str, Account], *, prefixe
     Replaces any users and roles the file realm had, so running it again converges. A running
     node picks the files up within seconds (the file realm watches them).
     """
-    conf_dir = Path(conf_dir)
-    (conf_dir / "roles.yml").write_text(
+    write_roles(conf_dir, prefixes)
+    add_users(conf_dir, accounts, es_home=es_home, java_home=java_home)
+
+
+def write_roles(conf_dir: Path, prefixes: Sequence[str]) -> None:
+    """Write the project's roles for ``prefixes`` into ``conf_dir/roles.yml``."""
+    (Path(conf_dir) / "roles.yml").write_text(
         "# Written by yuqing.essecurity from yuqing/data/es_roles.yaml; do not edit here.\n"
         + yaml.safe_dump(role_definitions(prefixes), sort_keys=True, allow_unicode=True),
         encoding="utf-8",
     )
+
+
+def add_users(conf_dir: Path, accounts: Mapping[str, Account], *, es_home: Path,
+              java_home: Path | None = None, replace: bool = True) -> None:
+    """Put ``accounts`` in the file realm in ``conf_dir`` (``bin/elasticsearch-users``; one JVM
+    start per account, seconds each), replacing the users it had unless ``replace=False``."""
+    conf_dir = Path(conf_dir)
     for name in ("users", "users_roles"):
-        (conf_dir / name).write_text("", encoding="utf-8")
+        if replace or not (conf_dir / name).exists():
+            (conf_dir / name).write_text("", encoding="utf-8")
     tool = Path(es_home) / "bin" / "elasticsearch-users"
     if not tool.exists():
         raise NodeError(f"{tool} not found: this Elasticsearch distribution has no file realm tool")
@@ -215,8 +228,11 @@ def es_home_tool_available(es_home: Path) -> bool:
     return (es_home / "bin" / "elasticsearch-users").exists() and (es_home / "modules" / "x-pack-security").is_dir()
 
 
-def copy_realm_files(src_conf: Path, dest_conf: Path) -> None:
-    """Copy the file realm (users, roles) from one node's config to another's (a cluster's nodes
-    must agree)."""
-    for name in ("roles.yml", "users", "users_roles"):
+REALM_FILES = ("roles.yml", "users", "users_roles")
+
+
+def copy_realm_files(src_conf: Path, dest_conf: Path, names: Sequence[str] = REALM_FILES) -> None:
+    """Copy the file realm (users, roles) from one node's config to another's (every node of a
+    cluster must have the same files)."""
+    for name in names:
         shutil.copy2(Path(src_conf) / name, Path(dest_conf) / name)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -127,10 +128,48 @@ class Mention(Doc):
 # --- incidents ------------------------------------------------------------------------------------
 
 
+class CasualtyFigure(BaseModel):
+    """One casualty figure one mention states (an incident's casualty timeline is a list of them)."""
+
+    kind: Literal["deaths", "injured", "serious_injuries", "missing", "trapped", "economic_loss"]
+    value: float  # the lower bound used for thresholds (people, or yuan for economic_loss)
+    stated: str = ""  # as the text says it: "40余", "近百", "1.2亿"
+    evidence: str = ""  # the words it was read from
+    at: dt.datetime  # the mention's publication time
+    mention_id: str
+    source_id: str = ""
+    authority: str  # "official", or the media tier
+    official: bool = False
+
+
+class LevelChange(BaseModel):
+    """The incident's level from a moment on: the first entry is its level when it appeared; each
+    later one a change that figures (or an official grading) in a later mention brought."""
+
+    level: SeverityLevel
+    at: dt.datetime
+    mention_id: str
+    previous: SeverityLevel | None = None
+    reason: str = ""
+
+
 class Severity(BaseModel):
     level: SeverityLevel
     score: float
     reasons: list[str] = []
+    # analysis: what the figures alone imply, and on what the level rests
+    casualty_level: SeverityLevel | None = None
+    basis: Literal["score", "figures", "grading"] = "score"
+    figures: dict[str, CasualtyFigure] = {}  # kind → the figure that counts (latest, most authoritative)
+    emergency_kind: str | None = None  # accident, natural_disaster… (selects the threshold table)
+    history: list[LevelChange] = []
+
+    def level_since(self, levels: Sequence[str]) -> dt.datetime | None:
+        """When the incident last entered ``levels`` (and stayed in them since), if it is in them."""
+        since = None
+        for change in self.history:
+            since = (since or change.at) if change.level in levels else None
+        return since
 
 
 class Routing(BaseModel):
@@ -176,6 +215,7 @@ class Incident(Doc):
     sentiment_avg: float = 0.0
     trend: list[TrendPoint] = []
     severity: Severity | None = None
+    casualties: list[CasualtyFigure] = []  # analysis: the casualty timeline, in time order
     handling_kind: HandlingKind | None = None
     policy_document: bool = False  # the incident is a published policy document (opens the 3-day clock)
     board_message: bool = False  # the incident is a message-board item (opens the reply clock)

@@ -20,7 +20,7 @@ import dataclasses
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from elasticsearch import ApiError, Elasticsearch, helpers
 from elasticsearch import ConnectionError as ESConnectionError
@@ -28,6 +28,9 @@ from elasticsearch import ConnectionTimeout as ESConnectionTimeout
 from elasticsearch import TransportError as ESTransportError
 
 from yuqing.errors import StorageAuthError, StorageError, StorageUnavailable
+
+if TYPE_CHECKING:
+    from yuqing.config.storage import StorageConfig
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +66,9 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "tiers": OBJ_OFF, "sources": KW, "places": PLACE, "place_codes": KW, "priorities": KW,
         "subtopics": KW, "keywords": KW, "negative_share": FLOAT, "sentiment_avg": FLOAT,
         "trend": OBJ_OFF,
-        "severity": {"properties": {"level": KW, "score": FLOAT, "reasons": KW}},
+        "severity": {"properties": {"level": KW, "score": FLOAT, "reasons": KW, "casualty_level": KW, "basis": KW,
+                                    "emergency_kind": KW, "figures": OBJ_OFF, "history": OBJ_OFF}},
+        "casualties": OBJ_OFF,
         "handling_kind": KW, "policy_document": BOOL, "board_message": BOOL, "state": KW,
         "routing": {"properties": {
             "lead_office": KW, "supporting_offices": KW, "notify": KW, "rule_id": KW, "reason_zh": KW,
@@ -134,9 +139,9 @@ MAPPINGS: dict[str, dict[str, Any]] = {
 VERSIONS: dict[str, int] = dict.fromkeys(MAPPINGS, 1)
 
 
-def _index_body(kind: str) -> dict[str, Any]:
+def _index_body(kind: str, settings: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"},
+        "settings": dict(settings),
         "mappings": {
             "dynamic_templates": [
                 {"strings_as_keywords": {"match_mapping_type": "string", "mapping": {"type": "keyword"}}}
@@ -214,11 +219,41 @@ class Store:
     def concrete(self, kind: str) -> str:
         return f"{self.alias(kind)}-v{VERSIONS[kind]}"
 
-    def ensure_indices(self) -> None:
-        """Create every template, index and alias that is missing. Safe to call at every start."""
+    def index_settings(self, storage: StorageConfig | None = None) -> dict[str, dict[str, Any]]:
+        """Per kind, the index settings ``config/storage.yaml`` asks for, with replicas capped at
+        what this cluster can hold (data nodes - 1), so a single node stays green."""
+        if storage is None:
+            from yuqing.config.base import load_model
+            from yuqing.config.storage import StorageConfig
+            from yuqing.paths import config_dir
+
+            path = config_dir() / "storage.yaml"
+            storage = load_model(StorageConfig, path) if path.exists() else StorageConfig()
+        with self._errors("cluster health"):
+            data_nodes = int(self.client.cluster.health()["number_of_data_nodes"])
+        out = {}
+        for kind in MAPPINGS:
+            wanted = storage.index_settings(kind)
+            if wanted["number_of_replicas"] > data_nodes - 1:
+                capped = max(data_nodes - 1, 0)
+                if kind == next(iter(MAPPINGS)):
+                    # One node is a single-node deployment (local, tests): expected. More nodes but
+                    # too few for the replicas is a degraded cluster: worth a warning.
+                    log.log(logging.INFO if data_nodes == 1 else logging.WARNING,
+                            "cluster has %d data node(s): indices get %d replica(s), not the %d configured",
+                            data_nodes, capped, wanted["number_of_replicas"])
+                wanted = {**wanted, "number_of_replicas": capped}
+            out[kind] = wanted
+        return out
+
+    def ensure_indices(self, storage: StorageConfig | None = None) -> None:
+        """Create every template, index and alias that is missing, and bring the dynamic settings
+        (replicas, refresh interval) of existing indices to ``storage`` (default: the configuration
+        directory's ``storage.yaml``). Safe to call at every start."""
+        settings = self.index_settings(storage)
         for kind in MAPPINGS:
             alias, index = self.alias(kind), self.concrete(kind)
-            body = _index_body(kind)
+            body = _index_body(kind, settings[kind])
             with self._errors(f"create index template for {kind}"):
                 self.client.indices.put_index_template(
                     name=alias, index_patterns=[f"{alias}-v*"], priority=100,
@@ -231,6 +266,13 @@ class Store:
                     except ApiError as exc:
                         if exc.error != "resource_already_exists_exception":
                             raise
+                    continue
+                dynamic = {k: settings[kind][k] for k in ("number_of_replicas", "refresh_interval")}
+                current = self.client.indices.get_settings(index=index, name="index.number_of_replicas,"
+                                                                              "index.refresh_interval")
+                have = current[index]["settings"].get("index", {})
+                if {k: str(have.get(k, "")) for k in dynamic} != {k: str(v) for k, v in dynamic.items()}:
+                    self.client.indices.put_settings(index=index, settings={"index": dynamic})
         self.wait_ready()
 
     def require_indices(self) -> None:

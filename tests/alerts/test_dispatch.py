@@ -381,3 +381,27 @@ def test_sms_timeout_is_never_blindly_retried(store: Store, config: Config, rece
     assert d.state == "failed" and d.response.get("outcome") == "unknown" and "timeout" in (d.last_error or "")
     api.dispatch(store, cfg, now=T0 + 10 * MIN)
     assert Delivery.from_doc(store.get("deliveries", d.id)).attempts == 1  # type: ignore[arg-type]
+
+
+def test_missing_next_year_holidays_alert_the_duty_desk_from_1_november(store: Store, receivers: Receivers) -> None:
+    from yuqing.clock import package_years
+    from yuqing.config import load_config
+    from yuqing.paths import PROJECT_ROOT
+
+    config = load_config(PROJECT_ROOT / "config")  # as shipped, with the calendar_missing rule
+    last = max(package_years())
+    october = dt.datetime(last, 10, 31, 10, 0, tzinfo=TZ)
+    api.dispatch(store, config, now=october)
+    assert not [m for m in receivers.received("duty_wecom") if "节假日安排" in m.text]
+
+    november = dt.datetime(last, 11, 1, 10, 0, tzinfo=TZ)
+    api.dispatch(store, config, now=november)
+    [wecom] = [m for m in receivers.received("duty_wecom") if "节假日安排" in m.text]
+    assert f"{last + 1}年节假日安排未配置，请录入 config/calendar.yaml" in wecom.text
+    assert "covered" in wecom.text
+    assert receivers.received("city_wecom") == []  # the duty desk's business, not an office's
+    sent = [d for d in deliveries(store) if d.alert_key == f"calendar:{last + 1}:missing"]
+    assert sent and {d.state for d in sent} == {"sent"}
+
+    api.dispatch(store, config, now=november + 10 * MIN)  # suppressed: not sent again at once
+    assert len([m for m in receivers.received("duty_wecom") if "节假日安排" in m.text]) == 1

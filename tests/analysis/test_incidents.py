@@ -38,7 +38,10 @@ def test_reprint_joins_the_incident_of_its_original(ana: Any, store: Store, conf
     assert incident["mention_count"] == 2 and incident["reprint_count"] == 1
     assert incident["first_mention_id"] == "m-fire" and incident["place_codes"] == ["530111"]
     assert incident["tiers"] == {"local": 1, "provincial": 1}
-    assert incident["severity"]["level"] == "II"  # deaths in an emergency
+    # 2 deaths is 一般 (IV) by the national thresholds, not 重大: the figure and its mention are cited
+    assert incident["severity"]["level"] == "IV" and incident["severity"]["casualty_level"] == "IV"
+    assert incident["severity"]["figures"]["deaths"]["value"] == 2
+    assert any("死亡2人" in r and "m-fire" in r for r in incident["severity"]["reasons"])
     assert incident["handling_kind"] == "major_problem"
 
 
@@ -76,6 +79,7 @@ def test_two_different_events_in_one_city_stay_apart(ana: Any, store: Store, con
     assert wage_incident["handling_kind"] == "difficulty"
     wuhua_incident = store.get("incidents", wuhua)
     assert wuhua_incident is not None and wuhua_incident["severity"]["level"] != "II"  # 无人员伤亡
+    assert wuhua_incident["severity"]["figures"]["deaths"]["value"] == 0  # an explicit zero, not absent
 
 
 def test_ordinary_news_opens_no_incident(ana: Any, store: Store, config: Config) -> None:

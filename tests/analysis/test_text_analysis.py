@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from analysis.api import analyze_text, analyzer_for
-from analysis.severity import CasualtyFinder, IncidentFacts, assess
+from analysis.severity import IncidentFacts, assess
 from yuqing.config import Config, load_config
 
 
@@ -20,10 +20,10 @@ def test_negated_casualties_are_neither_evidence_nor_bad_news(config: Config) ->
     emergency = next(h for h in negated.priorities if h.id == "emergency")
     assert "伤亡" not in emergency.evidence and "起火" in emergency.evidence
     assert negated.sentiment.score > affirmed.sentiment.score
-    # the casualty floor of severity ignores negated casualty words
-    finder = CasualtyFinder(config.analysis.severity, analyzer.negation)
-    assert finder.find(["事故并未造成人员死亡，无人员伤亡"]) == {}
-    assert finder.find(["事故已造成3人死亡、12人受伤"]) == {"II": ["死亡"]}
+    # severity reads a negation as an explicit zero, not as a toll
+    assert analyze_text("事故并未造成人员死亡，无人员伤亡", config)["casualties"] == {
+        "deaths": 0, "injured": 0, "serious_injuries": 0}
+    assert analyze_text("事故并未造成人员死亡，无人员伤亡", config)["casualty_level"] is None
 
 
 def test_government_opinion_negatives_score_negative_in_calm_words(config: Config) -> None:
@@ -81,23 +81,21 @@ def test_place_comes_from_text_with_code_else_from_source(config: Config) -> Non
     assert fallback is not None and fallback.source == "source" and fallback.code == "530100"
 
 
-def test_severity_uses_thresholds_and_casualty_floor(config: Config) -> None:
+def test_spread_alone_grades_at_most_iii_and_never_opens_the_major_clocks(config: Config) -> None:
     settings = config.analysis.severity
 
-    def facts(casualties: dict[str, list[str]], reach: float = 2.0) -> IncidentFacts:
+    def facts(reach: float = 2.0) -> IncidentFacts:
         return IncidentFacts(priorities=["emergency"], mention_count=1, reprint_count=0, reach=reach,
-                             tiers={"provincial": 1}, peak_per_bucket=1, negative_share=1.0,
-                             casualty_terms=casualties)
+                             tiers={"provincial": 1}, peak_per_bucket=1, negative_share=1.0)
 
-    plain = assess(facts({}), settings, config.priorities)
-    assert plain.level in ("III", "IV")
-    deadly = assess(facts({"II": ["死亡"]}), settings, config.priorities)
-    assert deadly.level == "II"
-    assert any("死亡" in r for r in deadly.reasons)
-    assert all(isinstance(r, str) and r for r in deadly.reasons)
-    huge = assess(facts({}, reach=10_000.0), settings, config.priorities)
-    assert huge.level == "I" and huge.score > plain.score
-    assert math.isclose(plain.score, assess(facts({}), settings, config.priorities).score)
+    plain = assess(facts(), settings, config.priorities)
+    assert plain.level in ("III", "IV") and plain.basis == "score" and plain.casualty_level is None
+    huge = assess(facts(reach=10_000.0), settings, config.priorities)
+    assert huge.score > plain.score
+    assert huge.level == "III"  # the score alone says I; without figures it stays 较大
+    assert any("须有伤亡数据或官方定级" in r for r in huge.reasons)
+    assert all(isinstance(r, str) and r for r in huge.reasons)
+    assert math.isclose(plain.score, assess(facts(), settings, config.priorities).score)
 
 
 @pytest.mark.parametrize("bad", ["missing_column", "missing_file"])

@@ -12,12 +12,15 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from yuqing.essecurity import credentials, with_credentials
+
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 
 
 class EsProxy:
     def __init__(self, es_url: str) -> None:
         target = urlsplit(es_url)
+        self.credentials = credentials(es_url)  # passed through: the client sends its own Basic header
         self.target = (target.hostname or "127.0.0.1", target.port or 9200)
         self.fail_when: Callable[[str, str], bool] | None = None
         self.dropped = 0
@@ -62,7 +65,8 @@ class EsProxy:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        """The proxy's URL with the node's credentials (the proxy forwards the Authorization header)."""
+        return with_credentials(f"http://127.0.0.1:{self._server.server_address[1]}", *self.credentials)
 
     def __enter__(self) -> EsProxy:
         self._thread.start()

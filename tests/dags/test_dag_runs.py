@@ -131,6 +131,7 @@ def differences(before: dict[str, dict[str, dict[str, Any]]],
 def test_every_dag_runs_and_a_rerun_of_the_same_intervals_changes_nothing(world: dict[str, Any]) -> None:
     specs = [f"{dag_id}@{AT.isoformat()}" for dag_id in CYCLE]
     specs.append(f"yuqing_daily_report@{MORNING_AFTER.isoformat()}")
+    specs.append(f"yuqing_maintenance@{MORNING_AFTER.isoformat()}")  # retention: the day's data is kept
 
     runner = DagProcess(world["env"], [specs, specs])
     try:
@@ -165,6 +166,9 @@ def check_first_pass(world: dict[str, Any], first: list[dict[str, Any]], count: 
     assert store.count("incidents") > 0
     assert store.count("clocks") > 0
     assert results["yuqing_routing"]["route"]["routed"] > 0
+    kept = results["yuqing_maintenance"]["apply_retention"]
+    assert {kind: r["deleted"] for kind, r in kept.items() if kind != "stage"} == {
+        "mentions": 0, "deliveries": 0, "source_health": 0, "audit": 0}
     report = results["yuqing_daily_report"]["write_daily"]
     assert report["day"] == DAY.isoformat()
     assert all(Path(p).exists() and Path(p).parent == world["reports"] for p in report["files"].values())

@@ -74,6 +74,23 @@ def test_fast_demo_summary_matches_elasticsearch_and_shows_the_whole_cycle(es_ur
         assert store.count("incidents", {"term": {"state": "escalated"}}) >= 1
         assert summary["deliveries_by_state"].get("sent", 0) >= 1 and summary["receiver_messages"] >= 1
         assert summary["assessments"] >= 1
+        # The 5 h clocks met and missed rest on figures that warrant 重大 or above; 2–3 dead stays below.
+        incidents = {d["id"]: d for d in store.find("incidents", None, size=200)}
+        five_hour = store.find("clocks", {"term": {"rule_id": "authoritative_info"}}, size=200)
+        by_state = {c["state"]: incidents[c["incident_id"]]["severity"] for c in five_hour}
+        for state in ("met", "missed"):
+            assert state in by_state, [c["state"] for c in five_hour]
+            assert by_state[state]["level"] in ("I", "II") and by_state[state]["basis"] == "figures"
+            assert by_state[state]["figures"]["deaths"]["value"] >= 10
+        with_five_hours = {c["incident_id"] for c in five_hour}
+        few_dead = [d for d in incidents.values()
+                    if 1 <= ((d["severity"].get("figures") or {}).get("deaths") or {}).get("value", 0) <= 3]
+        assert few_dead, "no incident with 1–3 dead in the demo"
+        for d in few_dead:
+            assert d["severity"]["level"] in ("III", "IV") and d["id"] not in with_five_hours
+        # a later report raised a level: audited and alerted
+        assert store.count("audit", {"term": {"action": "upgrade"}}) >= 1
+        assert store.count("deliveries", {"term": {"alert_kind": "level_upgrade"}}) >= 1
         assert list((var / "reports").glob("*2026-11-23*.pdf")), "no daily report PDF"
         for where in ("alerts.jsonl", "reports", "yuqing console"):
             assert where in out

@@ -160,7 +160,7 @@ def test_gov_timeline_serves_the_official_release_after_its_time(web: DemoWeb) -
     web.set_now(_at("09:00"))
     data = json.loads(fetch(web.base_url + "/api/gov_timeline")[2])["data"]
     assert [s["user"]["screen_name"] for s in data["statuses"]] == ["云南发布"]
-    assert "3人死亡、12人受伤" in data["statuses"][0]["text"]
+    assert "11人死亡、12人受伤" in data["statuses"][0]["text"]
     assert data["statuses"][0]["created_at"] == "5分钟前"
 
 
@@ -170,7 +170,7 @@ def test_portal_lists_documents_with_index_numbers(web: DemoWeb) -> None:
     assert '<td class="issued">2026-11-20</td>' in page
     document = text(web.item_url(ITEMS_BY_ID["p-chx-release"]))
     assert '<span class="pubdate">2026-11-23 08:50</span>' in document
-    assert '<div class="TRS_Editor">' in document and "3人死亡、12人受伤" in document
+    assert '<div class="TRS_Editor">' in document and "11人死亡、12人受伤" in document
 
 
 # --- runtime changes and faults ------------------------------------------------------------------------

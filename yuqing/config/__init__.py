@@ -26,6 +26,7 @@ from yuqing.config.offices import OfficesConfig
 from yuqing.config.priorities import PrioritiesConfig
 from yuqing.config.routing import RoutingConfig
 from yuqing.config.sources import SourcesConfig
+from yuqing.config.storage import StorageConfig
 from yuqing.errors import ConfigError
 from yuqing.paths import config_dir
 
@@ -39,6 +40,7 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "analysis": ("analysis.yaml", AnalysisConfig),
     "assessment": ("assessment.yaml", AssessmentConfig),
     "calendar": ("calendar.yaml", CalendarConfig),
+    "storage": ("storage.yaml", StorageConfig),
 }
 
 
@@ -54,9 +56,11 @@ class Config:
     analysis: AnalysisConfig
     assessment: AssessmentConfig
     calendar: CalendarConfig
+    storage: StorageConfig
 
     def work_calendar(self) -> WorkCalendar:
-        return WorkCalendar(self.calendar.extra_holidays, self.calendar.extra_workdays)
+        return WorkCalendar(self.calendar.extra_holidays, self.calendar.extra_workdays, self.calendar.covered_years,
+                            source=str(self.directory / FILES["calendar"][0]))
 
 
 def load_config(directory: Path | str | None = None) -> Config:
@@ -65,12 +69,41 @@ def load_config(directory: Path | str | None = None) -> Config:
         raise ConfigError(str(base), "(directory)", None, "configuration directory not found")
     parts: dict[str, Any] = {key: load_model(model, base / name) for key, (name, model) in FILES.items()}
     config = Config(directory=base, **parts)
+    check_unique_ids(config)
     check_references(config)
     return config
 
 
 def _fail(config: Config, key: str, field: str, value: object, problem: str) -> None:
     raise ConfigError(str(config.directory / FILES[key][0]), field, value, problem)
+
+
+# (file key, list attribute, id attribute): lists whose items are looked up by id, so two items
+# with one id would silently shadow each other.
+UNIQUE_IDS: tuple[tuple[str, str, str], ...] = (
+    ("sources", "sources", "id"),
+    ("priorities", "priorities", "id"),
+    ("priorities", "subtopics", "id"),
+    ("offices", "jurisdictions", "code"),
+    ("offices", "offices", "id"),
+    ("routing", "rules", "id"),
+    ("clocks", "rules", "id"),
+    ("alerts", "channels", "id"),
+    ("alerts", "rules", "id"),
+    ("assessment", "indicators", "id"),
+)
+
+
+def check_unique_ids(config: Config) -> None:
+    """Every id is used once in its list; the error names the second item and where the first is."""
+    for key, attr, id_attr in UNIQUE_IDS:
+        first: dict[str, int] = {}
+        for index, item in enumerate(getattr(getattr(config, key), attr)):
+            value = getattr(item, id_attr)
+            if value in first:
+                _fail(config, key, f"{attr}[{index}].{id_attr}", value,
+                      f"duplicate {id_attr}: {attr}[{first[value]}] already has it")
+            first[value] = index
 
 
 def check_references(config: Config) -> None:
@@ -141,4 +174,4 @@ def check_references(config: Config) -> None:
                 _fail(config, "alerts", f"rules({a.id}).priorities", p, "no such priority")
 
 
-__all__ = ["FILES", "Config", "ConfigError", "check_references", "load_config"]
+__all__ = ["FILES", "Config", "ConfigError", "check_references", "check_unique_ids", "load_config"]

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from yuqing.config.base import DurationField, Model, TimeOfDay
+from yuqing.config.base import DurationField, Model, SpanField, SpanOrZeroField, TimeOfDay
 from yuqing.config.routing import SeverityLevel
 
 IncidentState = Literal[
@@ -27,19 +27,20 @@ class Channel(Model):
     connection: str  # name of the connection holding the URL / token / secret
     format: Literal["text", "markdown", "card"] = "markdown"
     keyword: str | None = None  # robot keyword security setting: every message must contain it
-    timeout: DurationField = Field(default="10s", validate_default=True)
+    timeout: SpanField = Field(default="10s", validate_default=True)
 
 
 class AlertRule(Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     kind: Literal[
         "new_incident", "priority_hit", "mention_spike", "negative_spike",
-        "clock_due_soon", "clock_missed", "source_silent", "source_failing",
+        "clock_due_soon", "clock_missed", "source_silent", "source_failing", "calendar_missing",
+        "level_upgrade",  # a later report's figures raised the incident's level (at or above min_level)
     ]
     min_level: SeverityLevel | None = None  # for incident rules: at or above this severity
     priorities: list[str] = []
     threshold: float | None = None  # spike factor / error rate, by kind
-    window: DurationField | None = None
+    window: SpanField | None = None
     recipients: list[Role] = ["duty_officer"]
     offices: list[str] = []  # empty: the incident's lead office (and the duty desk)
     channels: list[str] = []  # empty: the recipients' own channels
@@ -49,10 +50,10 @@ class AlertRule(Model):
 
 
 class Suppression(Model):
-    realert_after: DurationField = Field(default="1h", validate_default=True)
+    realert_after: SpanField = Field(default="1h", validate_default=True)
     backoff_factor: float = Field(default=2.0, ge=1.0)
-    max_interval: DurationField = Field(default="24h", validate_default=True)
-    aggregate_window: DurationField = Field(default="5m", validate_default=True)
+    max_interval: SpanField = Field(default="24h", validate_default=True)
+    aggregate_window: SpanField = Field(default="5m", validate_default=True)
 
 
 class QuietHours(Model):
@@ -63,7 +64,7 @@ class QuietHours(Model):
 
 class LadderStep(Model):
     role: Role
-    after: DurationField  # unacknowledged for this long since the alert was first sent
+    after: SpanOrZeroField  # unacknowledged for this long since the alert was first sent
 
 
 class Ladder(Model):
@@ -74,9 +75,9 @@ class Ladder(Model):
 
 class Retry(Model):
     max_attempts: int = Field(default=5, ge=1)
-    backoff: DurationField = Field(default="1m", validate_default=True)
+    backoff: SpanField = Field(default="1m", validate_default=True)
     # A delivery still "sending" this long after its send began was interrupted by a crash.
-    stale_sending: DurationField = Field(default="2m", validate_default=True)
+    stale_sending: SpanField = Field(default="2m", validate_default=True)
 
 
 class AlertsConfig(Model):

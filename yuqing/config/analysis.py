@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import itertools
+from typing import Literal
 
-from yuqing.config.base import DurationField, Model
+from pydantic import Field, model_validator
+
+from yuqing.config.base import Model, SpanField
 
 
 class SentimentSettings(Model):
@@ -26,11 +29,11 @@ class NegationSettings(Model):
 
 
 class IncidentSettings(Model):
-    window: DurationField = Field(default="72h")  # type: ignore[assignment]
+    window: SpanField = Field(default="72h")  # type: ignore[assignment]
     near_duplicate_hamming: int = Field(default=6, ge=0, le=64)
     min_shared_keywords: int = Field(default=2, ge=1)
     min_keyword_similarity: float = Field(default=0.35, ge=0, le=1)
-    trend_bucket: DurationField = Field(default="1h")  # type: ignore[assignment]
+    trend_bucket: SpanField = Field(default="1h")  # type: ignore[assignment]
     keywords: int = Field(default=10, ge=1, le=50)  # keywords kept per mention and per incident
     event_types: dict[str, list[str]] = {}
 
@@ -42,6 +45,55 @@ class SeverityThreshold(Model):
     min_score: float
 
 
+FigureKind = Literal["deaths", "injured", "serious_injuries", "missing", "trapped", "economic_loss"]
+LevelName = Literal["I", "II", "III", "IV"]
+# 《生产安全事故报告和调查处理条例》（国务院令第493号）第三条: a level is reached by any one figure
+# at or above its minimum (deaths; serious injuries incl. acute industrial poisoning; direct
+# economic loss in yuan). IV ("below III") is reached by any stated death or serious injury.
+NATIONAL_ACCIDENT_TABLE: dict[LevelName, dict[FigureKind, float]] = {
+    "I": {"deaths": 30, "serious_injuries": 100, "economic_loss": 1e8},
+    "II": {"deaths": 10, "serious_injuries": 50, "economic_loss": 5e7},
+    "III": {"deaths": 3, "serious_injuries": 10, "economic_loss": 1e7},
+    "IV": {"deaths": 1, "serious_injuries": 1},
+}
+
+
+class CasualtySettings(Model):
+    """How casualty figures grade an emergency (domain §3): per kind of emergency, the minimum figure
+    for each level; which incidents the figures grade; which source's figure counts."""
+
+    # Incidents touching one of these priorities are graded by their figures (empty: every incident).
+    priorities: list[str] = ["emergency"]
+    # Kind of emergency → the incident event types (analysis.incidents.event_types) that make it;
+    # an incident of none of them is `default_kind`.
+    kinds: dict[str, list[str]] = {}
+    default_kind: str = "accident"
+    # Kind of emergency → level → figure kind → minimum. A kind without its own table uses the
+    # default kind's; the default kind without one uses the national accident table.
+    tables: dict[str, dict[LevelName, dict[FigureKind, float]]] = {}
+    # Whose figure counts: the most authoritative source's latest figure; earlier in this list is
+    # more authoritative ("official" = an official source; the rest are media tiers).
+    authority: list[str] = ["official", "central", "provincial", "local", "self_media"]
+    # An official source stating the event's grade (认定为较大事故, 一起重大道路交通事故) sets the level.
+    official_grading: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> CasualtySettings:
+        for kind, table in self.tables.items():
+            order = [lv for lv in ("I", "II", "III", "IV") if lv in table]
+            for hi, lo in itertools.pairwise(order):
+                for fig, minimum in table[lo].items():
+                    above = table[hi].get(fig)
+                    if above is not None and above < minimum:
+                        raise ValueError(f"tables.{kind}.{hi}.{fig} ({above:g}) is below level {lo}'s {minimum:g}")
+        if self.default_kind in self.kinds or self.default_kind in self.tables or not self.tables:
+            return self
+        raise ValueError(f"default_kind {self.default_kind!r} has no table and is no kind")
+
+    def table(self, kind: str) -> dict[LevelName, dict[FigureKind, float]]:
+        return self.tables.get(kind) or self.tables.get(self.default_kind) or NATIONAL_ACCIDENT_TABLE
+
+
 class SeveritySettings(Model):
     thresholds: list[SeverityThreshold]
     tier_weights: dict[str, float]
@@ -49,8 +101,10 @@ class SeveritySettings(Model):
     reach_weight: float = 1.0
     velocity_weight: float = 1.0
     negative_weight: float = 1.0
-    # Terms that alone make an emergency at least this level (deaths, mass casualties).
-    casualty_terms: dict[str, list[str]] = {}
+    # The spread score alone never makes an incident more severe than this: 重大 and 特别重大 (and so
+    # the 5 h / 24 h clocks) rest on casualty figures or an official grading (domain §3).
+    score_max_level: LevelName = "III"
+    casualties: CasualtySettings = CasualtySettings()
 
 
 class HandlingSettings(Model):

@@ -12,7 +12,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from yuqing.config.base import DurationField, Model
+from yuqing.config.base import Model, SpanField, SpanOrZeroField
 
 # The indicators the reports package knows how to score (reports/assessment.py).
 KNOWN_INDICATORS = ("timeliness", "detection", "acknowledgement", "content", "channels", "rumour", "sentiment")
@@ -22,8 +22,8 @@ class Indicator(Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name_zh: str
     weight: float = Field(ge=0)
-    full_within: DurationField | None = None  # time indicators: full score at or under this delay
-    zero_after: DurationField | None = None  # time indicators: zero at or over this delay
+    full_within: SpanOrZeroField | None = None  # time indicators: full score at or under this delay
+    zero_after: SpanField | None = None  # time indicators: zero at or over this delay
     target: float | None = Field(default=None, gt=0)  # channels: distinct channels for a full score
     swing: float | None = Field(default=None, gt=0, le=1)  # sentiment: share change for full/zero score
 

@@ -21,10 +21,35 @@ class Model(BaseModel):
 
 
 def _duration(value: Any) -> Duration:
-    return Duration.parse(value)
+    """A positive duration; working days (whole ones) allowed."""
+    duration = Duration.parse(value)
+    if duration.amount <= 0:
+        raise ValueError(f"{value!r}: a duration must be longer than zero")
+    return duration
 
 
-DurationField = Annotated[Duration, BeforeValidator(_duration), PlainSerializer(str, return_type=str)]
+def _span(value: Any) -> Duration:
+    """A positive duration on the clock (no working days: it is used without a calendar)."""
+    duration = _duration(value)
+    if duration.is_working_days:
+        raise ValueError(f"{value!r}: working days make no sense here; write hours or days (e.g. '24h')")
+    return duration
+
+
+def _span_or_zero(value: Any) -> Duration:
+    duration = Duration.parse(value)
+    if duration.amount == 0 and not duration.is_working_days:
+        return duration
+    return _span(value)
+
+
+_STR = PlainSerializer(str, return_type=str)
+#: A positive duration where working days make sense (response clocks, look-backs).
+DurationField = Annotated[Duration, BeforeValidator(_duration), _STR]
+#: A positive span of clock time (schedules, windows, timeouts, back-offs).
+SpanField = Annotated[Duration, BeforeValidator(_span), _STR]
+#: A span that may be zero ("at once": the first step of an escalation ladder).
+SpanOrZeroField = Annotated[Duration, BeforeValidator(_span_or_zero), _STR]
 
 
 def _time_of_day(value: Any) -> dt.time:

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from yuqing.clock import Duration
-from yuqing.config.base import DurationField, Model
+from yuqing.config.base import DurationField, Model, SpanField
 from yuqing.config.routing import SeverityLevel
 
 ClockTrigger = Literal["incident", "policy_document", "board_message"]
@@ -28,7 +28,7 @@ class ClockRule(Model):
     duration: DurationField
     # Per-jurisdiction override of the duration (e.g. the 3-working-day policy rule is local).
     by_jurisdiction: dict[str, DurationField] = {}
-    remind_before: list[DurationField] = []
+    remind_before: list[SpanField] = []
     # What counts as meeting it: any official release, or only a press conference.
     met_by: Literal["release", "press_conference", "reply"] = "release"
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from yuqing.config.base import DurationField, Model
+from yuqing.config.base import Model, SpanField
 
 SourceType = Literal["rss", "html", "json", "portal", "board"]
 MediaTier = Literal["central", "provincial", "local", "self_media", "official"]
@@ -46,7 +46,7 @@ class Source(Model):
     name: str
     type: SourceType
     url: str
-    schedule: DurationField = Field(default="30m", validate_default=True)
+    schedule: SpanField = Field(default="30m", validate_default=True)
     media_tier: MediaTier
     jurisdiction: str = Field(pattern=r"^\d{6}$")  # administrative code of the place it covers
     official: bool = False  # an official channel of the monitored government: its posts are releases
@@ -58,7 +58,7 @@ class Source(Model):
     # rss: fetch each item's page for the full text (None: only when the feed gives a short summary)
     fetch_articles: bool | None = None
     # no new item for this long (and the source still answers) → health status "silent"
-    silent_after: DurationField = Field(default="24h", validate_default=True)
+    silent_after: SpanField = Field(default="24h", validate_default=True)
 
     @field_validator("url")
     @classmethod
@@ -92,16 +92,6 @@ class CrawlSettings(Model):
 class SourcesConfig(Model):
     sources: list[Source]
     crawl: CrawlSettings = CrawlSettings()
-
-    @field_validator("sources")
-    @classmethod
-    def _unique_ids(cls, value: list[Source]) -> list[Source]:
-        seen: set[str] = set()
-        for source in value:
-            if source.id in seen:
-                raise ValueError(f"duplicate source id {source.id!r}")
-            seen.add(source.id)
-        return value
 
     def get(self, source_id: str) -> Source:
         for source in self.sources:
