@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 ACTOR = "system:alerts"
 UNKNOWN_OUTCOME = "unknown outcome: the run stopped while sending; not resent to avoid a duplicate"
+UNKNOWN_ANSWER = "unknown outcome: sent but no answer ({error}); not resent to avoid a duplicate"
 
 
 @dataclasses.dataclass
@@ -94,7 +95,7 @@ def build_deliveries(config: Config, notifications: list[Notification], now: dt.
     out: list[Delivery] = []
     for note in notifications:
         alert = note.alert
-        people = contacts_for(config, note.roles, alert.offices)
+        people = contacts_for(config, note.roles, alert.offices, own_office_only=alert.own_office_only)
         targets = targets_for(config, people, alert.channels)
         if not targets:
             stats.skip("no recipient with a channel")
@@ -197,11 +198,19 @@ def _record(store: Store, config: Config, deliveries: list[Delivery], result: Se
             stats.retry_scheduled += 1
         else:
             if result.outcome == "unknown":
+                # Sent, but whether the receiver acted on it cannot be known: like a crash while
+                # sending, it is never resent; the audit log and the duty desk's panel show it.
                 doc["response"] = {**result.answer, "outcome": "unknown"}
+                doc["last_error"] = UNKNOWN_ANSWER.format(error=result.error or "no answer")
             doc.update(state="failed", next_attempt_at=None)
             stats.failed += 1
         updates.append((d.id, doc))
     store.bulk("deliveries", updates, op="update")
+    if result.outcome == "unknown":
+        for d in deliveries:
+            audit.record(store, entity="delivery", entity_id=d.id, action="unknown_outcome", actor=ACTOR, at=now,
+                         reason=UNKNOWN_ANSWER.format(error=result.error or "no answer"),
+                         before={"state": "sending", "batch_id": d.batch_id}, after={"state": "failed"})
     if result.outcome != "delivered":
         log.warning("channel %s batch of %d: %s (%s)", deliveries[0].channel_id, len(deliveries),
                     result.outcome, result.error)

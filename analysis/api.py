@@ -44,9 +44,10 @@ class AnalyzeStats:
     incidents_created: int = 0
     incidents_updated: int = 0
     incidents_unchanged: int = 0
+    set_aside: int = 0  # mentions that failed ``failures.max_attempts`` times: no longer retried
 
     def summary(self) -> str:
-        return (f"analysed {self.analyzed} mentions ({self.failed} failed), incidents: "
+        return (f"analysed {self.analyzed} mentions ({self.failed} failed, {self.set_aside} set aside), incidents: "
                 f"{self.incidents_created} created, {self.incidents_updated} updated, "
                 f"{self.incidents_unchanged} unchanged")
 
@@ -80,7 +81,38 @@ def _casualty_fields(text: str, config: Config) -> dict[str, Any]:
 
 
 def _pending_query() -> dict[str, Any]:
-    return {"bool": {"must_not": [{"term": {"analysis_version": ANALYSIS_VERSION}}]}}
+    return {"bool": {"must_not": [{"term": {"analysis_version": ANALYSIS_VERSION}},
+                                  {"term": {"analysis_failed": True}}]}}
+
+
+FAILED_FIELDS = ["id", "source_id", "title", "url", "crawled_at", "analysis_attempts", "analysis_error",
+                 "analysis_failed_at"]
+
+
+def failed_mentions(store: Store, *, size: int = 100) -> list[dict[str, Any]]:
+    """Mentions set aside after failing analysis ``failures.max_attempts`` times, newest failure first:
+    what operators look at (``yuqing analyze --failed``, the console's 分析失败 list)."""
+    resp = store.search("mentions", query={"term": {"analysis_failed": True}}, size=size,
+                        sort=[{"analysis_failed_at": "desc"}], source=FAILED_FIELDS, track_total_hits=False)
+    return [dict(h["_source"]) for h in resp["hits"]["hits"]]
+
+
+def _record_failures(store: Store, config: Config, failures: list[tuple[dict[str, Any], str]], now: dt.datetime,
+                     stats: AnalyzeStats) -> None:
+    """Count a failed attempt on each mention with its reason; set aside those out of attempts."""
+    limit = config.analysis.failures.max_attempts
+    updates: list[tuple[str, dict[str, Any]]] = []
+    for doc, reason in failures:
+        attempts = int(doc.get("analysis_attempts") or 0) + 1
+        update: dict[str, Any] = {"analysis_attempts": attempts, "analysis_error": reason[:300],
+                                  "analysis_failed_at": iso(now)}
+        if attempts >= limit:
+            update["analysis_failed"] = True
+            stats.set_aside += 1
+            log.error("mention %s set aside after %d failed analysis attempts: %s", doc["id"], attempts, reason)
+        updates.append((doc["id"], update))
+    if updates:
+        store.bulk("mentions", updates, op="update", refresh=True)
 
 
 def _analysis_fields(result: TextAnalysis, now: dt.datetime) -> dict[str, Any]:
@@ -102,6 +134,7 @@ def analyze_pending(store: Store, config: Config, *, now: dt.datetime) -> Analyz
         return stats
     # 1. score
     scored: list[dict[str, Any]] = []
+    failures: list[tuple[dict[str, Any], str]] = []
     for start in range(0, len(pending), BATCH):
         batch = pending[start:start + BATCH]
         inputs = [TextInput(title=d.get("title") or "", text=d.get("text") or "",
@@ -120,12 +153,14 @@ def analyze_pending(store: Store, config: Config, *, now: dt.datetime) -> Analyz
                     stats.failed += 1
                     reason = type(item_exc).__name__
                     stats.failure_reasons[reason] = stats.failure_reasons.get(reason, 0) + 1
+                    failures.append((doc, f"{reason}: {item_exc}"))
                     results.append(None)
         for doc, result in zip(batch, results, strict=True):
             if result is None:
                 continue
             doc.update(_analysis_fields(result, now))
             scored.append(doc)
+    _record_failures(store, config, failures, now, stats)
     # 2. group
     grouper = Grouper(config, analyzer.places)
     _load_candidates(store, grouper, scored, config)

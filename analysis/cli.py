@@ -13,6 +13,8 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("analyze", help="score unscored mentions and update incidents (研判)")
     p.add_argument("--now", default=None, help="the time to record (ISO-8601; default: now)")
     p.add_argument("--config", default=None, help="configuration directory (default: config/)")
+    p.add_argument("--failed", action="store_true",
+                   help="list the mentions set aside after failing analysis too often (analyses nothing)")
     p.set_defaults(func=_analyze)
 
     p = subparsers.add_parser("analyze-text", help="analyse texts by hand: one JSON object per row")
@@ -39,8 +41,17 @@ def _analyze(args: argparse.Namespace) -> int:
     from yuqing.storage import Store
 
     config = load_config(args.config)
-    now = _now(args.now)
     store = Store.connect()
+    if args.failed:
+        from analysis.api import failed_mentions
+
+        failed = failed_mentions(store)
+        print(f"{len(failed)} mentions set aside after {config.analysis.failures.max_attempts} failed analyses")
+        for m in failed:
+            print(f"{m['id']}\t{m.get('source_id', '')}\tattempts {m.get('analysis_attempts', 0)}\t"
+                  f"{m.get('analysis_failed_at', '')}\t{m.get('analysis_error', '')}\t{m.get('url', '')}")
+        return 0
+    now = _now(args.now)
     stats = analyze_pending(store, config, now=now)
     print(stats.summary())
     if stats.failure_reasons:

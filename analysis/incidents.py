@@ -34,13 +34,14 @@ from analysis.place import Gazetteer
 from analysis.severity import IncidentFacts, assess, emergency_kind, mention_figures
 from yuqing.clock import TZ, iso, parse_ts
 from yuqing.config import Config
-from yuqing.models import Incident, Place, Sentiment, TrendPoint, stable_id
+from yuqing.models import Incident, Place, Sentiment, TrendPoint, interactions, stable_id
 
 # Fields of an incident the analysis owns; everything else (state, routing, assignment,
 # acknowledgement, closing) belongs to the response layer and is never written here.
 ANALYSIS_FIELDS = (
     "title", "summary", "first_seen_at", "last_seen_at", "first_mention_id", "mention_count", "reprint_count",
-    "reach", "tiers", "sources", "places", "place_codes", "priorities", "subtopics", "keywords",
+    "reach", "interactions", "spread_per_hour", "tiers", "sources", "places", "place_codes", "priorities",
+    "subtopics", "keywords",
     "negative_share", "sentiment_avg", "trend", "severity", "handling_kind", "policy_document", "board_message",
     "casualties",
 )
@@ -298,6 +299,9 @@ class IncidentBuilder:
             reposts = extra.get("reposts", extra.get("reposts_count"))
             boost = 1 + math.log10(1 + reposts) if isinstance(reposts, int) and reposts > 0 else 1.0
             reach += w * boost
+        # engagement the crawlers read (latest snapshot on each mention): how far and how fast it spreads
+        engaged = sum(interactions(m.get("extra") or {}) for m in ms)
+        spread = round(sum(float((m.get("extra") or {}).get("spread_per_hour") or 0.0) for m in ms), 3)
         sentiments = [Sentiment.model_validate(m["sentiment"]) for m in ms if m.get("sentiment")]
         negative = sum(1 for s in sentiments if s.label == "negative")
         negative_share = round(negative / len(sentiments), 4) if sentiments else 0.0
@@ -342,7 +346,8 @@ class IncidentBuilder:
         incident = Incident(
             id=incident_id, title=title, summary=summary, first_seen_at=times[0], last_seen_at=times[-1],
             first_mention_id=ms[0]["id"], mention_count=len(ms), reprint_count=reprints, reach=round(reach, 3),
-            tiers=dict(sorted(tiers.items())), sources=sorted({m.get("source_id") or "" for m in ms} - {""}),
+            interactions=engaged, spread_per_hour=spread, tiers=dict(sorted(tiers.items())),
+            sources=sorted({m.get("source_id") or "" for m in ms} - {""}),
             places=places, place_codes=[p.code for p in places if p.code], priorities=priorities,
             subtopics=subtopics, keywords=keywords, negative_share=negative_share, sentiment_avg=sentiment_avg,
             trend=trend, severity=assess(facts, sev, self.config.priorities),

@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 
 from alerts import api as alerts_api
-from response import lifecycle, releases
+from response import clocks, lifecycle, releases
 from yuqing.config import Config
-from yuqing.models import Delivery, Incident, Release, ReviewStep
+from yuqing.errors import InputError
+from yuqing.models import Clock, Delivery, Incident, Release, ReviewStep
 from yuqing.storage import Store
 
 # The incident actions the console offers as buttons, in display order (releases have their own form).
@@ -24,7 +25,8 @@ CHANNELS_ZH = releases.CHANNELS_ZH
 REVIEW_STEPS_ZH = releases.REVIEW_STEPS_ZH
 AUDIT_ACTIONS_ZH = {**lifecycle.ACTION_ZH, "record": "登记发布", "detect": "监测发现发布", "met": "按时完成",
                     "met_late": "超时完成", "waive": "豁免", "change_owner": "变更责任单位",
-                    "route": "交办", "missed": "超时", "remind": "提醒"}
+                    "route": "交办", "missed": "超时", "remind": "提醒", "open": "开始计时", "reroute": "重新交办",
+                    "open_consultation": "启动会商"}
 
 
 def lifecycle_allows(incident: Incident, action: str) -> bool:
@@ -48,6 +50,15 @@ def record_release(store: Store, config: Config, incident_id: str, *, actor: str
         title=title, published_at=published_at, reviews=reviews, states_facts=states_facts,
         states_measures=states_measures, states_result=states_result, rebuts_rumour=rebuts_rumour,
     )
+
+
+def waive_clock(store: Store, incident_id: str, clock_id: str, *, actor: str, now: dt.datetime,
+                reason: str) -> Clock:
+    """Waive a clock of this incident that is still owed, with a reason (audited by ``response``)."""
+    doc = store.get("clocks", clock_id)
+    if doc is None or doc.get("incident_id") != incident_id:
+        raise InputError("该事件没有这项时限")
+    return clocks.waive(store, clock_id, actor=actor, now=now, reason=reason)
 
 
 def acknowledge_delivery(store: Store, delivery_id: str, *, actor: str, now: dt.datetime) -> Delivery:

@@ -16,7 +16,9 @@ from pydantic import BaseModel, Field
 
 from console import actions, queries
 from console.auth import User, can_act
-from console.context import api_user, check_csrf, csrf_token, ctx, delivery_for, incident_for
+from console.context import SignInRefused, api_user, check_csrf, csrf_token, ctx, delivery_for, incident_for
+from console.context import sign_in as context_sign_in
+from console.context import sign_out as context_sign_out
 from yuqing.errors import InputError, TransitionError
 from yuqing.models import AuditEvent, Clock, Delivery, Incident, Mention, Release, ReviewStep
 
@@ -43,6 +45,7 @@ class Me(BaseModel):
 class QueueItem(BaseModel):
     incident: Incident
     running_clocks: list[Clock]
+    overdue_clocks: list[Clock]  # missed (or running past due) and not answered, longest overdue first
 
 
 class IncidentPage(BaseModel):
@@ -86,6 +89,10 @@ class ReleaseIn(BaseModel):
     rebuts_rumour: bool = False
 
 
+class WaiveIn(BaseModel):
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
 class ReportsOut(BaseModel):
     reports: list[dict[str, Any]]
     assessments: list[dict[str, Any]]
@@ -98,18 +105,18 @@ def _me(request: Request, user: User) -> Me:
 
 @router.post("/session", response_model=Me, summary="Sign in (sets the session cookie)")
 def sign_in(request: Request, body: Credentials) -> Me:
-    user = ctx(request).users.authenticate(body.name.strip(), body.password)
-    if user is None:
-        raise HTTPException(status_code=401, detail="用户名或密码错误")
-    request.session.clear()
-    request.session["user"] = user.name
+    try:
+        user = context_sign_in(request, body.name, body.password)
+    except SignInRefused as refused:
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+        raise HTTPException(status_code=refused.status, detail=refused.message, headers=headers) from None
     return _me(request, user)
 
 
-@router.delete("/session", status_code=204, summary="Sign out")
+@router.delete("/session", status_code=204, summary="Sign out (ends the session on the server)")
 def sign_out(request: Request, user: ApiUser) -> Response:
     check_csrf(request, None)
-    request.session.clear()
+    context_sign_out(request)
     return Response(status_code=204)
 
 
@@ -124,9 +131,12 @@ def list_incidents(request: Request, user: ApiUser, severity: str = "", priority
                    page: int = Query(1, ge=1, le=queries.MAX_PAGE)) -> IncidentPage:
     f = queries.QueueFilter(severity=severity, priority=priority, place=place, office=office, state=state, q=q,
                             sort=sort, page=page)
-    result = queries.incident_queue(ctx(request).store, user, f)
-    return IncidentPage(total=result.total, page=result.page, pages=result.pages,
-                        items=[QueueItem(incident=r.incident, running_clocks=r.clocks) for r in result.rows])
+    context = ctx(request)
+    result = queries.incident_queue(context.store, user, f)
+    now = context.clock()
+    return IncidentPage(total=result.total, page=result.page, pages=result.pages, items=[
+        QueueItem(incident=r.incident, running_clocks=[c for c in r.clocks if c.state == "running"],
+                  overdue_clocks=[c for c in r.clocks if c.is_overdue(now)]) for r in result.rows])
 
 
 
@@ -191,11 +201,32 @@ def post_release(request: Request, user: ApiUser, incident_id: str, body: Releas
         raise HTTPException(status_code=409, detail=str(exc)) from exc
 
 
-@router.get("/clocks", response_model=list[Clock], summary="Running clocks, nearest due first")
+@router.get("/clocks", response_model=list[Clock],
+            summary="Clocks still owed on open incidents: missed first (longest overdue), then nearest due")
 def list_clocks(request: Request, user: ApiUser, office: str = "", size: int = Query(50, ge=1, le=500)) -> list[Clock]:
     if not user.sees_everything and office and office != user.office:
         raise HTTPException(status_code=403, detail="无权查看其他单位")
     return queries.due_clocks(ctx(request).store, user, office=office, size=size)
+
+
+@router.post("/clocks/{clock_id}/waive", response_model=Clock,
+             summary="Waive a missed or running clock with a reason (duty officers; send X-CSRF-Token)")
+def waive_clock(request: Request, user: ApiUser, clock_id: str, body: WaiveIn) -> Clock:
+    check_csrf(request, None)
+    context = ctx(request)
+    doc = context.store.get("clocks", clock_id)
+    if doc is None:
+        raise HTTPException(status_code=404, detail="未找到该时限")
+    incident = incident_for(request, user, str(doc["incident_id"]))
+    if not can_act(user, incident, "waive_clock"):
+        raise HTTPException(status_code=403, detail="无权豁免时限")
+    try:
+        return actions.waive_clock(context.store, incident.id, clock_id, actor=user.name, now=context.clock(),
+                                   reason=body.reason)
+    except InputError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    except TransitionError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
 
 
 @router.get("/deliveries", response_model=list[Delivery], summary="Alert deliveries not yet acknowledged")
@@ -219,3 +250,14 @@ def ack_delivery(request: Request, user: ApiUser, delivery_id: str) -> Response:
 def list_reports(request: Request, user: ApiUser) -> ReportsOut:
     reports, assessments = queries.reports_and_assessments(ctx(request).store, user)
     return ReportsOut(reports=reports, assessments=assessments)
+
+
+@router.get("/mentions/failed", response_model=list[dict[str, Any]],
+            summary="Mentions set aside after failing analysis too often (duty desk)")
+def list_failed_mentions(request: Request, user: ApiUser,
+                         size: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
+    from analysis.api import failed_mentions
+
+    if not user.sees_everything:
+        raise HTTPException(status_code=403, detail="仅值班员可查看分析失败的信息")
+    return failed_mentions(ctx(request).store, size=size)

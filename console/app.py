@@ -8,6 +8,8 @@ data as the pipeline. Nothing here reads the clock or the environment at import 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,6 @@ from yuqing.errors import StorageUnavailable
 from yuqing.storage import Store
 
 HERE = Path(__file__).resolve().parent
-SESSION_MAX_AGE = 12 * 3600
 
 # Scripts and styles only from this origin: even if some text escaped escaping, it could not run.
 SECURITY_HEADERS = [
@@ -64,6 +65,44 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class SecureCookies:
+    """Marks every cookie ``Secure`` when the request came over HTTPS — served with TLS directly, or
+    through a trusted reverse proxy that says so (``X-Forwarded-Proto: https``) — or always, when the
+    console is told it is behind TLS (``YUQING_CONSOLE_TLS=1``)."""
+
+    def __init__(self, app: ASGIApp, *, always: bool = False) -> None:
+        self.app = app
+        self.always = always
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not (self.always or scope.get("scheme") == "https"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_secure(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (k, v + b"; secure" if k.lower() == b"set-cookie" and not _has_secure(v) else v)
+                    for k, v in message.get("headers", [])
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_secure)
+
+
+def _has_secure(cookie: bytes) -> bool:
+    return any(part.strip().lower() == b"secure" for part in cookie.split(b";")[1:])
+
+
+def tls_settings() -> tuple[bool, list[str]]:
+    """From the environment: ``YUQING_CONSOLE_TLS`` (1/true: always behind TLS, cookies always
+    Secure) and ``YUQING_CONSOLE_TRUSTED_PROXIES`` (comma-separated proxy addresses whose
+    ``X-Forwarded-Proto`` / ``X-Forwarded-For`` are believed)."""
+    always = os.environ.get("YUQING_CONSOLE_TLS", "").strip().lower() in ("1", "true", "yes", "on")
+    proxies = [p.strip() for p in os.environ.get("YUQING_CONSOLE_TRUSTED_PROXIES", "").split(",") if p.strip()]
+    return always, proxies
 
 
 def _ts(value: dt.datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -105,7 +144,11 @@ def templates() -> jinja2.Environment:
 
 def create_app(store: Store, config: Config, *, clock: Callable[[], dt.datetime] = yclock.now,
                users: UserDirectory | None = None, secret: str | None = None,
-               reports_dir: Path | None = None) -> FastAPI:
+               reports_dir: Path | None = None, behind_tls: bool | None = None,
+               trusted_proxies: list[str] | None = None) -> FastAPI:
+    """The console app. ``secret`` signs the session cookie (default ``YUQING_CONSOLE_SECRET``, else a
+    random key: sessions then end with the process). ``behind_tls`` / ``trusted_proxies`` default to
+    :func:`tls_settings`."""
     if reports_dir is None:
         from yuqing.paths import var_dir
 
@@ -119,9 +162,17 @@ def create_app(store: Store, config: Config, *, clock: Callable[[], dt.datetime]
     app.include_router(api.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.add_middleware(SessionMiddleware, secret_key=secret or session_secret(), session_cookie="yuqing_console",
-                       max_age=SESSION_MAX_AGE, same_site="lax", https_only=False)
+    env_tls, env_proxies = tls_settings()
+    max_age = int(config.console.sessions.max_age.as_timedelta().total_seconds())
+    app.add_middleware(SessionMiddleware, secret_key=secret or session_secret() or secrets.token_urlsafe(32),
+                       session_cookie="yuqing_console", max_age=max_age, same_site="lax", https_only=False)
+    app.add_middleware(SecureCookies, always=env_tls if behind_tls is None else behind_tls)
     app.add_middleware(SecurityHeaders)
+    proxies = env_proxies if trusted_proxies is None else trusted_proxies
+    if proxies:  # outermost: the scheme and client address are fixed before anything reads them
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:

@@ -34,10 +34,12 @@ ROLE_ZH = {"duty_officer": "舆情值班员", "office_staff": "处置单位工�
 
 # Incident actions each role may take (the response lifecycle then decides whether the state allows it).
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    # waive_clock: excuse a missed or running deadline, with a reason — the duty desk's call, never the
+    # office that owes it.
     "duty_officer": frozenset({"acknowledge", "assign", "reassign", "start_response", "record_release",
-                               "escalate", "dismiss", "close"}),
+                               "escalate", "dismiss", "close", "waive_clock"}),
     "administrator": frozenset({"acknowledge", "assign", "reassign", "start_response", "record_release",
-                                "escalate", "dismiss", "close"}),
+                                "escalate", "dismiss", "close", "waive_clock"}),
     "office_staff": frozenset({"acknowledge", "start_response", "record_release", "close"}),
     "leader": frozenset({"escalate"}),
 }
@@ -120,7 +122,8 @@ def can_view(user: User, incident: Incident) -> bool:
         return True
     if owner_office(incident) == user.office:
         return True
-    return bool(incident.routing and user.office in incident.routing.supporting_offices)
+    # Every office routing names (配合, 通报, 会商) reads the incident it was told about.
+    return bool(incident.routing and user.office and set(incident.routing.roles_of(user.office)) - {"lead"})
 
 
 def can_act(user: User, incident: Incident, action: str) -> bool:
@@ -136,16 +139,30 @@ def office_query(office: str, *, include_supporting: bool = True) -> dict[str, A
         {"bool": {"must": [{"term": {"routing.lead_office": office}}],
                   "must_not": [{"exists": {"field": "assigned_office"}}]}},
     ]
-    if include_supporting:
-        should.append({"term": {"routing.supporting_offices": office}})
+    if include_supporting:  # and every other office routing names (通报, 会商): they read it
+        should += [{"term": {"routing.supporting_offices": office}}, {"term": {"routing.notify": office}},
+                   {"bool": {"filter": [{"term": {"routing.consultation": True}},
+                                        {"term": {"routing.consultation_offices": office}}]}}]
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 
 class UserDirectory:
     """The known users by name. Built in code, or read from the users file."""
 
-    def __init__(self, users: Iterable[User] = ()) -> None:
+    def __init__(self, users: Iterable[User] = (), *, path: Path | None = None) -> None:
         self._users = {u.name: u for u in users}
+        self._path = path
+        self._stamp = _stamp(path) if path is not None else None
+
+    def reload_if_changed(self) -> None:
+        """Re-read the users file when it changed (``yuqing console user add|remove`` by another
+        process): a removed user or a changed password takes effect without a restart."""
+        if self._path is None:
+            return
+        stamp = _stamp(self._path)
+        if stamp != self._stamp:
+            self._users = {u.name: u for u in UserDirectory.from_file(self._path)}
+            self._stamp = stamp
 
     def __len__(self) -> int:
         return len(self._users)
@@ -170,10 +187,10 @@ class UserDirectory:
     @classmethod
     def from_file(cls, path: Path) -> UserDirectory:
         if not path.exists():
-            return cls()
+            return cls(path=path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(User(**item) for item in data.get("users", []))
+            return cls((User(**item) for item in data.get("users", [])), path=path)
         except (ValueError, TypeError) as exc:
             raise InputError(f"{path}: 用户文件无效：{exc}") from exc
 
@@ -184,6 +201,14 @@ class UserDirectory:
                                   indent=2), encoding="utf-8")
         os.chmod(tmp, 0o600)
         tmp.replace(path)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
 _DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
@@ -200,6 +225,33 @@ def load_users() -> UserDirectory:
     return UserDirectory.from_file(users_file())
 
 
-def session_secret() -> str:
-    """``YUQING_CONSOLE_SECRET``, else a random secret (sessions then end when the process stops)."""
-    return os.environ.get("YUQING_CONSOLE_SECRET") or secrets.token_urlsafe(32)
+SECRET_ENV = "YUQING_CONSOLE_SECRET"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def session_secret() -> str | None:
+    """``YUQING_CONSOLE_SECRET`` (the key that signs session cookies), or None when unset."""
+    return os.environ.get(SECRET_ENV) or None
+
+
+def is_local_run(host: str) -> bool:
+    """A local run: the console listens on loopback only and uses the local Elasticsearch node
+    (no ``ES_URL``). Production (a reachable address or a remote cluster) is never local."""
+    return host.strip("[]") in LOOPBACK_HOSTS and not os.environ.get("ES_URL")
+
+
+def require_secret(host: str) -> str:
+    """The session secret for ``yuqing console``: from the environment; a local run may go without one
+    (a random key, so its sessions end with the process); anything else refuses to start."""
+    secret = session_secret()
+    if secret:
+        if len(secret) < 16:
+            raise InputError(f"{SECRET_ENV} is too short (at least 16 characters; "
+                             "e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        return secret
+    if is_local_run(host):
+        return secrets.token_urlsafe(32)
+    raise InputError(f"{SECRET_ENV} is not set: the console signs its session cookies with it and will not start "
+                     f"on {host} without one (only a local run — loopback address and the local Elasticsearch "
+                     "node — may go without). Set it, e.g. to the output of "
+                     "python -c 'import secrets; print(secrets.token_urlsafe(32))'")

@@ -32,13 +32,15 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from console.app import create_app
-    from console.auth import load_users, users_file
+    from console.auth import load_users, require_secret, users_file
     from yuqing import clock
     from yuqing.config import load_config
     from yuqing.errors import InputError
     from yuqing.storage import Store
 
     config = load_config(args.config)
+    secret = require_secret(args.host)  # refuses to start outside a local run without YUQING_CONSOLE_SECRET
+    _check_console_url(config.alerts.console_url, args.host, args.port)
     store = Store.connect(purpose="console")
     store.require_indices()  # the console's account creates no indices: `yuqing init` does
     users = load_users()
@@ -55,10 +57,21 @@ def _serve(args: argparse.Namespace) -> int:
         def now_fn() -> dt.datetime:
             return clock.now() + offset
 
-    app = create_app(store, config, clock=now_fn, users=users)
+    app = create_app(store, config, clock=now_fn, users=users, secret=secret)
     print(f"yuqing console: http://{args.host}:{args.port}/ (API description: /openapi.json)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0
+
+
+def _check_console_url(console_url: str, host: str, port: int) -> None:
+    """Alerts and reports link to ``alerts.console_url``: say so when this console is elsewhere."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(console_url)
+    linked = parts.port or (443 if parts.scheme == "https" else 80)
+    if linked != port:
+        print(f"yuqing console: warning: alerts.yaml console_url is {console_url} but this console listens on "
+              f"{host}:{port}; links in alerts and reports will not reach it", flush=True)
 
 
 def _user(args: argparse.Namespace) -> int:
@@ -82,6 +95,7 @@ def _user(args: argparse.Namespace) -> int:
             raise InputError(f"no user {args.name!r} in {path}")
         type(users)(remaining).save(path)
         print(f"removed {args.name} from {path}")
+        _revoke_sessions(args.name, "user_removed")
         return 0
     if not args.role:
         raise InputError("--role is required to add a user")
@@ -100,8 +114,31 @@ def _user(args: argparse.Namespace) -> int:
             load_config().offices.office(args.office)
         except KeyError as exc:
             raise InputError(f"unknown office {args.office!r} (see config/offices.yaml)") from exc
+    existing = users.get(args.name)
     users.add(User(name=args.name, role=args.role, office=args.office, display_name=args.display_name,
                    password_hash=hash_password(password)))
     users.save(path)
     print(f"saved {args.name} ({args.role}) to {path}")
+    if existing is not None:
+        _revoke_sessions(args.name, "password_changed")
     return 0
+
+
+def _revoke_sessions(name: str, reason: str) -> None:
+    """End the user's console sessions in Elasticsearch (every console process honours it at once).
+    Should the node be unreachable, the sessions still end: a console re-reads the users file and
+    refuses a session whose user is gone or whose password changed."""
+    from console.sessions import revoke_user_sessions
+    from yuqing import clock
+    from yuqing.errors import StorageError
+    from yuqing.storage import Store
+
+    try:
+        store = Store.connect()
+        store.ensure_indices()
+        n = revoke_user_sessions(store, name, now=clock.now(), reason=reason)
+    except StorageError as exc:
+        print(f"warning: sessions of {name} not revoked in Elasticsearch ({exc}); "
+              "the console still refuses them (users file changed)")
+        return
+    print(f"revoked {n} console session(s) of {name}")

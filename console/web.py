@@ -19,6 +19,7 @@ from console import actions, queries
 from console.auth import ROLE_ZH, User, can_act, owner_office
 from console.context import (
     Context,
+    SignInRefused,
     check_csrf,
     csrf_token,
     ctx,
@@ -27,7 +28,10 @@ from console.context import (
     incident_for,
     page_user,
     pop_flash,
-    session_user,
+    report_file_for,
+    session_user_or_none,
+    sign_in,
+    sign_out,
 )
 from yuqing.clock import TZ, iso, parse_ts
 from yuqing.errors import InputError, StorageUnavailable, TransitionError
@@ -52,7 +56,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
     env = request.app.state.templates
     now = context.clock()
     html = env.get_template(template).render(
-        request=request, ctx=context, user=session_user(request), now=now, now_iso=iso(now),
+        request=request, ctx=context, user=session_user_or_none(request), now=now, now_iso=iso(now),
         csrf=csrf_token(request), flashes=pop_flash(request), SEVERITY_ZH=SEVERITY_ZH, STATE_ZH=STATE_ZH,
         CLOCK_STATE_ZH=CLOCK_STATE_ZH, HANDLING_ZH=HANDLING_ZH, TIER_ZH=TIER_ZH, ROLE_ZH=ROLE_ZH,
         ACTIONS_ZH=actions.ACTIONS_ZH, AUDIT_ACTIONS_ZH=actions.AUDIT_ACTIONS_ZH, CHANNELS_ZH=actions.CHANNELS_ZH,
@@ -80,20 +84,21 @@ def login_page(request: Request, next: str = "/") -> HTMLResponse:
 def login(request: Request, name: str = Form(""), password: str = Form(""), csrf_token: str = Form(""),
           next: str = Form("/")) -> Response:
     check_csrf(request, csrf_token)
-    user = ctx(request).users.authenticate(name.strip(), password)
-    if user is None:
-        log.info("console sign-in failed for a user name")
-        return render(request, "login.html", status_code=401, next_url=_safe_next(next), error="用户名或密码错误")
-    request.session.clear()
-    request.session["user"] = user.name
-    log.info("console sign-in: %s (%s)", user.name, user.role)
+    try:
+        sign_in(request, name, password)
+    except SignInRefused as refused:
+        page = render(request, "login.html", status_code=refused.status, next_url=_safe_next(next),
+                      error=refused.message)
+        if refused.retry_after:
+            page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: str = Form("")) -> Response:
     check_csrf(request, csrf_token)
-    request.session.clear()
+    sign_out(request)
     return RedirectResponse("/login", status_code=303)
 
 
@@ -179,10 +184,32 @@ def incident_page(request: Request, user: PageUser, incident_id: str) -> HTMLRes
     detail = queries.incident_detail(context.store, incident)
     explanation = explain_job.result()
     allowed = [a for a in actions.ACTIONS_ZH if can_act(user, incident, a) and actions.lifecycle_allows(incident, a)]
+    now = context.clock()
+    is_open = incident.state in queries.OPEN_STATES
+    overdue = [c for c in detail.clocks if c.is_overdue(now)] if is_open else []
     return render(request, "incident.html", d=detail, inc=incident, timeline=timeline(detail),
                   chart=trend_chart(incident), allowed=allowed, explanation=explanation, owner=owner_office(incident),
                   may_release=can_act(user, incident, "record_release")
-                  and actions.lifecycle_allows(incident, "record_release"))
+                  and actions.lifecycle_allows(incident, "record_release"),
+                  overdue=overdue, may_waive=is_open and can_act(user, incident, "waive_clock"))
+
+
+@router.post("/incidents/{incident_id}/clocks/{clock_id}/waive")
+def clock_waive(request: Request, user: PageUser, incident_id: str, clock_id: str, csrf_token: str = Form(""),
+                reason: str = Form("")) -> Response:
+    check_csrf(request, csrf_token)
+    incident = incident_for(request, user, incident_id)
+    if not can_act(user, incident, "waive_clock"):
+        raise HTTPException(status_code=403, detail="无权豁免时限")
+    context = ctx(request)
+    try:
+        actions.waive_clock(context.store, incident_id, clock_id, actor=user.name, now=context.clock(),
+                            reason=reason.strip()[:500])
+    except (TransitionError, InputError) as exc:
+        flash(request, "error", f"豁免未完成：{exc}")
+    else:
+        flash(request, "ok", "已豁免时限")
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
 @router.post("/incidents/{incident_id}/actions/{action}")
@@ -275,8 +302,10 @@ def office_page(request: Request, user: PageUser, office: str = "") -> HTMLRespo
         office = user.office or ""
     incidents = queries.office_incidents(context.store, office) if office else []
     clocks = queries.due_clocks(context.store, user, office=office, size=100) if office else []
-    running = queries.running_clocks_for(context.store, [i.id for i in incidents])
-    return render(request, "office.html", office=office, incidents=incidents, clocks=clocks, running=running)
+    owed = queries.owed_clocks_for(context.store, [i.id for i in incidents])
+    titles = queries.incident_titles(context.store, [c.incident_id for c in clocks])
+    return render(request, "office.html", office=office, incidents=incidents, clocks=clocks, owed=owed,
+                  titles=titles)
 
 
 # -- reports ---------------------------------------------------------------------------------------
@@ -303,14 +332,39 @@ def report_file_url(context: Context, path: str) -> str | None:
 
 @router.get("/reports/files/{path:path}")
 def report_file(request: Request, user: PageUser, path: str) -> Response:
-    base = ctx(request).reports_dir.resolve()
-    target = (base / path).resolve()
-    if not target.is_relative_to(base) or not target.is_file():
-        raise HTTPException(status_code=404, detail="未找到该报告文件")
+    target = report_file_for(request, user, path)  # 404 outside the reports directory, 403 another office's
     if target.suffix in (".md", ".txt", ".csv", ".json"):
         return FileResponse(target, media_type="text/plain; charset=utf-8")
     # Anything else (PDF, Word, HTML) is downloaded, never rendered as a page of this origin.
     return FileResponse(target, filename=target.name, content_disposition_type="attachment")
+
+
+# -- mentions set aside after failing analysis (duty desk) ---------------------------------------------
+
+
+@router.get("/mentions/failed", response_class=HTMLResponse)
+def failed_mentions_page(request: Request, user: PageUser) -> HTMLResponse:
+    from analysis.api import failed_mentions
+
+    if not user.sees_everything:
+        raise HTTPException(status_code=403, detail="仅值班员可查看分析失败的信息")
+    context = ctx(request)
+    return render(request, "failed_mentions.html", mentions=failed_mentions(context.store),
+                  max_attempts=context.config.analysis.failures.max_attempts)
+
+
+# -- sources ---------------------------------------------------------------------------------------
+
+
+@router.get("/sources/{source_id}", response_class=HTMLResponse)
+def source_page(request: Request, user: PageUser, source_id: str) -> HTMLResponse:
+    """A source's configuration and its recent runs (the page 信息源 alerts link to)."""
+    context = ctx(request)
+    source = next((s for s in context.config.sources.sources if s.id == source_id), None)
+    runs = queries.source_runs(context.store, source_id)
+    if source is None and not runs:
+        raise HTTPException(status_code=404, detail="未找到该信息源")
+    return render(request, "source.html", source_id=source_id, source=source, runs=runs)
 
 
 def storage_unavailable_page(request: Request, exc: StorageUnavailable) -> HTMLResponse:

@@ -4,16 +4,19 @@ the handlers so that ``yuqing --help`` stays fast."""
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from yuqing.cli import eval_group
 from yuqing.cli import resolve_now as _now
 
+SPOOLED_EXIT = 3  # collected, but kept in the spool: not stored yet (Elasticsearch unreachable)
+
 
 def _crawl(args: argparse.Namespace) -> int:
     from crawlers.api import crawl_sources, replay_spool
     from yuqing.config import load_config
-    from yuqing.errors import InputError
+    from yuqing.errors import InputError, StorageUnavailable
     from yuqing.storage import Store
 
     config = load_config(args.config)
@@ -29,11 +32,22 @@ def _crawl(args: argparse.Namespace) -> int:
         print(f"replayed {replay_spool(store)} spooled writes")
         if ids is not None and not ids:
             return 0
-    store.ensure_indices()
+    try:
+        store.ensure_indices()
+    except StorageUnavailable as exc:
+        # Crawl anyway: what is collected waits in the spool until Elasticsearch is back.
+        print(f"yuqing crawl: Elasticsearch unreachable ({exc}); crawling into the spool", file=sys.stderr)
     stats = crawl_sources(store, config, ids, now=_now(args.now))
     for s in stats:
         print(s.summary())
-    return 1 if stats and all(s.status == "failing" for s in stats) else 0
+    if stats and all(s.status == "failing" for s in stats):
+        return 1
+    spooled = sum(s.spooled for s in stats)
+    if spooled:
+        print(f"yuqing crawl: {spooled} items spooled, not yet stored; they are written when Elasticsearch is "
+              "back (next crawl, or `yuqing crawl --replay-spool`)", file=sys.stderr)
+        return SPOOLED_EXIT
+    return 0
 
 
 def _extract(args: argparse.Namespace) -> int:
@@ -67,7 +81,7 @@ def _extract(args: argparse.Namespace) -> int:
 def _eval_extraction(args: argparse.Namespace) -> int:
     from crawlers.evaluate import evaluate, print_report
 
-    report = evaluate(args.pages)
+    report = evaluate(args.pages, extractor=args.extractor, split=args.split)
     print_report(report)
     return 0
 
@@ -91,6 +105,11 @@ def register(subparsers: Any) -> None:
     ext.set_defaults(func=_extract)
 
     group = eval_group(subparsers)
-    ex = group.add_parser("extraction", help="title/text/time accuracy of extraction on saved pages")
-    ex.add_argument("--pages", default=None, help="directory with expected.json (default: the bundled set)")
+    ex = group.add_parser("extraction", help="title/text/date/author accuracy of extraction on saved pages")
+    ex.add_argument("--pages", default=None,
+                    help="directory with expected.json or manifest.jsonl (default: the bundled set)")
+    ex.add_argument("--extractor", choices=("yuqing", "trafilatura"), default="yuqing",
+                    help="the crawler's extraction (default) or trafilatura alone, as a baseline")
+    ex.add_argument("--split", choices=("all", "tune", "check"), default="all",
+                    help="pages 0-8… (where methods were chosen), 9-f… (held back), or all")
     ex.set_defaults(func=_eval_extraction)

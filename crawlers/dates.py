@@ -23,6 +23,12 @@ _YMD = re.compile(
     r"(?P<y>(?:19|20)\d{2})\s*(?:年|-|/|\.)\s*(?P<m>\d{1,2})\s*(?:月|-|/|\.)\s*(?P<d>\d{1,2})\s*日?" + _TIME
 )
 _MD = re.compile(r"(?<!\d)(?P<m>\d{1,2})\s*(?:月|-|/)\s*(?P<d>\d{1,2})\s*日?" + _TIME)
+# 9/17/2004 5:54:13 AM: the US order ASP/IIS portals print (month first, four-digit year last)
+_US = re.compile(
+    r"(?<!\d)(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>(?:19|20)\d{2})"
+    r"(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s*(?P<ampm>[AaPp][Mm])?)?"
+)
+_YM = re.compile(r"(?P<y>(?:19|20)\d{2})\s*年\s*(?P<m>\d{1,2})\s*月(?!\s*\d)")
 _CN_YMD = re.compile(rf"(?P<y>[{_CN_NUM}]{{4}})年(?P<m>[{_CN_NUM}]{{1,3}})月(?P<d>[{_CN_NUM}]{{1,3}})日")
 _RELATIVE = re.compile(r"(?P<n>\d+|半|一|两|几)\s*(?:个)?\s*(?P<unit>秒|分钟|分|小时|钟头|天|日|周|星期|月)(?:之)?前")
 _DAY_WORD = re.compile(r"(?P<w>今天|今日|昨天|昨日|前天)" + _TIME)
@@ -48,13 +54,18 @@ def _make(y: int, m: int, d: int, hh: str | None, mm: str | None, ss: str | None
         return None
 
 
-def parse_date(value: str | int | float | None, now: dt.datetime) -> dt.datetime | None:
+def parse_date(value: str | int | float | None, now: dt.datetime, *,
+               year: int | None = None) -> dt.datetime | None:
     """The publish time written in ``value``, resolved against ``now``; ``None`` when there is none.
 
     Understands ``2018年12月20日 10:30``, ``2018-12-20 10:30:00``, ``2018/12/20``, ``二〇一八年十二月二十日``,
     ``12月20日 10:30`` and ``12-20 10:30`` (this year, or last year if that would be in the future),
     ``刚刚``, ``3分钟前``, ``3小时前``, ``2天前``, ``今天 09:00``, ``昨天 14:05``, ``前天``, ISO 8601,
-    RFC 822 (RSS ``pubDate``), Weibo's ``Mon Nov 23 08:10:00 +0800 2026`` and Unix timestamps.
+    RFC 822 (RSS ``pubDate``), Weibo's ``Mon Nov 23 08:10:00 +0800 2026``, the US order
+    ``9/17/2004 5:54:13 AM`` and Unix timestamps.
+
+    ``year`` is the page's own year where it shows one (its URL, its other dates): a year-less
+    ``12月20日`` takes it instead of the crawl's year, so an old page is not dated to this year.
     """
     if value is None:
         return None
@@ -89,6 +100,11 @@ def parse_date(value: str | int | float | None, now: dt.datetime) -> dt.datetime
         return _make(day.year, day.month, day.day, match["H"], match["M"], match["S"])
     if match := _YMD.search(text):
         return _make(int(match["y"]), int(match["m"]), int(match["d"]), match["H"], match["M"], match["S"])
+    if match := _US.search(text):
+        hour = match["H"]
+        if hour is not None and match["ampm"]:
+            hour = str(int(hour) % 12 + (12 if match["ampm"].lower() == "pm" else 0))
+        return _make(int(match["y"]), int(match["m"]), int(match["d"]), hour, match["M"], match["S"])
     if match := _CN_YMD.search(text):
         try:
             return _make(_cn_number(match["y"]), _cn_number(match["m"]), _cn_number(match["d"]), None, None, None)
@@ -97,22 +113,52 @@ def parse_date(value: str | int | float | None, now: dt.datetime) -> dt.datetime
     if match := _MD.search(text):
         if match["H"] is None and "月" not in match.group(0):
             return None  # "3-4" alone is too ambiguous to be a date
-        found = _make(now.year, int(match["m"]), int(match["d"]), match["H"], match["M"], match["S"])
-        if found is not None and found > now + dt.timedelta(days=1):
+        found = _make(year or now.year, int(match["m"]), int(match["d"]), match["H"], match["M"], match["S"])
+        if year is None and found is not None and found > now + dt.timedelta(days=1):
             found = found.replace(year=now.year - 1)
         return found
     return None
 
 
-def find_date(text: str, now: dt.datetime) -> dt.datetime | None:
-    """The first full date (with a year) written anywhere in ``text``: for pages without a time selector."""
+_LABELLED = re.compile(r"(?:发布时间|发布日期|发文日期|时间|日期|发表于|更新时间|发表时间)[:：\s]*([^\n|]{6,40})")
+
+
+def find_date(text: str, now: dt.datetime, *, year: int | None = None) -> dt.datetime | None:
+    """The first full date (with a year) written anywhere in ``text``: for pages without a time selector.
+    A labelled one (发布时间：…) wins; a year-less labelled one takes ``year`` (see :func:`parse_date`)."""
     text = text.translate(_FULLWIDTH)
-    labelled = re.search(r"(?:发布时间|发布日期|发文日期|时间|日期|发表于|更新时间)[:：\s]*([^\n|]{6,40})", text)
-    if labelled and (found := parse_date(labelled.group(1), now)) is not None:
-        return found
+    for labelled in _LABELLED.finditer(text):
+        if (found := parse_date(labelled.group(1), now, year=year)) is not None:
+            return found
     if match := _YMD.search(text):
         return _make(int(match["y"]), int(match["m"]), int(match["d"]), match["H"], match["M"], match["S"])
+    if match := _US.search(text):
+        return parse_date(match.group(0), now)
     return None
+
+
+def find_month(text: str) -> dt.datetime | None:
+    """A year and month with no day (``1998年3月号`` under a magazine article), as the month's first day."""
+    matches = list(_YM.finditer(text.translate(_FULLWIDTH)))
+    if not matches:
+        return None
+    match = matches[-1]
+    return _make(int(match["y"]), int(match["m"]), 1, None, None, None)
+
+
+_URL_YEAR = re.compile(r"/((?:19|20)\d{2})(?:[/_-]?(?:0[1-9]|1[0-2]))?(?:[/_-]?\d{2})?(?=[/_.-])")
+
+
+def context_year(url: str | None, text: str, now: dt.datetime) -> int | None:
+    """The year a page shows for itself: a ``/2005/07/31/`` or ``/20050731`` part of its URL, else the
+    latest year among the full dates written on it (not after ``now``)."""
+    if url and (match := _URL_YEAR.search(url.split("?")[0])):
+        found = int(match.group(1))
+        if found <= to_local(now).year:
+            return found
+    years = [int(m["y"]) for m in _YMD.finditer(text.translate(_FULLWIDTH))]
+    years = [y for y in years if y <= to_local(now).year]
+    return max(years) if years else None
 
 
 def _relative_delta(n: str, unit: str) -> dt.timedelta:

@@ -7,6 +7,7 @@ evaluation all call the same code, so what the evaluation measures is what the c
 from __future__ import annotations
 
 import codecs
+import contextlib
 import dataclasses
 import datetime as dt
 import html
@@ -17,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from parsel import Selector
 
-from crawlers.dates import find_date, parse_date
+from crawlers.dates import context_year, find_date, find_month, parse_date
 from yuqing.config.sources import Selectors
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,51 @@ def _decodes_cleanly(body: bytes, codec: str) -> bool:
     return True
 
 
+BROKEN_SHARE = 0.01  # at most this share of broken characters still counts as the declared charset
+
+
+def _common_chars(text: str) -> int:
+    """Characters of GB2312's first level (the 3,755 most common hanzi) and ASCII letters: a misaligned
+    double-byte decoding yields rare characters instead."""
+    count = 0
+    for ch in text:
+        if ch.isascii():
+            count += ch.isalnum()
+            continue
+        with contextlib.suppress(UnicodeEncodeError):
+            count += 0xB0 <= ch.encode("gb2312")[0] <= 0xD7
+    return count
+
+
+def _resync(exc: UnicodeError) -> tuple[str, int]:
+    """Decoding error handler: replace a broken byte and go on from whichever of the next two offsets
+    reads as ordinary text (a broken lead byte in a double-byte charset would otherwise shift every
+    following character by one byte)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    data, start = exc.object, exc.start
+    best, best_score = start + 1, -1
+    for skip in (1, 2):
+        window = data[start + skip:start + skip + 80].decode(exc.encoding, errors="replace")
+        score = _common_chars(window) - 5 * window.count("\ufffd")
+        if score > best_score:
+            best, best_score = start + skip, score
+    return "\ufffd", min(best, len(data))
+
+
+codecs.register_error("yuqing-resync", _resync)
+
+
+def _mostly_decodes(body: bytes, codec: str) -> bool:
+    """Whether ``body`` decodes as ``codec`` with at most :data:`BROKEN_SHARE` replacement characters."""
+    try:
+        text = body.decode(codec, errors="yuqing-resync")
+    except LookupError:
+        return False
+    broken = text.count("\ufffd") - body.decode(codec, errors="ignore").count("\ufffd")
+    return broken <= max(1, BROKEN_SHARE * len(text))
+
+
 def decode_html(body: bytes, content_type: str | None = None, forced: str | None = None) -> tuple[str, str]:
     """``(text, encoding label)``: trust a forced/header/BOM/meta declaration when the bytes agree,
     otherwise try UTF-8, then GB18030, then statistical detection, and only then decode lossily."""
@@ -88,6 +134,12 @@ def decode_html(body: bytes, content_type: str | None = None, forced: str | None
             if declared:
                 log.debug("declared encoding %s does not fit the bytes; decoded as %s", declared[0], label)
             return body.decode(codec), label
+    # The declaration is right but a few bytes are broken (a truncated character, a stray byte from a
+    # template): decode as declared with the broken bytes replaced, rather than letting statistics guess.
+    for label in declared:
+        codec = normalise_encoding(label)
+        if codec and _mostly_decodes(body, codec):
+            return body.decode(codec, errors="yuqing-resync"), _label(label)
     from charset_normalizer import from_bytes
 
     best = from_bytes(body).best()
@@ -130,32 +182,33 @@ _SKIP = {"script", "style", "noscript", "template", "iframe"}
 
 
 def element_text(node: Any) -> str:
-    """Visible text of an lxml element, with line breaks at block boundaries."""
+    """Visible text of an lxml element, with line breaks at block boundaries.
+
+    Iterative (an explicit stack, not recursion), so a page nested thousands of levels deep is read
+    like any other instead of exhausting Python's recursion limit."""
     out: list[str] = []
-
-    def walk(el: Any) -> None:
+    # (element, entering): entering emits the opening break and text, then schedules the children and
+    # the element's own exit; exit emits the closing break and the tail (except the root's tail).
+    stack: list[tuple[Any, bool]] = [(node, True)]
+    while stack:
+        el, entering = stack.pop()
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
-        if tag in _SKIP:
-            if el.tail:
+        if entering:
+            if tag in _SKIP:
+                if el is not node and el.tail:
+                    out.append(el.tail)
+                continue
+            if tag in _BLOCK:
+                out.append("\n")
+            if isinstance(el.tag, str) and el.text:
+                out.append(el.text)
+            stack.append((el, False))
+            stack.extend((child, True) for child in reversed(el))
+        else:
+            if tag in _BLOCK:
+                out.append("\n")
+            if el is not node and el.tail:
                 out.append(el.tail)
-            return
-        if tag in _BLOCK:
-            out.append("\n")
-        if isinstance(el.tag, str) and el.text:
-            out.append(el.text)
-        for child in el:
-            walk(child)
-        if tag in _BLOCK:
-            out.append("\n")
-        if el.tail:
-            out.append(el.tail)
-
-    tail = node.tail
-    node.tail = None
-    try:
-        walk(node)
-    finally:
-        node.tail = tail
     return clean_text("".join(out))
 
 
@@ -191,7 +244,11 @@ def select_all(sel: Selector, expr: str) -> list[Selector]:
 
 
 _PUBLISHER = re.compile(r"(?:来源|稿源|来自|文章来源|信息来源)\s*[:：]\s*([^\s|<>　]{2,30})")
-_AUTHOR = re.compile(r"(?:作者|记者|撰稿|通讯员)\s*[:：]?\s*([\u4e00-\u9fa5]{2,4}(?:[、，,][\u4e00-\u9fa5]{2,4})*)")
+_AUTHOR = re.compile(
+    r"(?:作者|记者|撰稿|通讯员)\s*[:：]?\s*([\u4e00-\u9fa5]{2,4}(?:[、，,][\u4e00-\u9fa5]{2,4})*)(?![\u4e00-\u9fa5])"
+    r"|(?:作者|posted by|Posted by)\s*[:：]?\s*([A-Za-z][\w.-]{2,30})(?![\w.=-])"
+    r"|由\s*([^\s@，。]{2,12}?)\s*(?:张贴|发表|发布)\s*[@于]"
+)
 _META_DATE_NAMES = ("article:published_time", "pubdate", "publishdate", "publish_date", "og:release_date",
                     "firstpublishedtime", "datepublished", "date", "dc.date", "weibo:article:create_at")
 
@@ -221,7 +278,7 @@ def _meta_date(sel: Selector, now: dt.datetime) -> dt.datetime | None:
     return None
 
 
-_TITLE_SEPARATORS = re.compile(r"\s*(?:[-_|｜—]+|\s-\s)\s*")
+_TITLE_SEPARATORS = re.compile(r"\s*(?:[-_|｜—»]+|\s-\s)\s*")
 
 
 def _title(sel: Selector) -> str:
@@ -237,14 +294,49 @@ def _title(sel: Selector) -> str:
         if heading and len(heading) >= 4 and full.startswith(heading):
             return heading
     parts = [p for p in _TITLE_SEPARATORS.split(full) if p]
-    return max(parts[:-1], key=len) if len(parts) > 1 else full
+    return max(parts, key=len) if len(parts) > 1 else full  # the site's name is the shorter part
+
+
+def _heading_like(line: str) -> bool:
+    words = line.split()
+    return (4 <= len(line) <= 80 and len(re.findall(r"[\u4e00-\u9fff]", line)) >= 4 and "|" not in line
+            and not (len(words) >= 3 and all(len(w) <= 4 for w in words))  # a row of menu items
+            and not re.search(r"[。，；]", line) and not _BREADCRUMB.match(line)
+            and not _FURNITURE.match(line) and not _META_LABEL.search(line) and not _COPYRIGHT.search(line)
+            and parse_date(line, dt.datetime(2000, 1, 1, tzinfo=dt.UTC)) is None)
+
+
+def _title_above_text(page_text: str, text: str, fallback: str) -> str:
+    """On a page with no <h1>, the <title> is often the site's, channel's or blog's name: the headline
+    is then the heading-like line just above the main text (bylines and dates skipped). The <title>'s
+    own headline wins when it is written there too."""
+    lines = [line.strip() for line in page_text.split("\n")]
+    first = next((ln for ln in text.split("\n") if len(ln) >= 4), "")[:20]
+    start = next((i for i, line in enumerate(lines) if first and first in line), None)
+    if start is None:
+        return fallback
+    above = lines[max(0, start - 6):start + 1]
+    if fallback and _heading_like(fallback) and any(line == fallback or (fallback in line and _heading_like(line))
+                                                    for line in above):
+        return fallback  # the <title>'s headline is written as a heading above the text
+    body_lines = [line for line in text.split("\n") if not _BREADCRUMB.match(line)]
+    if len(body_lines) > 2 and len(body_lines[0]) <= 40 and _heading_like(body_lines[0]):
+        return body_lines[0]  # the main text starts with its headline
+    first_line = lines[start]
+    if first_line.startswith(first) is False and _heading_like(first_line.split(first)[0].strip()):
+        return first_line.split(first)[0].strip()  # the headline and the text share one line
+    for line in reversed(above[:-1]):
+        cleaned = re.sub(r"\s*(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}.*$", "", line).strip()
+        if _heading_like(cleaned):
+            return cleaned
+    return fallback
 
 
 _BREADCRUMB = re.compile(r"^(当前位置|您的位置|您现在的位置|所在位置|位置)\s*[:：]")
 _META_TABLE = re.compile(
     r"^\|.*(索引号|文\s*号|发文日期|发布机构|发文机关|成文日期|主题分类|标\s*题)\s*[:：]|^\|[-|\s]+\|$"
 )
-_META_LABEL = re.compile(r"(来源|作者|记者|编辑|发布|时间|日期|阅读|浏览|点击|字号|发表于|来自)")
+_META_LABEL = re.compile(r"(来源|作者|记者|编辑|发布|时间|日期|阅读|浏览|点击|字号|发表于|来自|张贴)")
 _TAIL_LABEL = re.compile(r"^[【\[(（]?\s*(责任编辑|编辑|审核|校对|责编|监制|值班编辑)\s*[:：]")
 
 
@@ -261,49 +353,334 @@ def strip_meta_lines(text: str, title: str) -> tuple[str, list[str]]:
     meta: list[str] = []
     lines: list[str] = []
     for line in text.split("\n"):
-        # breadcrumbs, a repeated headline and portal metadata tables (rendered as "| 索引号： | …")
-        if _BREADCRUMB.match(line) or _META_TABLE.match(line) or (title and line.strip() == title.strip() and lines):
+        # breadcrumbs, a repeated headline and portal metadata tables (rendered as "| 索引号： | …"); only
+        # short lines: a page whose whole body sits in one cell after the breadcrumb keeps its body
+        short = len(line) <= 120
+        if (short and (_BREADCRUMB.match(line) or _META_TABLE.match(line))) or (
+                title and line.strip() == title.strip() and lines):
             meta.append(line)
             continue
         lines.append(line)
     reference = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # only "is there a date" matters here
     while lines and (lines[0].strip() == title.strip() or _is_byline(lines[0], reference)):
         meta.append(lines.pop(0))
-    while lines and len(lines[-1]) <= 40 and _TAIL_LABEL.match(lines[-1]):
-        lines.pop()
+    while lines and ((len(lines[-1]) <= 40 and _TAIL_LABEL.match(lines[-1]))
+                     or (len(lines) > 1 and _is_byline(lines[-1], reference) and _META_LABEL.search(lines[-1])
+                         and parse_date(lines[-1], reference) is not None)):
+        meta.append(lines.pop())  # the editor's line, or a byline (time and 来源/作者) below the text
     return "\n".join(lines), meta
 
 
 def _date_near_title(page_text: str, title: str, text: str, meta_lines: list[str],
-                     now: dt.datetime) -> dt.datetime | None:
+                     now: dt.datetime, url: str | None = None) -> dt.datetime | None:
     """The publish time on a page without a time selector: the byline around the headline first
-    (relative and year-less forms allowed there), then the first full date anywhere before the text."""
+    (relative and year-less forms allowed there; a year-less one takes the page's own year), then the
+    first full date anywhere before the text, then a byline just below the text (blogs and forums put
+    发表于 there), then an issue month at the end of the text (``——《刊名》1998年3月号``)."""
     lines = page_text.split("\n")
     head = text[:20]
+    year = context_year(url, page_text, now)
     start = next((i for i, line in enumerate(lines) if title and title in line), None)
     end = next((i for i, line in enumerate(lines) if head and head in line), len(lines))
     zone: list[str] = list(meta_lines)
     if start is not None:
         zone += lines[start + 1:min(end, start + 6)] + lines[max(0, start - 2):start]
     for line in zone:
-        if line.strip() != title.strip() and _is_byline(line, now) and (found := parse_date(line, now)) is not None:
+        if line.strip() != title.strip() and _is_byline(line, now) and (
+                found := parse_date(line, now, year=year)) is not None:
             return found
     before = "\n".join(lines[:end]) if end < len(lines) else page_text
-    return find_date(before, now)
+    if (found := find_date(before, now, year=year)) is not None:
+        return found
+    tail = text.split("\n")[-1][-20:]
+    after = next((i for i in range(len(lines) - 1, -1, -1) if tail and tail in lines[i]), None)
+    if after is not None:
+        for line in lines[after + 1:after + 4]:
+            if len(line) <= 80 and _META_LABEL.search(line) and (found := find_date(line, now, year=year)):
+                return found
+    return find_month("\n".join(text.split("\n")[-3:]))
+
+
+# --- main text ------------------------------------------------------------------------------------
+
+MAX_DEPTH = 80  # deeper wrappers are unwrapped before extraction (libxml2 silently cuts trees at 256)
+_SENTENCE = re.compile(r"[。！？；!?]")
+_CONTAINERS = {"div", "td", "th", "tr", "tbody", "table", "ul", "ol", "li", "dl", "dd", "dt", "p", "span",
+               "font", "center", "nav", "section", "aside", "header", "footer", "form", "b", "strong", "h5", "h6"}
+_DROP = {"script", "style", "noscript", "template", "iframe", "select", "option", "button", "textarea"}
+
+
+_STRUCTURE = {"p", "br", "a", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "table", "tbody", "tr", "td",
+              "th", "img", "pre", "html", "head", "body", "title", "meta"}
+
+
+_TAG_TOKEN = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*?(/?)>")
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+         "track", "wbr"}
+DEEP_MARKUP = 400  # nesting at which the markup itself is rewritten before parsing
+
+
+def _markup_depth(page: str) -> int:
+    depth = deepest = 0
+    for match in _TAG_TOKEN.finditer(page):
+        tag = match.group(2).lower()
+        if tag in _VOID or match.group(3):
+            continue
+        depth = max(0, depth - 1) if match.group(1) else depth + 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def shallow_html(page: str, limit: int = MAX_DEPTH) -> str:
+    """The page with wrapper tags nested deeper than ``limit`` left out (their content kept), when its
+    markup nests more than :data:`DEEP_MARKUP` levels: HTML parsers silently cut such trees (libxml2
+    at 256 or 2048 levels) and lose the text below. A single left-to-right pass, no recursion."""
+    if page.count("<") < DEEP_MARKUP or _markup_depth(page) <= DEEP_MARKUP:
+        return page
+    out: list[str] = []
+    stack: list[tuple[str, bool]] = []
+    kept = 0  # open elements that were kept
+    pos = 0
+    for match in _TAG_TOKEN.finditer(page):
+        out.append(page[pos:match.start()])
+        pos = match.end()
+        closing, tag = bool(match.group(1)), match.group(2).lower()
+        if tag in _VOID or match.group(3):
+            out.append(match.group(0))
+            continue
+        if not closing:
+            keep = kept < limit or (tag in _STRUCTURE and kept < 3 * limit)
+            stack.append((tag, keep))
+            if keep:
+                kept += 1
+                out.append(match.group(0))
+            continue
+        # pop to the matching opening tag (browsers close what is left open)
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i][0] == tag:
+                keep = stack[i][1]
+                kept -= sum(k for _, k in stack[i:])
+                del stack[i:]
+                if keep:
+                    out.append(match.group(0))
+                break
+    out.append(page[pos:])
+    return "".join(out)
+
+
+def _parse_tree(page: str) -> Any:
+    """The page as an lxml tree, however deeply nested (huge_tree), without comments."""
+    import lxml.html
+
+    parser = lxml.html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
+    root = lxml.html.document_fromstring(page or "<html></html>", parser=parser)
+    return root
+
+
+def _flatten(root: Any, limit: int = MAX_DEPTH) -> int:
+    """Unwrap elements nested deeper than ``limit`` (their text and children move up), iteratively:
+    plain wrappers (div, span, font…) first, and anything still too deep after that. Returns how many
+    elements were unwrapped."""
+    dropped = 0
+    for structural_too in (False, True):
+        depth: dict[Any, int] = {}
+        deep: list[Any] = []
+        for el in root.iter():
+            parent = el.getparent()
+            d = depth.get(parent, 0) + 1 if parent is not None else 0
+            depth[el] = d
+            if d > limit and isinstance(el.tag, str) and (structural_too or el.tag not in _STRUCTURE):
+                deep.append(el)
+        if structural_too and max(depth.values(), default=0) <= 2 * limit:
+            break
+        for el in reversed(deep):  # deepest first, so every drop keeps its children in place
+            if el.getparent() is not None:
+                el.drop_tag()
+        dropped += len(deep)
+    return dropped
+
+
+def _prune_boilerplate(root: Any) -> None:
+    """Remove navigation and link lists (mostly link text, no sentence), calendar tables and
+    unrenderable elements: the furniture of table-layout portals that main-text extractors keep."""
+    text_len: dict[Any, int] = {}
+    link_len: dict[Any, int] = {}
+    punct: dict[Any, int] = {}
+    elements = [el for el in root.iter() if isinstance(el.tag, str)]
+    for el in elements:
+        if el.tag in _DROP:
+            text_len[el] = link_len[el] = punct[el] = 0
+    for el in reversed(elements):  # children before parents
+        if el.tag in _DROP:
+            continue
+        own = "".join(ch for ch in (el.text or "") if not ch.isspace())
+        t = text_len.get(el, 0) + len(own)
+        is_link = el.tag == "a" and bool(el.get("href"))  # not a named anchor wrapping the text
+        p = punct.get(el, 0) + (0 if is_link else len(_SENTENCE.findall(own)))
+        lk = t if is_link else link_len.get(el, 0)
+        text_len[el], punct[el], link_len[el] = t, p, lk
+        parent = el.getparent()
+        if parent is not None:
+            tail = "".join(ch for ch in (el.tail or "") if not ch.isspace())
+            text_len[parent] = text_len.get(parent, 0) + t + len(tail)
+            link_len[parent] = link_len.get(parent, 0) + lk
+            punct[parent] = punct.get(parent, 0) + p + len(_SENTENCE.findall(tail))
+    doomed: list[Any] = []
+    skip: set[Any] = set()
+    for el in elements:
+        parent = el.getparent()
+        if parent in skip:
+            skip.add(el)
+            continue
+        if el.tag in _DROP:
+            doomed.append(el)
+            skip.add(el)
+            continue
+        if el.tag not in _CONTAINERS or el.tag in ("html", "body"):
+            continue
+        t, lk = text_len.get(el, 0), link_len.get(el, 0)
+        if (t >= 2 and lk / t >= 0.6 and punct.get(el, 0) == 0) or (el.tag == "table" and _is_calendar(el)):
+            doomed.append(el)
+            skip.add(el)
+    for el in doomed:
+        _remove_keep_tail(el)
+
+
+def _is_calendar(table: Any) -> bool:
+    if table.find(".//table") is not None:
+        return False
+    cells = [" ".join(c.itertext()).strip() for c in table.iter("td", "th")]
+    cells = [c for c in cells if c]
+    small = sum(bool(re.fullmatch(r"\d{1,2}|[一二三四五六日]|[A-Za-z]{1,3}|[«»<>]+", c)) for c in cells)
+    return len(cells) >= 14 and small / len(cells) >= 0.7
+
+
+def _remove_keep_tail(el: Any) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _densest_block(root: Any) -> str:
+    """The element whose own non-link text holds the most sentences (a density fallback for pages the
+    main-text extractor reads as empty or nearly so)."""
+    best, best_score = None, 0.0
+    body = root.find(".//body")
+    for el in (body if body is not None else root).iter():
+        if not isinstance(el.tag, str) or el.tag in _DROP or el.tag in ("head", "title"):
+            continue
+        # score the direct text of the element and its inline children (one "paragraph" level)
+        own = "".join(el.text or "" for _ in (0,)) + "".join(
+            ("".join(c.itertext()) if isinstance(c.tag, str) and c.tag not in _CONTAINERS | {"a"} else "")
+            + (c.tail or "") for c in el)
+        score = len(_SENTENCE.findall(own)) * 10 + len(own.strip()) / 50
+        if score > best_score:
+            best, best_score = el, score
+    if best is None:
+        return ""
+    parent = best.getparent()
+    # the paragraph's container: its siblings are the rest of the text
+    return element_text(parent if parent is not None and parent.tag not in ("html",) else best)
+
+
+_PIPE_SPLIT = re.compile(r"\s*(?<!\\)\|\s*")
+_FURNITURE = re.compile(
+    r"^[\[【(（<《]?\s*(打印|打印本页|打印此文|打印文章|关闭|关闭窗口|关闭本页|返回|返回顶部|回到顶部|返回首页|返回列表|"
+    r"上一页|下一页|上一篇|下一篇|收藏|收藏本页|推荐给朋友|发表评论|我要评论|顶部|TOP|top|字体|字号)\s*[\]】)）>》]?"
+    r"(\s*[\[【(（]?\s*(打印|关闭|关闭窗口|返回|返回顶部|收藏|推荐|大|中|小)\s*[\]】)）]?)*$"
+)
+_COPYRIGHT = re.compile(
+    r"(版权所有|Copyright|©|（C）|\(C\)|ICP备|ICP证|All [Rr]ights [Rr]eserved|未经.{0,6}授权.{0,6}(转载|复制))"
+)
+_RELATED = re.compile(r"^[【\[]?\s*(相关链接|相关文章|相关新闻|相关内容|相关阅读|相关报道|延伸阅读|推荐阅读|"
+                      r"热点推荐|热门文章|猜你喜欢|文章评论|网友评论|评论列表|最新评论)")
+_ENTRY_HEADER = re.compile(r"(?:19|20)\d{2}[-/.年]\d{1,2}[-/.月]\d{1,2}日?\s+\d{1,2}[:：]\d{2}(?:[:：]\d{2})?\s*$")
+
+
+def _depipe(line: str) -> str | None:
+    """A table row as trafilatura renders it (``| a | b |``) as plain text; ``None`` for a row that is
+    navigation (many short cells, no sentence)."""
+    if not line.startswith("|"):
+        return line
+    cells = [c.replace("\\|", "|").strip() for c in _PIPE_SPLIT.split(line.strip().strip("|"))]
+    cells = [c for c in cells if c]
+    if re.fullmatch(r"[-|\s:]*", line) or (len(line) <= 120 and _META_TABLE.match(line)):
+        return None  # a separator row, or a row of a portal's metadata table (索引号、发文日期…)
+    parts = [part.strip() for c in cells for part in c.split("|") if part.strip()]
+    if len(parts) >= 4 and all(len(part) <= 8 for part in parts) and not _SENTENCE.search(line):
+        return None
+    return " ".join(cells)
+
+
+def clean_lines(text: str) -> str:
+    """Furniture left in a main text: table pipes, navigation rows, 打印/关闭 lines, copyright lines and
+    a trailing related-links list; on a page listing several dated entries, the first entry."""
+    lines: list[str] = []
+    for raw in text.split("\n"):
+        line = _depipe(raw.strip())
+        if not line:
+            continue
+        if _FURNITURE.match(line) or (len(line) <= 120 and _COPYRIGHT.search(line) and not _SENTENCE.search(line[:-1])):
+            continue
+        lines.append(line)
+    # a related-links list at the end of the text
+    for i in range(len(lines) // 2, len(lines)):  # the first such heading in the second half
+        if len(lines[i]) <= 20 and _RELATED.match(lines[i]):
+            lines = lines[:i]
+            break
+    headers = [i for i, line in enumerate(lines) if len(line) <= 80 and _ENTRY_HEADER.search(line)
+               and not _SENTENCE.search(line)]
+    if len(headers) >= 2 and headers[1] - headers[0] >= 2:
+        first_body = lines[headers[0] + 1:headers[1]]
+        if sum(len(x) for x in first_body) >= 50:
+            lines = lines[:headers[1]]
+    return clean_text("\n".join(lines))
+
+
+PRECISION_KEEP = 0.45  # the precision pass is kept while it holds this share of the default pass's prose
+
+
+def _mass(text: str) -> int:
+    """Characters in prose lines (a sentence mark, or 15+ characters): what a main text is made of,
+    unlike the one-cell-a-line labels and values of a metadata table."""
+    return sum(len(line) for line in text.split("\n") if len(line) >= 15 or _SENTENCE.search(line))
 
 
 def main_text(page: str, url: str | None = None) -> str:
-    """Main text by trafilatura (precision-leaning), falling back to its recall mode for short pages."""
+    """Main text: the page's boilerplate pruned (navigation, link lists, calendars; any depth), then
+    trafilatura, whose precision pass is kept only when it does not hide most of what its default pass
+    finds; a density fallback when both find (almost) nothing; then line clean-up."""
+    import lxml.html
     import trafilatura
 
     # trafilatura logs an empty or broken page at ERROR; for us that is a counted "malformed" skip
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-    text = trafilatura.extract(page, url=url, include_comments=False, include_tables=True,
-                               deduplicate=False, favor_precision=True) or ""
+    try:
+        root = _parse_tree(page)
+    except (ValueError, lxml.etree.ParserError):
+        return ""
+    _flatten(root)
+    _prune_boilerplate(root)
+    for head in root.findall("head"):
+        root.remove(head)  # the main text is in the body (an unclosed <title> would swallow the page)
+    cleaned = lxml.html.tostring(root, encoding="unicode")
+    options: dict[str, Any] = {"url": url, "include_comments": False, "include_tables": True,
+                               "deduplicate": False}
+    precise = clean_lines(trafilatura.extract(cleaned, favor_precision=True, **options) or "")
+    default = clean_lines(trafilatura.extract(cleaned, **options) or "")
+    text = precise if _mass(precise) >= PRECISION_KEEP * _mass(default) else default
     if len(text) < 20:
-        text = trafilatura.extract(page, url=url, include_comments=False, include_tables=True,
-                                   favor_recall=True) or text
-    return clean_text(text)
+        text = clean_lines(trafilatura.extract(cleaned, favor_recall=True, **options) or "") or text
+    if len(text) < 20:
+        text = clean_lines(_densest_block(root)) or text
+    return text
 
 
 def extract_page(page: str, *, url: str | None, now: dt.datetime, selectors: Selectors | None = None,
@@ -311,7 +688,9 @@ def extract_page(page: str, *, url: str | None, now: dt.datetime, selectors: Sel
                  sel: Selector | None = None) -> Extracted:
     """Fields of one article page. Selectors win; what they don't give comes from the list item
     (``context``), page metadata and the main-text extractor. ``sel`` is the page already parsed."""
-    sel = sel if sel is not None else Selector(text=page)
+    if sel is None:
+        page = shallow_html(page)
+        sel = Selector(text=page)
     s = selectors or Selectors()
     out = Extracted(encoding=encoding)
 
@@ -326,6 +705,8 @@ def extract_page(page: str, *, url: str | None, now: dt.datetime, selectors: Sel
     out.text = body if body is not None else main_text(page, url)
     if not out.title:
         out.title = _title(sel)
+        if body is None and not select_text(sel, "h1"):
+            out.title = _title_above_text(select_text(sel, "body") or "", out.text, out.title)
     if not out.title and context is not None and s.link:
         out.title = (select_text(context, s.link.replace("::attr(href)", "::text")) or "").strip()
 
@@ -338,7 +719,8 @@ def extract_page(page: str, *, url: str | None, now: dt.datetime, selectors: Sel
     if out.published_at is None:
         out.published_at = _meta_date(sel, now)
     if out.published_at is None:
-        out.published_at = _date_near_title(select_text(sel, "body") or "", out.title, out.text, meta_lines, now)
+        out.published_at = _date_near_title(select_text(sel, "body") or "", out.title, out.text, meta_lines, now,
+                                            url)
 
     out.author = pick(s.author) or None
     out.publisher = pick(s.publisher) or None
@@ -348,8 +730,11 @@ def extract_page(page: str, *, url: str | None, now: dt.datetime, selectors: Sel
         if out.publisher is None and (m := _PUBLISHER.search(head)):
             out.publisher = m.group(1)
         if out.author is None:
-            if m := _AUTHOR.search(head):
-                out.author = m.group(1)
+            tail_zone = ""
+            if out.text and (end := meta_text.rfind(out.text[-30:])) >= 0:
+                tail_zone = "\n".join(meta_text[end + 30:].split("\n")[:4])  # a byline below the text
+            if m := (_AUTHOR.search(head) or _AUTHOR.search("\n".join(meta_lines)) or _AUTHOR.search(tail_zone)):
+                out.author = next(g for g in m.groups() if g)
             elif meta_author := sel.css("meta[name='author']::attr(content)").get():
                 out.author = meta_author.strip() or None
     if out.publisher:

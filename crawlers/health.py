@@ -2,6 +2,8 @@
 source that fails, degrades or goes silent.
 
 Status rules (in order):
+- ``login_required``: a login page (or a redirect to one) came back instead of content: the source's
+  cookie (from its connection) expired or was never valid;
 - ``failing``: the run could not read the source at all (start page failed, nothing found), or
   its error rate is at or above ``crawl.failing_error_rate``;
 - ``degraded``: some pages failed;
@@ -36,6 +38,7 @@ class RunCounts:
     start_failed: bool = False  # the list/feed page itself could not be read
     reasons: dict[str, int] = dataclasses.field(default_factory=dict)
     spooled: int = 0
+    login_required: bool = False  # a login page came back instead of content (an expired cookie)
 
     def fail(self, reason: str, *, start: bool = False) -> None:
         self.failed += 1
@@ -76,8 +79,10 @@ def build_health(source: Source, settings: CrawlSettings, counts: RunCounts, *, 
         last_success = finished_at
     if counts.new:
         last_new = finished_at
-    status: Literal["ok", "degraded", "failing", "silent"]
-    if counts.start_failed or error_rate >= settings.failing_error_rate:
+    status: Literal["ok", "degraded", "failing", "silent", "login_required"]
+    if counts.login_required:
+        status = "login_required"
+    elif counts.start_failed or error_rate >= settings.failing_error_rate:
         status = "failing"
     elif counts.failed:
         status = "degraded"

@@ -11,13 +11,14 @@ import logging
 import time
 from typing import Any
 
-from crawlers import dedup
+from crawlers import dedup, spool
+from crawlers.engagement import spread_per_hour
 from crawlers.extract import canonical_url
 from crawlers.health import build_health, previous_health
 from crawlers.spool import Spool
 from yuqing.clock import iso, parse_ts
 from yuqing.errors import StorageUnavailable
-from yuqing.models import Mention, stable_id
+from yuqing.models import ENGAGEMENT_FIELDS, EngagementSnapshot, HotlistEntry, Mention, interactions, stable_id
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,9 @@ class MentionPipeline:
         self.updates: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (mention id, partial, item)
         self.bands: dict[str, list[Candidate]] = {}
         self.relinks: dict[str, str] = {}
+        self.snapshots: list[EngagementSnapshot] = []
+        self.hot_entries: list[HotlistEntry] = []
+        self.previous_engagement: dict[str, dict[str, Any]] | None = None  # mention id -> latest snapshot
         self.clock_start = time.monotonic()
 
     @classmethod
@@ -67,7 +71,19 @@ class MentionPipeline:
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         sp = self.spider
         mention_id = stable_id(sp.source.id, item["key"])
-        if item["was_seen"]:
+        if item.get("hot"):
+            hot = item["hot"]
+            self.hot_entries.append(HotlistEntry(
+                id=stable_id(sp.source.id, item["key"], iso(sp.now)), source_id=sp.source.id,
+                key=item["key"], at=sp.now, mention_id=None if item.get("no_mention") else mention_id, **hot))
+            if item.get("no_mention"):
+                return item  # touches no priority or place: rank history only
+        if item.get("engagement"):
+            item["extra"] = {**item["extra"], **self.snapshot(mention_id, item)}
+        if item.get("engagement_only"):
+            if item["was_seen"]:
+                self.updates.append((mention_id, {"extra": item["extra"]}, item))
+        elif item["was_seen"]:
             # seen before but fetched again: a board message whose reply may have arrived
             if item["complete"]:
                 self.updates.append((mention_id, {"extra": item["extra"]}, item))
@@ -76,6 +92,36 @@ class MentionPipeline:
         if len(self.buffer) + len(self.updates) >= self.batch_size:
             self.flush()
         return item
+
+    # -- engagement -----------------------------------------------------------------------------
+
+    def _previous(self, mention_id: str) -> dict[str, Any] | None:
+        """The latest stored snapshot of a mention before this crawl (loaded once per run)."""
+        sp = self.spider
+        if self.previous_engagement is None:
+            self.previous_engagement = {}
+            if not sp.store_down:
+                try:
+                    for doc in sp.store.scan("engagement", {"bool": {"filter": [
+                            {"term": {"source_id": sp.source.id}}, {"range": {"at": {"lt": iso(sp.now)}}}]}}):
+                        held = self.previous_engagement.get(doc["mention_id"])
+                        if held is None or str(doc["at"]) > str(held["at"]):
+                            self.previous_engagement[doc["mention_id"]] = doc
+                except StorageUnavailable:
+                    pass  # the first snapshot after the outage measures from publication instead
+        return self.previous_engagement.get(mention_id)
+
+    def snapshot(self, mention_id: str, item: dict[str, Any]) -> dict[str, Any]:
+        """Record this crawl's figures as a snapshot; return the fields for the mention's ``extra``."""
+        sp = self.spider
+        figures = {k: v for k, v in item["engagement"].items() if k in ENGAGEMENT_FIELDS}
+        published = item.get("published_at")
+        rate = spread_per_hour(figures, sp.now, self._previous(mention_id),
+                               published if isinstance(published, dt.datetime) else None)
+        self.snapshots.append(EngagementSnapshot(
+            id=stable_id(mention_id, iso(sp.now)), mention_id=mention_id, source_id=sp.source.id, at=sp.now,
+            interactions=interactions(figures), spread_per_hour=rate, **figures))
+        return {**figures, "spread_per_hour": rate, "engagement_at": iso(sp.now)}
 
     def build(self, item: dict[str, Any]) -> Mention:
         from yuqing.segment import segmenter
@@ -156,7 +202,8 @@ class MentionPipeline:
     # -- writes ---------------------------------------------------------------------------------
 
     def flush(self) -> None:
-        if not self.buffer and not self.updates and not self.relinks:
+        if not self.buffer and not self.updates and not self.relinks and not self.snapshots \
+                and not self.hot_entries:
             return
         sp = self.spider
         counts = sp.counts
@@ -173,6 +220,8 @@ class MentionPipeline:
         partials: list[tuple[str, dict[str, Any]]] = [(mid, {"reprint_of": root}) for mid, root in self.relinks.items()]
         for mid, partial, item in self.updates:
             partials.append((mid, partial))
+            if item.get("engagement_only"):
+                continue  # fresh figures only: the crawl state (e.g. a reply still awaited) is unchanged
             sid = stable_id(sp.source.id, item["key"])
             states.append((sid, {"id": sid, "source_id": sp.source.id, "key": item["key"], "mention_id": mid,
                                  "last_seen_at": now_iso, "complete": True}))
@@ -180,6 +229,8 @@ class MentionPipeline:
             ("mentions", "create", [(m.id, m.to_doc()) for m in mentions]),
             ("mentions", "update", partials),
             ("crawl_state", "update", states),
+            ("engagement", "index", [(snap.id, snap.to_doc()) for snap in self.snapshots]),
+            ("hotlist", "index", [(entry.id, entry.to_doc()) for entry in self.hot_entries]),
         ]
         try:
             if sp.store_down:
@@ -194,14 +245,14 @@ class MentionPipeline:
                         sp.fail("store_refused", url=doc_id)
                         log.warning("%s/%s refused: %s", kind, doc_id, reason)
             counts.new += sum(1 for m in mentions if m.id not in refused)
-            counts.updated += len(self.updates)
+            counts.updated += sum(1 for _, _, item in self.updates if not item.get("engagement_only"))
         except StorageUnavailable:
             sp.store_down = True
             for kind, op, docs in writes:
                 if docs:
                     self.spool.append(kind, op, docs)
             counts.new += len(mentions)
-            counts.updated += len(self.updates)
+            counts.updated += sum(1 for _, _, item in self.updates if not item.get("engagement_only"))
             counts.spooled += len(mentions) + len(self.updates)
             log.warning("source %s: Elasticsearch unreachable; %d items spooled to %s", sp.source.id,
                         len(mentions) + len(self.updates), self.spool.path)
@@ -210,6 +261,8 @@ class MentionPipeline:
         self.buffer.clear()
         self.updates.clear()
         self.relinks.clear()
+        self.snapshots.clear()
+        self.hot_entries.clear()
 
     def close_spider(self, spider: Any = None) -> None:
         sp = self.spider
@@ -228,9 +281,13 @@ class MentionPipeline:
             if sp.store_down:
                 raise StorageUnavailable("still down")
             sp.store.put("source_health", health.id, health.to_doc())
-            sp.store.refresh("mentions", "crawl_state", "source_health")
+            sp.store.refresh("mentions", "crawl_state", "source_health", "engagement", "hotlist")
         except StorageUnavailable:
             self.spool.append("source_health", "index", [(health.id, health.to_doc())])
+        try:
+            spool.remember_keys(sp.store.prefix, sp.source.id, sp.seen)
+        except OSError as exc:
+            log.warning("source %s: crawl-state keys not kept on disk: %s", sp.source.id, exc)
         c = sp.counts
         log.info("source %s: found %d, new %d, updated %d, failed %d %s, spooled %d, status %s", sp.source.id,
                  c.found, c.new, c.updated, c.failed, c.reasons or "", c.spooled, health.status)

@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from yuqing import places
 from yuqing.clock import TZ, parse_ts
 from yuqing.models import CLOCK_STATE_ZH, SEVERITY_ZH, STATE_ZH
 
@@ -108,8 +109,9 @@ def demo_dir() -> Path:
 DEMO_CRAWL_SETTINGS = {"autothrottle": False, "concurrent_requests_per_domain": 16}
 
 
-def write_config(dest: Path, base_url: str) -> Path:
-    """The demo configuration: the shipped one with the sources pointing at the demo web."""
+def write_config(dest: Path, base_url: str, console_url: str | None = None) -> Path:
+    """The demo configuration: the shipped one with the sources pointing at the demo web (and the
+    alert links at the demo's console, when given)."""
     import yaml
 
     from demo.web import write_demo_config
@@ -120,6 +122,12 @@ def write_config(dest: Path, base_url: str) -> Path:
     data["crawl"] = {**(data.get("crawl") or {}), **DEMO_CRAWL_SETTINGS}
     path.write_text("# Written by `yuqing demo` for the loopback demo web.\n"
                     + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    if console_url:
+        path = dest / "alerts.yaml"
+        alerts = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        alerts["console_url"] = console_url
+        path.write_text("# Written by `yuqing demo`: links point at the demo's duty console.\n"
+                        + yaml.safe_dump(alerts, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return dest
 
 
@@ -135,11 +143,12 @@ class Observer:
 
     def __init__(self, store: Any, config: Any, receiver_count: Any) -> None:
         self.store = store
-        self.offices = {o.id: o.name for o in config.offices.offices}
+        self.offices = config.offices
         self.incidents: dict[str, str] = {}  # id -> state
         self.routed: set[str] = set()
         self.clocks: dict[str, str] = {}  # id -> state
         self.deliveries_sent = 0
+        self.told: set[str] = set()  # routed offices' own alerts already shown
         self.received = 0
         self.receiver_count = receiver_count
 
@@ -158,11 +167,14 @@ class Observer:
             level = (doc.get("severity") or {}).get("level")
             label = f"[{level} {SEVERITY_ZH.get(level, '')}] " if level else ""
             if iid not in self.incidents:
-                lines.append(f"  新事件 {label}{titles[iid]}（{doc.get('mention_count', 0)}条信息）")
+                first_id = doc.get("first_mention_id")
+                first = (self.store.get("mentions", first_id) if first_id else None) or {}
+                where = "，首见于热榜" if first.get("source_type") == "hotlist" else ""
+                lines.append(f"  新事件 {label}{titles[iid]}（{doc.get('mention_count', 0)}条信息{where}）")
             routing = doc.get("routing") or {}
             if routing.get("lead_office") and iid not in self.routed:
                 self.routed.add(iid)
-                lead = self.offices.get(routing["lead_office"], routing["lead_office"])
+                lead = places.office_name(self.offices, routing["lead_office"])
                 lines.append(f"  交办 {titles[iid]} → 牵头：{lead}（规则 {routing.get('rule_id')}）")
             elif iid in self.incidents and self.incidents[iid] != state and state in ("escalated", "closed"):
                 was = STATE_ZH.get(self.incidents[iid], self.incidents[iid])
@@ -186,6 +198,14 @@ class Observer:
                     extra = "，已升级"
                 lines.append(f"  时限{CLOCK_STATE_ZH.get(state, state)} {name}：{title}{extra}")
             self.clocks[cid] = state
+        for doc in self.store.find("deliveries", ROUTED_SENT, size=500):
+            facts = doc.get("facts") or {}
+            key = f"{doc.get('incident_id')}:{doc.get('office')}"
+            if key in self.told:
+                continue
+            self.told.add(key)
+            lines.append(f"  交办告知 {places.office_name(self.offices, doc.get('office'))}"
+                         f"（{facts.get('duty_zh', '')}）：{_short(facts.get('title', ''))}")
         sent = self.store.count("deliveries", {"term": {"state": "sent"}})
         received = self.receiver_count()
         if sent != self.deliveries_sent or received != self.received:
@@ -193,6 +213,14 @@ class Observer:
                          f"本地接收端累计收到 {received} 条消息")
             self.deliveries_sent, self.received = sent, received
         return lines
+
+
+ROUTED_SENT = {"bool": {"filter": [{"term": {"alert_kind": "routed_office"}}, {"term": {"state": "sent"}}]}}
+
+
+def terms_of(store: Any, kind: str, field: str, query: dict[str, Any]) -> dict[str, int]:
+    resp = store.search(kind, size=0, query=query, aggs={"by": {"terms": {"field": field, "size": 100}}})
+    return {b["key"]: b["doc_count"] for b in resp["aggregations"]["by"]["buckets"]}
 
 
 def _short(text: str, limit: int = 28) -> str:
@@ -219,9 +247,24 @@ def summarize(store: Any, received: int) -> dict[str, Any]:
         "releases": store.count("releases"),
         "deliveries_by_state": terms("deliveries", "state"),
         "receiver_messages": received,
+        # supporting (配合), notified (通报) and 会商 offices' own alerts, delivered
+        "routed_office_alerts": store.count("deliveries", ROUTED_SENT),
+        "routed_offices_told": sorted(terms_of(store, "deliveries", "office", ROUTED_SENT)),
         "reports": store.count("reports"),
         "assessments": store.count("assessments"),
+        "incidents_first_on_hotlist": first_on_hotlist(store),
     }
+
+
+def first_on_hotlist(store: Any) -> list[str]:
+    """Titles of the incidents whose first mention is a hot-list entry (they broke on a hot list)."""
+    incidents = {d["first_mention_id"]: d.get("title", "") for d in store.scan("incidents")
+                 if d.get("first_mention_id")}
+    if not incidents:
+        return []
+    firsts = store.find("mentions", {"bool": {"filter": [{"ids": {"values": sorted(incidents)}},
+                                                         {"term": {"source_type": "hotlist"}}]}})
+    return sorted(incidents[m["id"]] for m in firsts)
 
 
 # -- the run ---------------------------------------------------------------------------------------
@@ -317,7 +360,7 @@ def run(options: Options, stream: IO[str] | None = None) -> dict[str, Any]:
         web.set_now(steps[0])
         progress.line(f"演示网站：{web.base_url}"
                       "（省级新闻、GBK 地方新闻、RSS、微博、政务微博、政府信息公开、领导留言板）")
-        config_dir = write_config(out / "config", web.base_url)
+        config_dir = write_config(out / "config", web.base_url, f"http://127.0.0.1:{options.console_port}")
         os.environ["YUQING_CONFIG"] = str(config_dir)
         from yuqing.config import load_config
 
@@ -339,7 +382,7 @@ def run(options: Options, stream: IO[str] | None = None) -> dict[str, Any]:
                 summary = summarize(store, received())
             finally:
                 progress.stream = stream or sys.stdout
-        _print_summary(summary, progress, options, day, steps[-1])
+        _print_summary(summary, progress, options, day, steps[-1], config.offices)
         if options.serve:
             _serve_console(Store.connect(console_url, options.prefix), config, options, steps[-1], progress)
     return summary
@@ -447,7 +490,7 @@ def _close_released_incident(store: Any, config: Any, now: dt.datetime, progress
 
 
 def _print_summary(summary: dict[str, Any], progress: Progress, options: Options, day: dt.date,
-                   end: dt.datetime) -> None:
+                   end: dt.datetime, offices: Any) -> None:
     from pipeline.tasks import reports_dir
 
     def fmt(counts: dict[str, int], labels: dict[str, str]) -> str:
@@ -465,7 +508,11 @@ def _print_summary(summary: dict[str, Any], progress: Progress, options: Options
     p(f"  官方发布  {summary['releases']} 条")
     p(f"  告警送达  {fmt(summary['deliveries_by_state'], DELIVERY_STATE_ZH)}；"
       f"本地接收端收到 {summary['receiver_messages']} 条消息")
+    told = "、".join(places.office_name(offices, o) for o in summary["routed_offices_told"]) or "无"
+    p(f"  交办告知  配合、通报、会商单位各自收到告警 {summary['routed_office_alerts']} 条：{told}")
     p(f"  报告      {summary['reports']} 份，回应评估 {summary['assessments']} 份")
+    hot = summary.get("incidents_first_on_hotlist") or []
+    p(f"  热榜首发  {len(hot)} 起事件最早见于热榜" + (f"：{'、'.join(_short(t, 24) for t in hot)}" if hot else ""))
     p("")
     p(f"报告与评估文件：{reports_dir()}")
     p(f"收到的告警：    {demo_dir() / 'alerts.jsonl'}")

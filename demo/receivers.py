@@ -52,7 +52,11 @@ from urllib.parse import parse_qs, urlsplit
 
 log = logging.getLogger(__name__)
 
-ScriptStep = tuple[str, Any]  # ("status", 500) | ("code", 45009) | ("sleep", 3.0)
+ScriptStep = tuple[str, Any]  # ("status", 500) | ("code", 45009) | ("sleep", 3.0) | ("accept_slowly", 3.0)
+
+# ("accept_slowly", s): the message is taken (recorded) as usual, then the answer comes s seconds late;
+# ("accept_then_reset", None): taken as usual, then the connection is dropped without an answer.
+_slow = threading.local()
 
 
 @dataclasses.dataclass
@@ -344,6 +348,7 @@ def _handler_for(owner: Receivers) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)  # decodes exactly once
             path = parts.path
+            _slow.seconds, _slow.reset = 0.0, False
             try:
                 if path == "/cgi-bin/webhook/send":
                     status, body = _wecom(owner, query.get("key", [""])[0], raw, self.headers)
@@ -360,6 +365,12 @@ def _handler_for(owner: Receivers) -> type[BaseHTTPRequestHandler]:
             except _Sleep as pause:
                 time.sleep(pause.seconds)
                 status, body = pause.then
+            if _slow.seconds:
+                time.sleep(_slow.seconds)
+            if _slow.reset:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             self._reply(status, body)
 
         def _reply(self, status: int, body: Any) -> None:
@@ -410,6 +421,10 @@ class _Gate:
             return business(int(value))
         if kind == "sleep":
             raise _Sleep(float(value), (200, {"slept": value}))
+        if kind == "accept_slowly":
+            _slow.seconds = float(value)  # handled as usual, answered late (see do_POST)
+        if kind == "accept_then_reset":
+            _slow.reset = True  # handled as usual, then the connection is dropped without an answer
         return None
 
     @staticmethod

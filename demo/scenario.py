@@ -678,6 +678,63 @@ _SITE_PUBLISHERS: dict[str, str] = {"news": "云南日报网", "local": "春城�
                                     "portal": "云南省人民政府办公厅"}
 
 
+# --- hot list, search and growing engagement (the hot-list demo) -------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class HotEntry:
+    """An entry of the demo hot list (热搜): it appears at ``appear_at`` with ``heat`` and grows to three
+    times that at ``peak_at``, then cools; its rank on the list follows its heat."""
+
+    id: str
+    words: str
+    appear_at: dt.timedelta
+    heat: int
+    peak_at: dt.timedelta
+    incident: str | None = None  # the scenario incident it is about (None: entertainment, weather …)
+
+
+HOT_ENTRIES: tuple[HotEntry, ...] = (
+    HotEntry("hot-star", "某明星官宣恋情", at("-1d 20:00"), 2_400_000, at("09:00")),
+    HotEntry("hot-weekend", "周末去哪儿玩", at("-1d 18:00"), 600_000, at("10:00")),
+    HotEntry("hot-snow", "北方多地迎来初雪", at("06:00"), 1_500_000, at("11:00")),
+    HotEntry("hot-game", "新游戏首日下载破千万", at("07:00"), 900_000, at("12:00")),
+    HotEntry("hot-football", "国足世预赛名单公布", at("08:00"), 1_100_000, at("20:00")),
+    # the mall fire breaks on the hot list fifteen minutes before the first post about it
+    HotEntry("hot-mall-fire", "昆明官渡一商场突发火灾", at("13:05"), 800_000, at("15:30"),
+             incident="guandu_mall_fire"),
+)
+HOT_SOURCE = "demo-hot"  # the configured hot-list source (config/sources.yaml)
+
+
+def hot_heat(entry: HotEntry, day: dt.date, now: dt.datetime) -> int | None:
+    """The entry's heat at ``now`` (None before it appears): ×3 at its peak, then halving every 6 h."""
+    start = day_start(day)
+    appear, peak = start + entry.appear_at, start + entry.peak_at
+    if now < appear:
+        return None
+    if now <= peak:
+        span = max((peak - appear).total_seconds(), 1.0)
+        return int(entry.heat * (1 + 2 * (now - appear).total_seconds() / span))
+    return int(entry.heat * 3 * 0.5 ** ((now - peak).total_seconds() / 21_600))
+
+
+def hot_list(day: dt.date, now: dt.datetime) -> list[tuple[int, HotEntry, int]]:
+    """``(rank, entry, heat)`` of the entries on the list at ``now``, hottest first."""
+    live = [(heat, e) for e in HOT_ENTRIES if (heat := hot_heat(e, day, now)) is not None]
+    live.sort(key=lambda pair: (-pair[0], pair[1].id))
+    return [(rank, entry, heat) for rank, (heat, entry) in enumerate(live, start=1)]
+
+
+ENGAGEMENT_GROWTH_HOURS = 4.0  # a post's reposts reach the scenario's figure this long after it appears
+
+
+def grown(final: int, published: dt.datetime, now: dt.datetime) -> int:
+    """A post's figure at ``now``: a quarter at once, the rest over :data:`ENGAGEMENT_GROWTH_HOURS`."""
+    hours = max(0.0, (now - published).total_seconds() / 3600)
+    return int(final * min(1.0, 0.25 + 0.75 * hours / ENGAGEMENT_GROWTH_HOURS))
+
+
 def markdown_timeline(day: dt.date = DEFAULT_DAY) -> str:
     """The scenario day as a markdown table, board replies included (``docs/demo.md``)."""
     rows: list[tuple[dt.datetime, str]] = []

@@ -47,6 +47,8 @@ from demo.scenario import (
     Reply,
     Site,
     day_start,
+    grown,
+    hot_list,
 )
 from yuqing.clock import TZ, to_local
 
@@ -57,6 +59,7 @@ SHIPPED_BASE_URL = "http://127.0.0.1:8765"
 
 NEWS_PAGE_SIZE = 6
 TIMELINE_PAGE_SIZE = 8
+SEARCH_PAGE_SIZE = 5
 PORTAL_LIMIT = 50
 RSS_LIMIT = 50
 HUGE_DEFAULT_MB = 20
@@ -467,6 +470,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._timeline("weibo", query, base)
         if path == "/api/gov_timeline":
             return self._timeline("gov_weibo", query, base)
+        if path == "/hot/realtime.json":
+            return self._hot(base)
+        if path == "/search":
+            return self._search(query, base)
         if path in ("/gov/xxgk/index.html", "/gov/xxgk/", "/gov/xxgk"):
             return self._portal_list()
         if path in ("/board/list.html", "/board/"):
@@ -592,9 +599,10 @@ class _Handler(BaseHTTPRequestHandler):
                 "text": item.text,
                 "created_at": weibo_time(item.published_at(self.web.day), now),
                 "source": "微博 weibo.com",
-                "reposts_count": item.reposts,
-                "comments_count": item.reposts // 4,
-                "attitudes_count": item.reposts * 2,
+                # the figures grow during the day (a quarter at once, the scenario's figure after 4 h)
+                "reposts_count": grown(item.reposts, item.published_at(self.web.day), now),
+                "comments_count": grown(item.reposts // 4, item.published_at(self.web.day), now),
+                "attitudes_count": grown(item.reposts * 2, item.published_at(self.web.day), now),
                 "user": {
                     "id": int(hashlib.sha1(user.encode()).hexdigest()[:8], 16),
                     "screen_name": user,
@@ -607,6 +615,29 @@ class _Handler(BaseHTTPRequestHandler):
             "next_cursor": self.web.status_id(chunk[-1]) if more and chunk else None,
             "total_number": len(items),
         }})
+
+    def _hot(self, base: str) -> _Response:
+        """The hot list (热搜) at the web's ``now``: word, rank and heat of each entry."""
+        entries = [{"word": entry.words, "rank": rank, "num": heat,
+                    "url": f"{base}/search?q={urllib.parse.quote(entry.words)}"}
+                   for rank, entry, heat in hot_list(self.web.day, self.web.now)]
+        return self._json({"ok": 1, "data": {"realtime": entries}})
+
+    def _search(self, query: Mapping[str, str], base: str) -> _Response:
+        """Site search: visible items whose title or text contains ``q``, newest first, 5 a page."""
+        words = (query.get("q") or "").strip()
+        try:
+            page = max(1, int(query.get("page", "1")))
+        except ValueError:
+            return self._json({"ok": 0, "msg": "page 须为正整数"}, status=400)
+        found = [i for site in SITES for i in self.web.visible(site)
+                 if words and (words in i.title or words in i.text)] if words else []
+        found.sort(key=lambda i: (i.published_at(self.web.day), i.id), reverse=True)
+        chunk = found[(page - 1) * SEARCH_PAGE_SIZE: page * SEARCH_PAGE_SIZE]
+        return self._json({"ok": 1, "total": len(found), "list": [
+            {"title": i.title, "url": f"{base}{item_path(i)}", "summary": i.text[:120],
+             "time": i.published_at(self.web.day).strftime("%Y-%m-%d %H:%M"), "site": i.site}
+            for i in chunk]})
 
     def _item_page(self, site: Site, item_id: str, base: str) -> _Response:
         web = self.web
@@ -754,7 +785,7 @@ def write_demo_config(dest_dir: Path, base_url: str, source_dir: Path | None = N
 def iter_urls(web: DemoWeb) -> Iterator[str]:
     """Every entry URL of the demo web (for smoke checks)."""
     for path in ("/news/index.html", "/gbk/list.html", "/rss.xml", "/api/timeline", "/api/gov_timeline",
-                 "/gov/xxgk/index.html", "/board/list.html"):
+                 "/gov/xxgk/index.html", "/board/list.html", "/hot/realtime.json", "/search?q=%E6%98%86%E6%98%8E"):
         yield web.base_url + path
 
 

@@ -11,9 +11,10 @@ Store and Config from the environment:
 - index prefix: ``YUQING_INDEX_PREFIX`` (default ``yuqing``);
 - configuration: ``YUQING_CONFIG`` (default ``config/``).
 
-A stage whose domain package is not installed (or not built yet) is skipped with a logged note and
-a ``skipped`` entry in its result instead of failing the whole cycle. Infrastructure errors
-(``StorageUnavailable``) propagate so the scheduler retries the task.
+A task that could not do its work fails, so Airflow retries it: a stage whose domain function is
+missing raises :class:`StageMissing` (never a green "skipped" task), infrastructure errors
+(``StorageUnavailable``) propagate, and a crawl that had to spool its writes because Elasticsearch
+went away raises :class:`CrawlSpooled` after crawling (the retry replays the spool first).
 """
 
 from __future__ import annotations
@@ -92,8 +93,13 @@ def reports_dir() -> Path:
     return path
 
 
-class StageMissing(Exception):
-    """The domain function a stage calls is not available in this installation."""
+class StageMissing(RuntimeError):
+    """The domain function a stage calls is not available in this installation: the task fails."""
+
+
+class CrawlSpooled(RuntimeError):
+    """The crawl collected, but some writes wait in the spool (Elasticsearch unreachable): the task
+    fails so Airflow retries it, and the retry stores them."""
 
 
 def stage_function(module: str, name: str) -> Callable[..., Any]:
@@ -146,8 +152,8 @@ def _run(stage: str, module: str, name: str, call: Callable[[Callable[..., Any]]
     try:
         func = stage_function(module, name)
     except StageMissing as exc:
-        log.warning("stage %s skipped: %s", stage, exc)
-        return {"stage": stage, "skipped": str(exc)}
+        log.error("stage %s cannot run: %s", stage, exc)
+        raise
     result = as_dict(call(func))
     log.info("stage %s done: %s", stage, result)
     return {"stage": stage, **result}
@@ -162,8 +168,13 @@ def run_crawl(source_ids: Sequence[str] | None, interval_end: Instant, *,
     now = as_instant(interval_end)
     store, config = open_store(resolver), load()
     ids = list(source_ids) if source_ids is not None else None
-    return _run("crawl", "crawlers.api", "crawl_sources",
-                lambda f: f(store, config, ids, now=now))
+    result = _run("crawl", "crawlers.api", "crawl_sources", lambda f: f(store, config, ids, now=now))
+    spooled = {row["source_id"]: row["spooled"] for row in result.get("items", []) if row.get("spooled")}
+    if spooled:
+        raise CrawlSpooled(f"Elasticsearch unreachable during the crawl: {sum(spooled.values())} writes spooled "
+                           f"({', '.join(f'{k}={v}' for k, v in sorted(spooled.items()))}); "
+                           "a retry stores them")
+    return result
 
 
 def run_analysis(interval_end: Instant, *, resolver: Resolver | None = None) -> dict[str, Any]:

@@ -24,6 +24,24 @@ from yuqing.storage import Store
 log = logging.getLogger(__name__)
 
 
+# The file name stem of each kind of report (``<stem><subject>.html|pdf|docx``): one place, so the
+# console can find the report (and so the incident) a file belongs to by its deterministic id.
+FILE_STEMS = {"office_stats": "office-stats-", "daily": "daily-", "incident": "incident-", "assessment": "assessment-"}
+
+
+def report_id(report_type: str, subject: str) -> str:
+    return stable_id("report", report_type, subject)
+
+
+def report_id_for_file(name: str) -> str | None:
+    """The id of the report a written file belongs to, from its name; None for other names."""
+    stem = Path(name).stem
+    for report_type, prefix in FILE_STEMS.items():  # office-stats- before the shorter prefixes
+        if stem.startswith(prefix) and len(stem) > len(prefix):
+            return report_id(report_type, stem[len(prefix):])
+    return None
+
+
 def default_out_dir() -> Path:
     return var_dir() / "reports"
 
@@ -45,7 +63,7 @@ def plain_json(value: Any) -> Any:
 
 def _store_report(store: Store, *, report_type: str, subject: str, title: str, now: dt.datetime,
                   figures: dict[str, Any], files: dict[str, Path]) -> str:
-    report = Report(id=stable_id("report", report_type, subject), report_type=report_type,  # type: ignore[arg-type]
+    report = Report(id=report_id(report_type, subject), report_type=report_type,  # type: ignore[arg-type]
                     subject=subject, title=title, generated_at=now, figures=plain_json(figures),
                     files={k: str(v) for k, v in files.items()})
     store.put("reports", report.id, report.to_doc(), refresh=True)
@@ -58,7 +76,7 @@ def write_daily(store: Store, config: Config, day: dt.date, out_dir: Path | None
     from reports.daily import build_daily
 
     report = build_daily(store, config, day, now=now)
-    paths = write_all(report.document, out_dir or default_out_dir(), f"daily-{day.isoformat()}")
+    paths = write_all(report.document, out_dir or default_out_dir(), FILE_STEMS["daily"] + day.isoformat())
     _store_report(store, report_type="daily", subject=day.isoformat(), title=report.title, now=now,
                   figures=report.figures, files=paths)
     log.info("daily report %s written to %s", day, paths["html"].parent)
@@ -71,7 +89,7 @@ def write_incident_report(store: Store, config: Config, incident_id: str, out_di
     from reports.incident import build_incident_report
 
     report = build_incident_report(store, config, incident_id, now=now)
-    paths = write_all(report.document, out_dir or default_out_dir(), f"incident-{incident_id}")
+    paths = write_all(report.document, out_dir or default_out_dir(), FILE_STEMS["incident"] + incident_id)
     _store_report(store, report_type="incident", subject=incident_id, title=report.title, now=now,
                   figures=report.figures, files=paths)
     log.info("special report on incident %s written", incident_id)
@@ -84,7 +102,7 @@ def assess_incident(store: Store, config: Config, incident_id: str, out_dir: Pat
     from reports.assessment import build_assessment
 
     result = build_assessment(store, config, incident_id, now=now)
-    paths = write_all(result.document, out_dir or default_out_dir(), f"assessment-{incident_id}")
+    paths = write_all(result.document, out_dir or default_out_dir(), FILE_STEMS["assessment"] + incident_id)
     store.put("assessments", result.assessment.id, plain_json(result.assessment.to_doc()), refresh=True)
     _store_report(store, report_type="assessment", subject=incident_id, title=result.title, now=now,
                   figures=result.figures, files=paths)
@@ -112,7 +130,7 @@ def write_office_stats(store: Store, config: Config, start: dt.date, end: dt.dat
 
     report = build_office_stats(store, config, start, end, now=now)
     subject = f"{start.isoformat()}_{end.isoformat()}"
-    paths = write_all(report.document, out_dir or default_out_dir(), f"office-stats-{subject}")
+    paths = write_all(report.document, out_dir or default_out_dir(), FILE_STEMS["office_stats"] + subject)
     _store_report(store, report_type="office_stats", subject=subject, title=report.title, now=now,
                   figures=report.figures, files=paths)
     return paths

@@ -23,6 +23,7 @@ from reports.text import hours, pct, when
 from yuqing.clock import Duration, iso, parse_ts
 from yuqing.config import Config
 from yuqing.config.assessment import AssessmentConfig, Indicator
+from yuqing.handling import is_false_info
 from yuqing.models import Assessment, stable_id
 from yuqing.storage import Store
 
@@ -219,7 +220,7 @@ def build_assessment(store: Store, config: Config, incident_id: str, *, now: dt.
         "channels": sorted({str(r.get("channel")) for r in releases if r.get("channel")}
                            | {"press_conference" for r in releases if r.get("press_conference")}),
         "content": {k: any(r.get(f"states_{k}") for r in releases) for k in ("facts", "measures", "result")},
-        "is_rumour": handling == "false_info" or "false_info" in (inc.get("priorities") or []),
+        "is_rumour": is_false_info(handling, inc.get("priorities") or []),
         "rumour_rebutted": any(r.get("rebuts_rumour") for r in releases),
         "before_after": _split(frame, first_release, first_mention, end),
         "first_mention_at": iso(first_mention), "created_at": iso(created), "closed_at": iso(closed_at),

@@ -195,6 +195,8 @@ def build_incident_report(store: Store, config: Config, incident_id: str, *, now
         ["发现时间", when(inc.get("created_at"))],
         ["相关信息", f"{total}条（负面{negative}条，负面占比{pct(share(negative, analyzed))}；"
                      f"转载{figures['mentions']['reprints']}条）"],
+        ["互动量", f"转发、评论、点赞共{int(inc.get('interactions') or 0)}次，"
+                   f"近期每小时新增{float(inc.get('spread_per_hour') or 0.0):.0f}次"],
         ["责任单位", names.office(office)],
     ]))
     if inc.get("summary"):

@@ -19,7 +19,9 @@ import logging
 import re
 from typing import Any, TypedDict
 
-from response import lifecycle, places
+from response import lifecycle
+from response.urgency import sync_urgency
+from yuqing import places
 from yuqing.clock import iso, parse_ts
 from yuqing.config import Config
 from yuqing.errors import InputError
@@ -178,6 +180,9 @@ def meet_clocks(store: Store, release: Release, *, actor: str, now: dt.datetime)
                        + ("按时完成" if on_time else f"完成，超时{evidence['late_by_minutes']}分钟"),
                 before={"state": clock.state}, after={"state": partial["state"], "release_id": release.id})
             store.put("audit", event.id, event.to_doc())
+    if changed:
+        store.refresh("clocks")
+        sync_urgency(store, [release.incident_id])
     return changed
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from response import handling, places
+from yuqing import handling, places
 from yuqing.config import Config
 from yuqing.config.routing import RouteRule
 from yuqing.errors import ConfigError
@@ -63,7 +63,8 @@ def match_rule(config: Config, inputs: dict[str, Any]) -> RouteRule:
     return config.routing.rules[-1]
 
 
-def _office_name(config: Config, office_id: str) -> str:
+def _known_office(config: Config, office_id: str) -> str:
+    """The name of an office a routing rule names (a dangling id is a configuration error)."""
     try:
         return config.offices.office(office_id).name
     except KeyError as exc:
@@ -77,7 +78,7 @@ def _resolve(config: Config, target: str, place: str | None) -> tuple[str, str]:
         return places.place_government(config.offices, place).id, "属地政府"
     if target == "place_up":
         return places.government_above(config.offices, place).id, "属地上一级政府"
-    _office_name(config, target)
+    _known_office(config, target)
     return target, "主管部门"
 
 
@@ -89,11 +90,11 @@ def route_incident(incident: Incident, config: Config, *, now: dt.datetime) -> R
     supporting = [o for o in dict.fromkeys(_resolve(config, s, inputs["place"])[0] for s in rule.supporting)
                   if o != lead]
     notify = list(rule.notify)
-    if inputs["handling_kind"] == "false_info" or "false_info" in inputs["priorities"]:
+    if handling.is_false_info(inputs["handling_kind"], inputs["priorities"]):
         notify += config.routing.false_info_notify
     notify = list(dict.fromkeys(notify))
     for office_id in notify:
-        _office_name(config, office_id)
+        _known_office(config, office_id)
     level = inputs["level"]
     consultation = rule.consultation and level is not None and SEVERITY_RANK[level] >= SEVERITY_RANK["II"]
     consultation_offices = list(dict.fromkeys([lead, *supporting, *notify])) if consultation else []
@@ -107,14 +108,12 @@ def route_incident(incident: Incident, config: Config, *, now: dt.datetime) -> R
     )
 
 
-def _names(config: Config, ids: list[str], table: dict[str, str]) -> str:
-    return "、".join(table.get(i, i) for i in ids) or "无"
+def _names(config: Config, ids: list[str]) -> str:
+    return "、".join(config.priorities.name_of(i) for i in ids) or "无"
 
 
 def reason_zh(config: Config, rule: RouteRule, inputs: dict[str, Any], lead: str, how: str,
               supporting: list[str], notify: list[str], consultation: bool) -> str:
-    priority_names = {p.id: p.name_zh for p in config.priorities.priorities}
-    subtopic_names = {s.id: s.name_zh for s in config.priorities.subtopics}
     place = f"{inputs['place_name']}（{inputs['place']}）" if inputs["place"] else "未识别属地"
     if inputs["multi_place"]:
         codes = "、".join(places.place_name(config.offices, c) for c in inputs["place_codes"])
@@ -124,15 +123,15 @@ def reason_zh(config: Config, rule: RouteRule, inputs: dict[str, Any], lead: str
         f"按规则「{rule.id}」交办：{rule.description_zh}。",
         f"属地：{place}；",
         f"级别：{SEVERITY_ZH[level]}（{level}级）；" if level else "级别：未定级；",
-        f"收集重点：{_names(config, inputs['priorities'], priority_names)}；",
-        f"子话题：{_names(config, inputs['subtopics'], subtopic_names)}；",
+        f"收集重点：{_names(config, inputs['priorities'])}；",
+        f"子话题：{_names(config, inputs['subtopics'])}；",
     ]
     if inputs["handling_kind"]:
         parts.append(f"处置类型：{HANDLING_ZH[inputs['handling_kind']]}。")
-    parts.append(f"牵头单位：{_office_name(config, lead)}（{how}）；")
-    parts.append("配合单位：" + ("、".join(_office_name(config, o) for o in supporting) or "无") + "。")
+    parts.append(f"牵头单位：{_known_office(config, lead)}（{how}）；")
+    parts.append("配合单位：" + places.office_names(config.offices, supporting) + "。")
     if notify:
-        parts.append("同时通报：" + "、".join(_office_name(config, o) for o in notify) + "。")
+        parts.append("同时通报：" + places.office_names(config.offices, notify) + "。")
     if consultation:
         parts.append("属特别重大、重大政务舆情，启动会商。")
     return "".join(parts)

@@ -172,3 +172,17 @@ def test_the_working_calendar_takes_the_years_entered_in_the_calendar_file(confi
     cal = load_config(config_dir).work_calendar()
     assert cal.covers(2031) and not cal.is_working_day(dt.date(2031, 1, 1))
     assert str(config_dir / "calendar.yaml") in cal.source
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1:8600", "ftp://console.example", "http://", "http://x/?a=1"])
+def test_console_url_must_be_an_http_address_of_the_console(config_dir, value):
+    _edit(config_dir / "alerts.yaml", lambda d: d.__setitem__("console_url", value))
+    with pytest.raises(ConfigError) as err:
+        load_config(config_dir)
+    assert "alerts.yaml" in str(err.value) and "console_url" in str(err.value)
+
+
+def test_console_url_is_required(config_dir):
+    _edit(config_dir / "alerts.yaml", lambda d: d.pop("console_url"))
+    with pytest.raises(ConfigError, match="console_url"):
+        load_config(config_dir)

@@ -125,6 +125,56 @@ class Mention(Doc):
     handling_kind: HandlingKind | None = None
 
 
+ENGAGEMENT_FIELDS = ("reposts", "comments", "likes", "views")
+ENGAGEMENT_ZH = {"reposts": "转发", "comments": "评论", "likes": "点赞", "views": "阅读"}
+
+
+class EngagementSnapshot(Doc):
+    """The engagement figures of one mention as one crawl read them: each crawl adds a snapshot (id by
+    mention and crawl time, so a re-run of the same crawl overwrites instead of adding). The latest
+    figures are also on the mention (``extra.reposts`` …, ``extra.spread_per_hour``)."""
+
+    kind: ClassVar[str] = "engagement"
+
+    id: str  # stable_id(mention_id, at)
+    mention_id: str
+    source_id: str
+    at: dt.datetime
+    reposts: int | None = None
+    comments: int | None = None
+    likes: int | None = None
+    views: int | None = None
+    interactions: int = 0  # reposts + comments + likes (views are not an interaction)
+    spread_per_hour: float = 0.0  # new interactions per hour since the previous snapshot (or publication)
+
+
+def interactions(figures: dict[str, Any]) -> int:
+    """Reposts + comments + likes of a figures mapping (missing or non-integer values count 0)."""
+    return sum(v for k in ("reposts", "comments", "likes") if isinstance(v := figures.get(k), int))
+
+
+class HotlistEntry(Doc):
+    """One entry of a hot list (热搜/热榜) as one crawl saw it: rank and heat at that time. The entry's
+    rank history is every document with its ``source_id`` and ``key``; an entry that touches a
+    collection priority or a configured place is also a mention (``mention_id``)."""
+
+    kind: ClassVar[str] = "hotlist"
+
+    id: str  # stable_id(source_id, key, at)
+    source_id: str
+    key: str  # the entry's normalised words: the same entry across crawls
+    title: str
+    url: str | None = None
+    rank: int
+    heat: int | None = None
+    at: dt.datetime
+    relevant: bool = False
+    priorities: list[str] = []  # collection priorities whose terms the entry contains
+    places: list[str] = []  # jurisdiction codes whose names it contains
+    terms: list[str] = []  # the words that made it relevant
+    mention_id: str | None = None
+
+
 # --- incidents ------------------------------------------------------------------------------------
 
 
@@ -172,6 +222,15 @@ class Severity(BaseModel):
         return since
 
 
+# The parts an office plays in a routed incident, and what each is asked to do (domain §2: 牵头/配合,
+# 通报 to the police and the cyberspace authority for false information, 会商 for major cases).
+RouteRole = Literal["lead", "supporting", "notify", "consultation"]
+ROUTE_ROLE_ZH: dict[str, str] = {"lead": "牵头单位", "supporting": "配合单位", "notify": "通报单位",
+                                 "consultation": "会商单位"}
+ROUTE_ASK_ZH: dict[str, str] = {"lead": "牵头办理", "supporting": "配合提供情况", "notify": "知悉并依法处置",
+                                "consultation": "参加会商"}
+
+
 class Routing(BaseModel):
     lead_office: str
     supporting_offices: list[str] = []
@@ -184,6 +243,24 @@ class Routing(BaseModel):
     # response: what the office must publish for this handling kind (domain §4), and who joins 会商
     handling_zh: str = ""
     consultation_offices: list[str] = []
+
+    def roles_of(self, office_id: str) -> list[str]:
+        """The parts ``office_id`` plays here (lead, supporting, notify, consultation), in that order."""
+        roles = []
+        if office_id == self.lead_office:
+            roles.append("lead")
+        if office_id in self.supporting_offices:
+            roles.append("supporting")
+        if office_id in self.notify:
+            roles.append("notify")
+        if self.consultation and office_id in self.consultation_offices:
+            roles.append("consultation")
+        return roles
+
+    def routed_offices(self) -> list[str]:
+        """Every office routing names, lead first (each once)."""
+        consulted = self.consultation_offices if self.consultation else []
+        return list(dict.fromkeys([self.lead_office, *self.supporting_offices, *self.notify, *consulted]))
 
 
 class TrendPoint(BaseModel):
@@ -204,6 +281,8 @@ class Incident(Doc):
     mention_count: int = 0
     reprint_count: int = 0
     reach: float = 0.0
+    interactions: int = 0  # latest reposts + comments + likes over the incident's mentions
+    spread_per_hour: float = 0.0  # their latest growth: new interactions per hour (crawler snapshots)
     tiers: dict[str, int] = {}
     sources: list[str] = []
     places: list[Place] = []
@@ -227,6 +306,9 @@ class Incident(Doc):
     closed_at: dt.datetime | None = None
     dismiss_reason: str | None = None
     escalated_at: dt.datetime | None = None  # response: last escalation (missed clock or by hand)
+    # response: the deadline that matters most now — the oldest unanswered miss, else the nearest
+    # running clock (the console's queue sorts on it; see response/urgency.py)
+    urgent_due_at: dt.datetime | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -252,10 +334,25 @@ class Clock(Doc):
     missed_at: dt.datetime | None = None
     escalated_at: dt.datetime | None = None
     waived_reason: str | None = None
+    waived_by: str | None = None  # response: who waived it (a person, or the system on close/dismiss)
+    waived_at: dt.datetime | None = None
     # response: the configured duration applied (after any per-jurisdiction override) and where
     duration: str | None = None
     jurisdiction: str | None = None
     last_reminder_at: dt.datetime | None = None  # when the sweep last recorded a reminder as due
+
+    def is_overdue(self, now: dt.datetime) -> bool:
+        """Past due and not answered: running past its deadline, or missed without a late answer."""
+        return self.due_at <= now and (self.state == "running" or (self.state == "missed" and self.met_at is None))
+
+
+def unresolved_clock_filter() -> dict[str, Any]:
+    """An Elasticsearch filter for the clocks still owed: running, or missed and not answered since
+    (a late release resolves a miss; a waived or met clock is settled)."""
+    return {"bool": {"should": [
+        {"term": {"state": "running"}},
+        {"bool": {"filter": [{"term": {"state": "missed"}}], "must_not": [{"exists": {"field": "met_at"}}]}},
+    ], "minimum_should_match": 1}}
 
 
 class ReviewStep(BaseModel):
@@ -387,4 +484,5 @@ class SourceHealth(Doc):
     last_new_at: dt.datetime | None = None  # when the source last produced a new item
     items_updated: int = 0  # items seen before whose content changed (e.g. a board reply arrived)
     error_rate: float = 0.0
-    status: Literal["ok", "degraded", "failing", "silent"] = "ok"
+    # login_required: a login page (or a redirect to one) came back instead of content: an expired cookie
+    status: Literal["ok", "degraded", "failing", "silent", "login_required"] = "ok"

@@ -59,10 +59,13 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "sentiment": {"properties": {"label": KW, "score": FLOAT}},
         "priorities": {"properties": {"id": KW, "confidence": FLOAT, "evidence": KW, "parent": KW}},
         "place": PLACE, "keywords": KW, "incident_id": KW, "handling_kind": KW,
+        # analysis failures: attempts so far, the last reason, and set aside after too many
+        "analysis_attempts": INT, "analysis_error": KW, "analysis_failed_at": DATE, "analysis_failed": BOOL,
     },
     "incidents": {
         "id": KW, "title": RAW_TEXT, "summary": RAW_TEXT, "first_seen_at": DATE, "last_seen_at": DATE,
         "first_mention_id": KW, "mention_count": INT, "reprint_count": INT, "reach": FLOAT,
+        "interactions": INT, "spread_per_hour": FLOAT,
         "tiers": OBJ_OFF, "sources": KW, "places": PLACE, "place_codes": KW, "priorities": KW,
         "subtopics": KW, "keywords": KW, "negative_share": FLOAT, "sentiment_avg": FLOAT,
         "trend": OBJ_OFF,
@@ -77,13 +80,14 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         }},
         "assigned_office": KW, "acknowledged_by": KW, "acknowledged_at": DATE, "closed_at": DATE,
         "dismiss_reason": KW, "created_at": DATE, "updated_at": DATE,
-        "escalated_at": DATE,
+        "escalated_at": DATE, "urgent_due_at": DATE,
     },
     "clocks": {
         "id": KW, "incident_id": KW, "rule_id": KW, "name_zh": KW, "opened_at": DATE, "due_at": DATE,
         "state": KW, "owner_office": KW, "met_by": KW, "met_at": DATE, "evidence": OBJ_OFF,
         "reminders_sent": KW, "missed_at": DATE, "escalated_at": DATE, "waived_reason": KW,
         "duration": KW, "jurisdiction": KW, "last_reminder_at": DATE,
+        "waived_by": KW, "waived_at": DATE,
     },
     "releases": {
         "id": KW, "incident_id": KW, "office": KW, "channel": KW, "url": KW, "title": RAW_TEXT,
@@ -119,6 +123,16 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "last_success_at": DATE, "error_rate": FLOAT, "status": KW,
         "last_new_at": DATE, "items_updated": INT,
     },
+    # Engagement snapshots: one document per mention per crawl (EngagementSnapshot).
+    "engagement": {
+        "id": KW, "mention_id": KW, "source_id": KW, "at": DATE, "reposts": INT, "comments": INT,
+        "likes": INT, "views": INT, "interactions": INT, "spread_per_hour": FLOAT,
+    },
+    # Hot-list entries: one document per entry per crawl (rank history), HotlistEntry.
+    "hotlist": {
+        "id": KW, "source_id": KW, "key": KW, "title": RAW_TEXT, "url": KW, "rank": INT, "heat": {"type": "long"},
+        "at": DATE, "relevant": BOOL, "priorities": KW, "places": KW, "terms": KW, "mention_id": KW,
+    },
     # Crawl bookkeeping: one document per seen URL/GUID per source, so a second run skips it.
     "crawl_state": {
         "id": KW, "source_id": KW, "key": KW, "mention_id": KW, "first_seen_at": DATE,
@@ -131,6 +145,17 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "count": INT, "ladder_step": INT, "acknowledged_at": DATE, "state": KW,
         "episode": INT, "first_at": DATE, "level": KW, "rule_id": KW, "kind": KW, "acknowledged_by": KW,
         "clock_id": KW, "source_id": KW,
+    },
+    # Console sessions, one per sign-in, by a digest of the cookie's session id: revoked server-side
+    # (sign-out, password change, user removal), shared by every console process.
+    "console_sessions": {
+        "id": KW, "user": KW, "created_at": DATE, "expires_at": DATE, "revoked_at": DATE, "revoked_reason": KW,
+        "password_tag": KW, "address": KW,
+    },
+    # Failed sign-ins per account and per client address (ids "account:<name>", "address:<ip>").
+    "sign_in_attempts": {
+        "id": KW, "scope": KW, "key": KW, "failures": INT, "first_failure_at": DATE, "last_failure_at": DATE,
+        "locked_until": DATE,
     },
 }
 

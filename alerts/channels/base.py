@@ -3,10 +3,13 @@
 A channel sends one message and says what happened, as one of four outcomes:
 
 - ``delivered``: the receiver accepted it (for robots: HTTP 200 **and** ``errcode``/``code`` 0);
-- ``retryable``: rate limited, 5xx, timeout, or not connected: try again later with backoff;
+- ``retryable``: a clear failure answer (rate limited, 5xx, a robot's busy code) or nothing was sent
+  (connection refused, connect timeout, the request could not be written): try again with backoff;
 - ``permanent``: rejected for good (bad key, signature, keyword, content): do not retry;
-- ``unknown``: the request may or may not have been acted on and a retry could duplicate it
-  (an SMS gateway timeout): recorded as failed, never blindly resent.
+- ``unknown``: the request was sent but no answer came (read timeout, connection reset after the
+  request was written), so the receiver may have acted on it and a retry could duplicate it:
+  recorded as failed and audited, never blindly resent — unless the channel is idempotent (the
+  webhook: its receivers deduplicate by ``webhook-id``), where it is retried.
 
 Robots answer business errors with HTTP 200, so the body is always read. URLs carry keys: they are
 never logged, and errors name only the exception type.
@@ -71,19 +74,24 @@ class Channel:
     # -- HTTP helpers -----------------------------------------------------------------------------
 
     def post(self, url: str, body: bytes, headers: dict[str, str],
-             on_timeout: Outcome = "retryable") -> tuple[int, Any, SendResult | None]:
-        """POST; returns (status, parsed JSON or None, a SendResult when the transport failed)."""
+             on_timeout: Outcome | None = None) -> tuple[int, Any, SendResult | None]:
+        """POST; returns (status, parsed JSON or None, a SendResult when the transport failed).
+
+        A failure before the request was written (connect, pool or write) is ``retryable`` for every
+        channel; one after it (no answer in time, the connection reset while waiting) is
+        ``on_timeout``: by default ``unknown``, or ``retryable`` for an idempotent channel."""
+        after_sending: Outcome = on_timeout or ("retryable" if self.idempotent else "unknown")
         try:
             with httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False) as client:
                 resp = client.post(url, content=body, headers=headers)
-        except httpx.ConnectError as exc:
-            # Nothing reached the receiver: safe to retry for every channel.
-            return 0, None, SendResult("retryable", error=f"connect failed: {type(exc).__name__}")
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout,
+                httpx.WriteError) as exc:
+            # The request never reached the receiver whole: safe to retry for every channel.
+            return 0, None, SendResult("retryable", error=f"not sent: {type(exc).__name__}")
         except httpx.TimeoutException as exc:
-            outcome: Outcome = "retryable" if isinstance(exc, httpx.ConnectTimeout) else on_timeout
-            return 0, None, SendResult(outcome, error=f"timeout: {type(exc).__name__}")
+            return 0, None, SendResult(after_sending, error=f"timeout: {type(exc).__name__}")
         except httpx.HTTPError as exc:
-            return 0, None, SendResult(on_timeout, error=f"transport error: {type(exc).__name__}")
+            return 0, None, SendResult(after_sending, error=f"transport error: {type(exc).__name__}")
         try:
             data = resp.json()
         except ValueError:

@@ -81,7 +81,7 @@ class SmsChannel(Channel):
             mac = hmac.new(self.conn.password.encode(), body, hashlib.sha256).digest()
             headers["x-sms-signature"] = base64.b64encode(mac).decode()
         url = self.conn.base_url() + "/" + (self.conn.schema or "sms/send").lstrip("/")
-        status, data, failed = self.post(url, body, headers, on_timeout="unknown")
+        status, data, failed = self.post(url, body, headers)
         if failed:
             return failed
         if status >= 500 or status == 429:

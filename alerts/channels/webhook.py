@@ -53,7 +53,7 @@ class WebhookChannel(Channel):
         if self.conn.password:
             headers["webhook-signature"] = signature(self.conn.password, message.batch_id, ts, body)
         url = self.conn.base_url() + "/" + (self.conn.schema or "").lstrip("/")
-        status, _, failed = self.post(url, body, headers, on_timeout="retryable")
+        status, _, failed = self.post(url, body, headers)
         if failed:
             return failed
         answer = {"http_status": status}

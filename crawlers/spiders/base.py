@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any
 
 import scrapy
@@ -117,6 +118,11 @@ class SourceSpider(scrapy.Spider):
             raise ConfigError(str(self.config.directory / "sources.yaml"), f"sources({self.source_id}).type",
                               self.source.type, f"spider {self.name!r} crawls {'/'.join(self.source_types)}")
         self.crawl_settings: CrawlSettings = self.config.sources.crawl
+        self.request_headers, self.request_cookies = request_options(self.source, self.crawl_settings,
+                                                                     str(self.config.directory / "sources.yaml"))
+        if self.source.request.rate_limit:
+            # Scrapy reads the spider's download_delay when it opens the domain's download slot
+            self.download_delay = 1.0 / self.source.request.rate_limit
         self.store = Store.connect(settings.get("YUQING_ES_URL") or None, settings.get("YUQING_INDEX_PREFIX") or None)
         self.replay_spool = settings.getbool("YUQING_REPLAY_SPOOL", True)
 
@@ -134,8 +140,10 @@ class SourceSpider(scrapy.Spider):
                 self.seen[doc["key"]] = bool(doc.get("complete", True))
         except StorageUnavailable:
             self.store_down = True
-            log.warning("source %s: Elasticsearch unreachable; crawling without stored state (items spool)",
-                        self.source.id)
+            # what the last run knew: stored items are not fetched again nor counted as new
+            self.seen.update(spool.remembered_keys(self.store.prefix, self.source.id))
+            log.warning("source %s: Elasticsearch unreachable; crawling with the %d keys kept on disk "
+                        "(new items spool)", self.source.id, len(self.seen))
         for key in spool.pending_keys(self.store.prefix, self.source.id):
             self.seen.setdefault(key, True)
 
@@ -148,8 +156,33 @@ class SourceSpider(scrapy.Spider):
     def request(self, url: str, callback: Any, *, start: bool = False, **cb_kwargs: Any) -> Request:
         # dont_filter: a redirect loop must reach REDIRECT_MAX_TIMES and be counted, not vanish in the
         # dupe filter; the spiders skip keys they already requested in this run themselves.
-        return Request(url, callback=callback, errback=self.on_error, cb_kwargs=cb_kwargs,
-                       meta={"yuqing_start": start}, dont_filter=True)
+        options = self.source.request
+        meta: dict[str, Any] = {"yuqing_start": start}
+        if options.proxy:
+            meta["proxy"] = options.proxy
+        robots = options.robots or ("obey" if self.crawl_settings.obey_robots else "ignore")
+        if robots == "ignore":
+            meta["dont_obey_robotstxt"] = True
+        headers = dict(self.request_headers)
+        if self.request_cookies:
+            # sent as a header: the cookie middleware is off (no site may set state between crawls)
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.request_cookies.items())
+        return Request(url, callback=callback, errback=self.on_error, cb_kwargs=cb_kwargs, meta=meta,
+                       dont_filter=True, headers=headers or None)
+
+    def login_page(self, response: Response, text: str) -> bool:
+        """Whether a login page came back instead of content (counted; health ``login_required``)."""
+        requested = response.request.meta.get("redirect_urls", [response.url])[0] if response.request else ""
+        moved = response.url != requested and _LOGIN_URL.search(response.url.split("?")[0]) is not None
+        head = text[:20000]
+        marked = any(marker in head for marker in self.source.request.login_markers) and (
+            'type="password"' in head or "type='password'" in head or len(head) < 3000)
+        if moved or marked:
+            self.counts.login_required = True
+            start = bool(response.request is not None and response.request.meta.get("yuqing_start"))
+            self.fail("login_required", start=start, url=response.url)
+            return True
+        return False
 
     def first_request_of(self, key: str) -> bool:
         """True the first time ``key`` is requested in this run (lists often link an article twice)."""
@@ -177,7 +210,10 @@ class SourceSpider(scrapy.Spider):
         if any(t in ctype for t in ("image/", "application/octet-stream", "application/pdf", "video/")):
             self.fail("not_html", url=response.url)
             return None
-        return decode_html(response.body, ctype, self.source.encoding)
+        page = decode_html(response.body, ctype, self.source.encoding)
+        if self.login_page(response, page[0]):
+            return None
+        return page
 
     def item(self, **fields: Any) -> dict[str, Any]:
         """An item for :class:`crawlers.pipelines.MentionPipeline`."""
@@ -189,8 +225,49 @@ class SourceSpider(scrapy.Spider):
         fields.setdefault("encoding", None)
         fields.setdefault("extra", {})
         fields.setdefault("complete", True)
+        fields.setdefault("engagement", {})  # figures read this crawl: stored as a snapshot
         fields["was_seen"] = fields["key"] in self.seen
         return fields
+
+    def engagement_item(self, key: str, url: str, figures: dict[str, int]) -> dict[str, Any]:
+        """An item that only carries fresh engagement figures of a mention stored before."""
+        return self.item(key=key, url=url, title="", text="", doc_type="post", engagement=figures,
+                         engagement_only=True)
+
+
+_LOGIN_URL = re.compile(r"(login|signin|sign_in|passport|/sso/|logon|denglu)", re.IGNORECASE)
+
+
+def request_options(source: Source, crawl: CrawlSettings, file: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The headers and cookies of a source's requests; cookies (and secret headers) come from the
+    connection named by ``request.cookies_connection``, never from YAML."""
+    from yuqing.connections import ConnectionNotFound, resolve
+
+    options = source.request
+    headers = dict(options.headers)
+    if options.user_agent:
+        headers["User-Agent"] = options.user_agent
+    cookies: dict[str, str] = {}
+    if options.cookies_connection:
+        try:
+            conn = resolve(options.cookies_connection)
+        except ConnectionNotFound:
+            raise ConfigError(file, f"sources({source.id}).request.cookies_connection", options.cookies_connection,
+                              "no such connection (set AIRFLOW_CONN_<ID> or YUQING_CONN_<ID>)") from None
+        raw = conn.extra.get("cookies") if conn.extra else None
+        if raw is None:
+            raw = conn.password
+        if isinstance(raw, dict):
+            cookies = {str(k): str(v) for k, v in raw.items()}
+        elif isinstance(raw, str):
+            for part in raw.split(";"):
+                name, sep, value = part.strip().partition("=")
+                if sep and name:
+                    cookies[name] = value
+        extra_headers = conn.extra.get("headers") if conn.extra else None
+        if isinstance(extra_headers, dict):
+            headers.update({str(k): str(v) for k, v in extra_headers.items()})
+    return headers, cookies
 
 
 def _real_now() -> dt.datetime:

@@ -12,6 +12,7 @@ from lxml import etree
 from scrapy.http import Response
 
 from crawlers.dates import parse_date
+from crawlers.engagement import comments_from_json, figures_from_json
 from crawlers.extract import canonical_url, extract_page, short_title, strip_tags
 from crawlers.spiders.base import SourceSpider
 
@@ -151,11 +152,14 @@ class JsonSpider(SourceSpider):
         try:
             data = json.loads(response.body)
         except ValueError:
-            self.fail("malformed_json", start=page == 1, url=response.url)
+            if not self.login_page(response, response.text if hasattr(response, "text") else ""):
+                self.fail("malformed_json", start=page == 1, url=response.url)
             return
         items = dig(data, s.list_item) if s.list_item else data
         if not isinstance(items, list):
-            self.fail("no_items", start=page == 1, url=response.url)
+            # {"ok": 0, "msg": "请登录"}: an API's way of saying the cookie expired
+            if not self.login_page(response, json.dumps(data, ensure_ascii=False)[:2000]):
+                self.fail("no_items", start=page == 1, url=response.url)
             return
         fresh = 0
         for entry in items:
@@ -170,7 +174,10 @@ class JsonSpider(SourceSpider):
             url = urljoin(response.url, str(raw_url)) if raw_url else with_param(self.source.url, "id", guid)
             key = f"guid:{guid}" if guid is not None else canonical_url(url)
             self.counts.found += 1
+            figures = figures_from_json(entry, s)
             if self.is_done(key) or not self.first_request_of(key):
+                if figures and key in self.seen and self.first_request_of(f"engagement:{key}"):
+                    yield self.engagement_item(key, url, figures)  # stored before: fresh figures only
                 continue
             fresh += 1
             text = strip_tags(str(dig(entry, s.body) or ""))
@@ -181,11 +188,14 @@ class JsonSpider(SourceSpider):
                 continue
             author = dig(entry, s.author)
             publisher = dig(entry, s.publisher)
+            extra: dict[str, Any] = {}
+            if comments := comments_from_json(entry, s, self.now):
+                extra["comment_items"] = comments
             yield self.item(key=key, guid=None if guid is None else str(guid), url=url, title=title,
                             text=text or title, author=None if author is None else str(author),
                             publisher=None if publisher is None else str(publisher),
                             published_at=parse_date(dig(entry, s.published_at), self.now),
-                            encoding="utf-8", doc_type="post")
+                            encoding="utf-8", doc_type="post", extra=extra, engagement=figures)
         if not fresh or page >= self.source.max_pages:
             return
         if s.cursor_field and s.cursor_param:

@@ -11,6 +11,7 @@ from parsel import Selector
 from scrapy.http import Response
 
 from crawlers.dates import parse_date
+from crawlers.engagement import comments_from_page, figures_from_page
 from crawlers.extract import canonical_url, extract_page, select_all, select_text
 from crawlers.spiders.base import SourceSpider
 from yuqing.clock import iso
@@ -45,6 +46,10 @@ class HtmlSpider(SourceSpider):
                 key = canonical_url(url)
                 self.counts.found += 1
                 if self.is_done(key) or not self.first_request_of(key):
+                    # stored before: the list item may show fresh engagement figures
+                    if key in self.seen and (figures := figures_from_page(None, entry, s)) \
+                            and self.first_request_of(f"engagement:{key}"):
+                        yield self.engagement_item(key, url, figures)
                     continue
                 fresh += 1
                 yield self.request(url, self.parse_article, key=key, context=entry)
@@ -74,9 +79,12 @@ class HtmlSpider(SourceSpider):
         extra, complete, doc_type = self.details(sel, context)
         if extra.get("issued_at") and ex.published_at is None:
             ex.published_at = parse_date(extra["issued_at"], self.now)
+        if comments := comments_from_page(sel, self.source.selectors, self.now):
+            extra["comment_items"] = comments
         yield self.item(key=key, url=response.url, title=ex.title, text=ex.text, author=ex.author,
                         publisher=ex.publisher, published_at=ex.published_at, encoding=encoding,
-                        doc_type=doc_type, extra={**ex.extra, **extra}, complete=complete)
+                        doc_type=doc_type, extra={**ex.extra, **extra}, complete=complete,
+                        engagement=figures_from_page(sel, context, self.source.selectors))
 
     def details(self, sel: Selector, context: Selector | None) -> tuple[dict[str, Any], bool, str]:
         """Type-specific fields: ``(extra, complete, doc_type)``."""

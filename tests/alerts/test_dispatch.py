@@ -383,6 +383,49 @@ def test_sms_timeout_is_never_blindly_retried(store: Store, config: Config, rece
     assert Delivery.from_doc(store.get("deliveries", d.id)).attempts == 1  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(("channel_id", "step", "error"), [
+    ("duty_wecom", ("accept_slowly", 2.0), "timeout"), ("duty_dingtalk", ("accept_slowly", 2.0), "timeout"),
+    ("leader_feishu", ("accept_slowly", 2.0), "timeout"), ("duty_wecom", ("accept_then_reset", None), "transport")])
+def test_slow_robot_that_accepted_the_message_gets_it_once(
+        store: Store, config: Config, receivers: Receivers, h: types.SimpleNamespace, channel_id: str,
+        step: tuple[str, object], error: str) -> None:
+    """The robot takes the message, then answers after the client gave up (or drops the connection):
+    the outcome is unknown, so it is recorded and audited for the duty desk, and never sent again
+    (4 dispatches → 1 message)."""
+    channels = [c.model_copy(update={"timeout": Duration.parse("1s")}) if c.id == channel_id else c
+                for c in config.alerts.channels]
+    cfg = h.with_alerts(config, channels=channels)
+    receivers.script(channel_id, *[step] * 4)  # every request: taken, then no answer in time
+    h.put_incident(store, "inc-slow", level="II")
+    for minutes in range(4):  # within the first ladder step: only retries could send again
+        api.dispatch(store, cfg, now=T0 + minutes * MIN)
+    assert len(receivers.received(channel_id)) == 1
+    [d] = deliveries(store, channel_id=channel_id)
+    assert d.state == "failed" and d.attempts == 1
+    assert d.response.get("outcome") == "unknown" and "unknown outcome" in (d.last_error or "")
+    store.refresh("audit")
+    events = store.find("audit", {"bool": {"filter": [{"term": {"entity_id": d.id}},
+                                                      {"term": {"action": "unknown_outcome"}}]}})
+    assert len(events) == 1 and error in events[0]["reason"]
+
+
+def test_robot_error_answers_are_still_retried(
+        store: Store, config: Config, receivers: Receivers, h: types.SimpleNamespace) -> None:
+    """A clear failure (HTTP 502, robot busy code -1) is not an unknown outcome: it is retried and arrives once."""
+    receivers.script("duty_wecom", ("status", 502), ("code", -1))
+    h.put_incident(store, "inc-502", level="II")
+    api.dispatch(store, config, now=T0)
+    [d] = deliveries(store, channel_id="duty_wecom", ladder_step="0")
+    assert d.state == "pending" and d.last_error == "HTTP 502"
+    api.dispatch(store, config, now=T0 + MIN)
+    [d] = deliveries(store, channel_id="duty_wecom", ladder_step="0")
+    assert d.state == "pending" and d.response.get("errcode") == -1
+    api.dispatch(store, config, now=T0 + 3 * MIN)
+    [d] = deliveries(store, channel_id="duty_wecom", ladder_step="0")
+    assert d.state == "sent" and d.attempts == 3
+    assert len(receivers.received("duty_wecom")) == 1
+
+
 def test_missing_next_year_holidays_alert_the_duty_desk_from_1_november(store: Store, receivers: Receivers) -> None:
     from yuqing.clock import package_years
     from yuqing.config import load_config

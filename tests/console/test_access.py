@@ -41,13 +41,15 @@ def test_wrong_password_is_refused(app, password):
     assert client.post("/api/session", json={"name": "nobody", "password": password}).status_code == 401
 
 
-def test_duty_officer_queue_lists_most_severe_first_with_countdowns(app, password, seeded):
+def test_duty_officer_queue_lists_most_urgent_first_with_countdowns(app, password, seeded):
     client = TestClient(app)
     sign_in(client, "duty", password)
     page = client.get("/")
     assert page.status_code == 200
     ids = re.findall(r'class="incident-row" data-id="([0-9a-f]+)"', page.text)
-    assert ids == [seeded.xss, seeded.emergency, seeded.health]  # levels I, II, III
+    # the missed 5 h clock (1 h overdue), then the clock due in 40 min, then the one due in 30 h —
+    # urgency before severity (the level-I incident is second)
+    assert ids == [seeded.emergency, seeded.xss, seeded.health]
     assert "已超时 1小时00分" in page.text and 'countdown overdue' in page.text
     assert "剩余 0小时40分" in page.text  # the level-I incident's clock, < 1 h: red as well
     filtered = client.get("/", params={"office": "prov_health"})

@@ -231,3 +231,71 @@ def test_atom_feed_and_page_numbered_json_api(store: Store, tmp_path: Path) -> N
     assert parse_ts(entry["published_at"]) == dt.datetime(2026, 11, 23, 8, 0, tzinfo=TZ)
     posts = store.find("mentions", of("t-paged"))
     assert {parse_ts(p["published_at"]) for p in posts} == {NOON - dt.timedelta(hours=n) for n in range(1, 6)}
+
+
+def test_crawl_with_elasticsearch_down_skips_stored_items_and_counts_nothing_again(
+        store: Store, es_url: str, web_config: Config) -> None:
+    first = crawl_source(store, web_config, "demo-local-news", now=NOON, settings=FAST)
+    assert first.new > 0
+    with EsProxy(es_url) as proxy:
+        proxy.fail_when = lambda method, path: True  # down before the crawl starts and throughout
+        down = crawl_source(Store(make_client(proxy.url), prefix=store.prefix), web_config, "demo-local-news",
+                            now=NOON + dt.timedelta(minutes=10), settings=FAST)
+        assert proxy.dropped > 0
+    assert down.new == 0 and down.spooled == 0  # the stored items were known from the kept keys
+    assert replay_spool(store) == 1  # only the run's health record waited in the spool
+    store.refresh()
+    assert store.count("mentions", of("demo-local-news")) == first.new
+
+
+def test_yuqing_crawl_with_elasticsearch_already_down_crawls_into_the_spool(
+        es_url: str, web_config: Config, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from crawlers.cli import SPOOLED_EXIT
+    from yuqing.cli import main
+
+    with open_test_store(es_url) as store:  # its own indices: the module's already hold this source
+        _crawl_cli_while_down(store, es_url, web_config, monkeypatch, capsys, SPOOLED_EXIT, main)
+
+
+def _crawl_cli_while_down(store: Store, es_url: str, web_config: Config, monkeypatch: pytest.MonkeyPatch,
+                          capsys: pytest.CaptureFixture[str], spooled_exit: int, main: Any) -> None:
+    with EsProxy(es_url) as proxy:
+        proxy.fail_when = lambda method, path: True
+        monkeypatch.setenv("ES_URL", proxy.url)
+        monkeypatch.setenv("YUQING_INDEX_PREFIX", store.prefix)
+        code = main(["crawl", "demo-gov-weibo", "--config", str(web_config.directory), "--now", NOON.isoformat()])
+    captured = capsys.readouterr()
+    assert code == spooled_exit, captured.err
+    assert captured.out.splitlines() == ["demo-gov-weibo: found 2, new 2, updated 0, failed 0, spooled 2, status ok"]
+    assert "spool" in captured.err
+    assert store.count("mentions", of("demo-gov-weibo")) == 0
+    assert replay_spool(store) > 0  # the node is back: everything collected arrives
+    store.refresh()
+    assert store.count("mentions", of("demo-gov-weibo")) == 2
+
+
+def test_replay_never_loses_lines_a_running_crawl_appends(store: Store) -> None:
+    """A crawl appending while replays run: every line reaches Elasticsearch exactly once."""
+    import threading
+
+    n = 400
+    spool = Spool(store.prefix, "spool-race")
+    done = threading.Event()
+
+    def crawl() -> None:
+        for i in range(n):
+            spool.append("crawl_state", "update", [(f"race-{i}", {"id": f"race-{i}", "source_id": "spool-race",
+                                                                   "key": f"http://race/{i}"})])
+        done.set()
+
+    writer = threading.Thread(target=crawl)
+    writer.start()
+    replays = 0
+    while not done.is_set():
+        replays += replay_spool(store)
+    writer.join()
+    replays += replay_spool(store)
+    store.refresh()
+    assert store.count("crawl_state", of("spool-race")) == n
+    assert replays >= n and not pending_files(store.prefix)

@@ -38,4 +38,4 @@ def test_extraction_without_selectors_holds_up_on_unseen_pages() -> None:
     n, title, f1, time = score_demo_pages()
     assert n >= 20
     # relative times ("8小时前") lose the minutes, so time cannot reach 1.0 on the GBK site
-    assert title >= 0.95 and f1 >= 0.95 and time >= 0.85, (title, f1, time)
+    assert title >= 0.97 and f1 >= 0.98 and time >= 0.9, (title, f1, time)  # measured 1.00 / 1.00 / 0.92

@@ -74,6 +74,7 @@ def test_fast_demo_summary_matches_elasticsearch_and_shows_the_whole_cycle(es_ur
         assert store.count("incidents", {"term": {"state": "escalated"}}) >= 1
         assert summary["deliveries_by_state"].get("sent", 0) >= 1 and summary["receiver_messages"] >= 1
         assert summary["assessments"] >= 1
+        assert "热榜首发" in out  # the line naming incidents first seen on the hot list (may be none)
         # The 5 h clocks met and missed rest on figures that warrant 重大 or above; 2–3 dead stays below.
         incidents = {d["id"]: d for d in store.find("incidents", None, size=200)}
         five_hour = store.find("clocks", {"term": {"rule_id": "authoritative_info"}}, size=200)
@@ -91,6 +92,12 @@ def test_fast_demo_summary_matches_elasticsearch_and_shows_the_whole_cycle(es_ur
         # a later report raised a level: audited and alerted
         assert store.count("audit", {"term": {"action": "upgrade"}}) >= 1
         assert store.count("deliveries", {"term": {"alert_kind": "level_upgrade"}}) >= 1
+        # Supporting, notified and 会商 offices were each told, and the receivers show it.
+        routed = {"bool": {"filter": [{"term": {"alert_kind": "routed_office"}}, {"term": {"state": "sent"}}]}}
+        assert summary["routed_office_alerts"] == store.count("deliveries", routed) >= 1
+        assert summary["routed_offices_told"]
+        assert any("配合单位：配合提供情况" in line for line in received)
+        assert "交办告知" in out
         assert list((var / "reports").glob("*2026-11-23*.pdf")), "no daily report PDF"
         for where in ("alerts.jsonl", "reports", "yuqing console"):
             assert where in out

@@ -22,6 +22,7 @@ from yuqing.config.assessment import AssessmentConfig
 from yuqing.config.base import load_model
 from yuqing.config.calendar import CalendarConfig
 from yuqing.config.clocks import ClocksConfig
+from yuqing.config.console import ConsoleConfig
 from yuqing.config.offices import OfficesConfig
 from yuqing.config.priorities import PrioritiesConfig
 from yuqing.config.routing import RoutingConfig
@@ -40,6 +41,7 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "analysis": ("analysis.yaml", AnalysisConfig),
     "assessment": ("assessment.yaml", AssessmentConfig),
     "calendar": ("calendar.yaml", CalendarConfig),
+    "console": ("console.yaml", ConsoleConfig),
     "storage": ("storage.yaml", StorageConfig),
 }
 
@@ -56,6 +58,7 @@ class Config:
     analysis: AnalysisConfig
     assessment: AssessmentConfig
     calendar: CalendarConfig
+    console: ConsoleConfig
     storage: StorageConfig
 
     def work_calendar(self) -> WorkCalendar:
@@ -71,7 +74,17 @@ def load_config(directory: Path | str | None = None) -> Config:
     config = Config(directory=base, **parts)
     check_unique_ids(config)
     check_references(config)
+    check_source_types(config)
     return config
+
+
+def check_source_types(config: Config) -> None:
+    """What each source type needs (hot lists and searches: entry selectors, the {keyword} URL)."""
+    from yuqing.config.sources import source_problems
+
+    for source in config.sources.sources:
+        for field, value, problem in source_problems(source):
+            _fail(config, "sources", field, value, problem)
 
 
 def _fail(config: Config, key: str, field: str, value: object, problem: str) -> None:

@@ -123,6 +123,13 @@ class BoardSettings(Model):
     kinds: list[str] = ["suggestion", "difficulty"]
 
 
+class FailureSettings(Model):
+    """A mention whose analysis fails is tried again at the next runs; after ``max_attempts`` failed
+    attempts it is set aside as failed (shown to operators, no longer retried)."""
+
+    max_attempts: int = Field(default=3, ge=1, le=100)
+
+
 class AnalysisConfig(Model):
     sentiment: SentimentSettings = SentimentSettings()
     negation: NegationSettings = NegationSettings()
@@ -130,4 +137,5 @@ class AnalysisConfig(Model):
     severity: SeveritySettings
     handling: HandlingSettings = HandlingSettings()
     board_messages: BoardSettings = BoardSettings()
+    failures: FailureSettings = FailureSettings()
     user_dictionary: list[str] = []  # extra jieba words (government and priority terms)
