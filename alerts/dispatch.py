@@ -95,7 +95,7 @@ def build_deliveries(config: Config, notifications: list[Notification], now: dt.
     out: list[Delivery] = []
     for note in notifications:
         alert = note.alert
-        people = contacts_for(config, note.roles, alert.offices)
+        people = contacts_for(config, note.roles, alert.offices, own_office_only=alert.own_office_only)
         targets = targets_for(config, people, alert.channels)
         if not targets:
             stats.skip("no recipient with a channel")

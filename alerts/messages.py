@@ -76,10 +76,19 @@ def _lines(f: dict[str, Any], esc: Callable[[str | None], str]) -> list[tuple[st
     rows.append(("级别", esc(f.get("level_zh", ""))))
     if f.get("state_zh"):
         rows.append(("状态", esc(f["state_zh"])))
+    if f.get("recipient_office_zh"):
+        rows.append(("告知单位", esc(f["recipient_office_zh"])))
     if f.get("office_zh"):
         rows.append(("牵头单位", esc(f["office_zh"])))
+    if f.get("duty_zh"):
+        rows.append(("职责", esc(f["duty_zh"])))
     clock = f.get("clock")
-    if clock:
+    if clock and clock.get("overdue"):
+        # A miss is named for what it is: the deadline missed, how long overdue, and whose it is.
+        missed = (f"{clip(clock.get('name_zh'), 40)}，截止{clock.get('due_zh')}，{clock.get('remaining_zh')}"
+                  + (f"，责任单位：{clock['owner_zh']}" if clock.get("owner_zh") else ""))
+        rows.append(("超时", esc(missed)))
+    elif clock:
         due = f"{clip(clock.get('name_zh'), 40)}，截止{clock.get('due_zh')}（{clock.get('remaining_zh')}）"
         rows.append(("时限", esc(due)))
     reasons = f.get("reasons") or []
@@ -165,6 +174,8 @@ def sms(items: Sequence[dict[str, Any]], limit_chars: int = 140) -> str:
         f = items[0]
         due = f.get("clock") or {}
         extra = f"，{due.get('remaining_zh')}" if due else ""
+        if due.get("overdue"):
+            extra = f"，{clip(due.get('name_zh'), 20)}{due.get('remaining_zh')}（责任单位{due.get('owner_zh', '')}）"
         msg = (f"{TAG}{f.get('level_zh', '')}{f.get('headline_zh', '')}：{clip(f.get('title'), 30)}，"
                f"牵头{f.get('office_zh', '')}{extra}，请登录系统处置。")
     else:

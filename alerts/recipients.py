@@ -4,6 +4,9 @@
   plus any duty officer of the owning offices.
 - Any other role is looked up in the owning offices; an office without a contact in that role is
   covered by the duty office's contact in that role (e.g. the 办公厅值班主任 as office head).
+- A routed office's own alert (supporting 配合, notified 通报, 会商) looks its roles up in that
+  office only; an office without a contact in those roles is told through its liaison
+  (office_staff), else any contact it lists — never through the duty desk.
 - A group robot (WeCom, DingTalk, Feishu) is one target however many contacts sit in its group:
   one message, mentioning them, instead of one message per person. Email, SMS and the webhook
   have one target per contact (address).
@@ -65,7 +68,10 @@ def _contacts(config: Config, office_ids: list[str], role: str) -> list[ContactR
     return out
 
 
-def contacts_for(config: Config, roles: list[str], offices: list[str]) -> list[ContactRef]:
+def contacts_for(config: Config, roles: list[str], offices: list[str], *,
+                 own_office_only: bool = False) -> list[ContactRef]:
+    if own_office_only:
+        return office_contacts(config, roles, offices)
     duty = duty_offices(config)
     found: dict[str, ContactRef] = {}
     for role in roles:
@@ -76,6 +82,17 @@ def contacts_for(config: Config, roles: list[str], offices: list[str]) -> list[C
         for person in people:
             found.setdefault(person.name, person)
     return list(found.values())
+
+
+def office_contacts(config: Config, roles: list[str], offices: list[str]) -> list[ContactRef]:
+    """The offices' own contacts in ``roles`` — else their liaison (office_staff), else anyone they
+    list: a routed office is always told itself, never through the duty desk."""
+    people = [p for role in roles for p in _contacts(config, offices, role)]
+    if not people:
+        people = _contacts(config, offices, "office_staff")
+    if not people:
+        people = [p for role in ROLE_ZH for p in _contacts(config, offices, role)]
+    return list({p.name: p for p in people}.values())
 
 
 def targets_for(config: Config, contacts: list[ContactRef], restrict: list[str]) -> list[Target]:

@@ -25,16 +25,21 @@ import datetime as dt
 import logging
 from typing import Any
 
+from yuqing import links, places
 from yuqing.clock import Duration, iso, parse_ts
 from yuqing.config import Config
 from yuqing.config.alerts import AlertRule
 from yuqing.models import (
+    ROUTE_ASK_ZH,
+    ROUTE_ROLE_ZH,
     SEVERITY_RANK,
     SEVERITY_ZH,
     STATE_ZH,
     Clock,
     Incident,
+    Routing,
     SourceHealth,
+    unresolved_clock_filter,
 )
 from yuqing.paths import PROJECT_ROOT
 from yuqing.storage import Store
@@ -42,6 +47,8 @@ from yuqing.storage import Store
 log = logging.getLogger(__name__)
 
 INCIDENT_KINDS = ("new_incident", "priority_hit")
+# A routed office's own alert holds while the incident awaits an answer.
+ROUTED_STATES = ("new", "assigned", "acknowledged", "responding", "escalated")
 ACKNOWLEDGED_STATES = ("acknowledged", "responding", "released", "closed", "dismissed")
 OPEN_STATES = ("new", "assigned", "escalated")
 
@@ -49,6 +56,7 @@ KIND_ZH = {
     "new_incident": "舆情事件", "priority_hit": "命中收集重点", "mention_spike": "信息量激增",
     "negative_spike": "负面占比上升", "clock_due_soon": "时限即将到期", "clock_missed": "时限已超期",
     "source_silent": "信息源无更新", "source_failing": "信息源采集失败",
+    "routed_office": "交办告知",
     "hotlist_entered": "登上热榜", "hotlist_top": "热榜排名上升", "source_login": "信息源需要重新登录",
     "calendar_missing": "节假日安排未配置", "level_upgrade": "事件级别上调",
 }
@@ -68,13 +76,17 @@ class Alert:
     source_id: str | None = None
     acknowledged: bool = False  # the owner already acknowledged: no ladder, no repeats
     laddered: bool = False  # the escalation ladder applies
+    # A routed office's own alert (配合/通报/会商): its roles are looked up in that office only, never
+    # at the duty desk, which the owning office's alert already reaches.
+    own_office_only: bool = False
     facts: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def merge(self, rule: AlertRule, reason: str | None) -> None:
         if rule.id not in self.rule_ids:
             self.rule_ids.append(rule.id)
         self.roles.extend(r for r in rule.recipients if r not in self.roles)
-        self.offices.extend(o for o in rule.offices if o not in self.offices)
+        if not self.own_office_only:
+            self.offices.extend(o for o in rule.offices if o not in self.offices)
         self.channels.extend(c for c in rule.channels if c not in self.channels)
         if reason and reason not in self.facts.setdefault("reasons", []):
             self.facts["reasons"].append(reason)
@@ -106,12 +118,7 @@ def remaining_zh(due: dt.datetime, now: dt.datetime) -> str:
 
 
 def office_name(config: Config, office_id: str | None) -> str:
-    if not office_id:
-        return "待交办"
-    try:
-        return config.offices.office(office_id).name
-    except KeyError:
-        return office_id
+    return places.office_name(config.offices, office_id, "待交办")
 
 
 def owning_office(incident: Incident) -> str | None:
@@ -125,44 +132,22 @@ def place_zh(config: Config, incident: Incident) -> str:
     for place in incident.places:
         label = "".join(p for p in (place.province, place.city, place.district) if p)
         if not label and place.code:
-            label = _jurisdiction_name(config, place.code)
+            label = places.place_name(config.offices, place.code)
         if label and label not in names:
             names.append(label)
     if not names:
-        names = [n for n in (_jurisdiction_name(config, c) for c in incident.place_codes) if n]
+        names = [places.place_name(config.offices, c) for c in incident.place_codes if c]
     return "、".join(names[:3]) or "未识别"
 
 
-def _jurisdiction_name(config: Config, code: str) -> str:
-    try:
-        return config.offices.jurisdiction(code).name
-    except KeyError:
-        return code
-
-
-def place_office(config: Config, code: str) -> str | None:
-    """The government office answering for a place (属地), walking up to the parent places."""
-    seen: set[str] = set()
-    current: str | None = code
-    while current and current not in seen:
-        seen.add(current)
-        for office in config.offices.offices:
-            if office.is_place_government and office.jurisdiction == current:
-                return office.id
-        try:
-            current = config.offices.jurisdiction(current).parent
-        except KeyError:
-            return None
-    return None
-
-
-def incident_url(config: Config, incident_id: str) -> str:
-    return f"{config.alerts.console_url.rstrip('/')}/incidents/{incident_id}"
-
-
-def clock_facts(clock: Clock, now: dt.datetime) -> dict[str, Any]:
-    return {"name_zh": clock.name_zh, "due_at": iso(clock.due_at), "due_zh": _fmt_time(clock.due_at),
-            "remaining_zh": remaining_zh(clock.due_at, now), "state": clock.state}
+def clock_facts(config: Config, clock: Clock, now: dt.datetime) -> dict[str, Any]:
+    """The clock a message names. A missed one says so: which deadline, how long overdue, whose."""
+    facts: dict[str, Any] = {"name_zh": clock.name_zh, "due_at": iso(clock.due_at), "due_zh": _fmt_time(clock.due_at),
+             "remaining_zh": remaining_zh(clock.due_at, now), "state": clock.state,
+             "owner_office": clock.owner_office, "owner_zh": office_name(config, clock.owner_office)}
+    if clock.is_overdue(now):
+        facts["overdue"] = True
+    return facts
 
 
 def incident_facts(config: Config, incident: Incident, clock: Clock | None, now: dt.datetime) -> dict[str, Any]:
@@ -181,12 +166,25 @@ def incident_facts(config: Config, incident: Incident, clock: Clock | None, now:
         "mentions": incident.mention_count,
         "negative_share": round(incident.negative_share, 2),
         "first_seen_zh": _fmt_time(incident.first_seen_at),
-        "url": incident_url(config, incident.id),
+        "url": links.incident_url(config, incident.id),
         "reasons": [],
     }
     if clock is not None:
-        facts["clock"] = clock_facts(clock, now)
+        facts["clock"] = clock_facts(config, clock, now)
+    if office and incident.routing:
+        facts.update(duty_facts(incident.routing, office, owner=True))
     return facts
+
+
+def duty_facts(routing: Routing, office_id: str, *, owner: bool = False) -> dict[str, Any]:
+    """What ``office_id`` is in this incident and what it is asked to do (``duty_zh``), e.g.
+    ``配合单位：配合提供情况；会商单位：参加会商``. The owning office leads whatever routing said."""
+    roles = routing.roles_of(office_id)
+    if owner:
+        roles = ["lead", *(r for r in roles if r not in ("lead", "supporting"))]
+    return {"route_roles": roles,
+            "duty_zh": "；".join(f"{ROUTE_ROLE_ZH[r]}：{ROUTE_ASK_ZH[r]}" for r in roles),
+            "ask_zh": "、".join(ROUTE_ASK_ZH[r] for r in roles)}
 
 
 # --- evaluation ----------------------------------------------------------------------------------
@@ -197,7 +195,7 @@ def evaluate(store: Store, config: Config, now: dt.datetime) -> list[Alert]:
     cutoff = now - span(config.alerts.lookback)
     alerts: dict[str, Alert] = {}
     incidents = _load_incidents(store, cutoff)
-    clocks_by_incident = _running_clocks(store, list(incidents))
+    clocks_by_incident = _owed_clocks(store, list(incidents))
     rules = config.alerts.rules
 
     def add(key: str, rule: AlertRule, alert: Alert, reason: str | None = None) -> None:
@@ -215,7 +213,7 @@ def evaluate(store: Store, config: Config, now: dt.datetime) -> list[Alert]:
                 hits = [p for p in incident.priorities if p in rule.priorities] if rule.priorities else []
                 if not hits:
                     continue
-                reason = "命中收集重点：" + "、".join(_priority_name(config, p) for p in hits)
+                reason = "命中收集重点：" + "、".join(config.priorities.name_of(p) for p in hits)
             elif rule.kind == "new_incident" and level:
                 reason = f"{SEVERITY_ZH[level]}事件"
             key = f"incident:{incident.id}:{incident.state}"
@@ -233,6 +231,7 @@ def evaluate(store: Store, config: Config, now: dt.datetime) -> list[Alert]:
                        "headline_zh": f"{'新发' if inc.state == 'new' else STATE_ZH.get(inc.state, '')}舆情事件"},
             ), reason)
 
+    _evaluate_routed_offices(config, now, incidents, clocks_by_incident, alerts)
     _evaluate_clocks(store, config, now, cutoff, incidents, alerts, add)
     _evaluate_upgrades(config, now, cutoff, incidents, add)
     _evaluate_spikes(store, config, now, incidents, alerts, add)
@@ -292,11 +291,41 @@ def _evaluate_hotlists(store: Store, config: Config, now: dt.datetime, cutoff: d
             ), reason + heat + ("；涉及：" + "、".join(latest.get("terms") or []) if latest.get("terms") else ""))
 
 
-def _priority_name(config: Config, priority_id: str) -> str:
-    for p in config.priorities.priorities:
-        if p.id == priority_id:
-            return p.name_zh
-    return priority_id
+def _evaluate_routed_offices(config: Config, now: dt.datetime, incidents: dict[str, Incident],
+                             clocks_by_incident: dict[str, list[Clock]], alerts: dict[str, Alert]) -> None:
+    """Every office routing names besides the owner — supporting (配合), notified (通报) and 会商
+    offices — gets an alert of its own, saying its part and what is asked of it.
+
+    The incident rules decide whether an incident alerts at all (level, priorities) and which roles
+    hear of it; the roles are looked up in that office. The key is per office (not per incident
+    state), so the office's alert climbs the ladder until that office acknowledges it, whatever the
+    owner does; it stops holding once the incident is released, closed or dismissed.
+    """
+    for incident in incidents.values():
+        if incident.routing is None or incident.state not in ROUTED_STATES:
+            continue
+        owner = owning_office(incident)
+        others = [o for o in incident.routing.routed_offices() if o != owner]
+        if not others:
+            continue
+        level = incident.severity.level if incident.severity else None
+        matching = [r for r in config.alerts.rules if r.kind in INCIDENT_KINDS and level_at_least(level, r.min_level)
+                    and (r.kind != "priority_hit" or set(r.priorities) & set(incident.priorities))]
+        if not matching:
+            continue
+        clocks = clocks_by_incident.get(incident.id, [])
+        base = incident_facts(config, incident, clocks[0] if clocks else None, now)
+        for office in others:
+            duty = duty_facts(incident.routing, office)
+            key = f"incident:{incident.id}:office:{office}"
+            alert = alerts.setdefault(key, Alert(
+                key=key, kind="routed_office", rule_ids=[], roles=[], offices=[office], level=level,
+                incident_id=incident.id, laddered=True, own_office_only=True,
+                facts={**base, **duty, "kind": "routed_office", "recipient_office_id": office,
+                       "recipient_office_zh": office_name(config, office), "headline_zh": f"请{duty['ask_zh']}"},
+            ))
+            for rule in matching:
+                alert.merge(rule, None)
 
 
 def _load_incidents(store: Store, cutoff: dt.datetime) -> dict[str, Incident]:
@@ -316,14 +345,16 @@ def _load_incidents(store: Store, cutoff: dt.datetime) -> dict[str, Incident]:
     return out
 
 
-def _running_clocks(store: Store, incident_ids: list[str]) -> dict[str, list[Clock]]:
+def _owed_clocks(store: Store, incident_ids: list[str]) -> dict[str, list[Clock]]:
+    """Each incident's clocks still owed, most urgent first: an unanswered miss (the oldest first)
+    comes before the next running deadline, so an escalation names what was missed."""
     out: dict[str, list[Clock]] = {}
     if not incident_ids:
         return out
     for start in range(0, len(incident_ids), 1000):
         chunk = incident_ids[start:start + 1000]
         docs = store.find("clocks", {"bool": {"filter": [{"terms": {"incident_id": chunk}},
-                                                         {"term": {"state": "running"}}]}},
+                                                         unresolved_clock_filter()]}},
                           sort=[{"due_at": "asc"}])
         for doc in docs:
             clock = Clock.from_doc(doc)
@@ -475,14 +506,13 @@ def _evaluate_spikes(store: Store, config: Config, now: dt.datetime, incidents: 
                     offices = [o for o in [owning_office(incident)] if o]
                     level = incident.severity.level if incident.severity else None
                 else:
-                    office = place_office(config, ident)
-                    offices = [office] if office else []
+                    office = places.place_government(config.offices, ident).id
+                    offices = [office]
                     level = None
-                    facts = {"title": f"{_jurisdiction_name(config, ident)}相关舆情",
-                             "place_zh": _jurisdiction_name(config, ident), "office_id": office,
+                    place = places.place_name(config.offices, ident)
+                    facts = {"title": f"{place}相关舆情", "place_zh": place, "office_id": office,
                              "office_zh": office_name(config, office), "level": None, "level_zh": "未定级",
-                             "url": f"{config.alerts.console_url.rstrip('/')}/incidents?place={ident}",
-                             "reasons": []}
+                             "url": links.queue_url(config, place=ident), "reasons": []}
                 if not level_at_least(level, rule.min_level):
                     continue
                 add(key, rule, Alert(
@@ -532,7 +562,7 @@ def _evaluate_sources(store: Store, config: Config, now: dt.datetime, cutoff: dt
                 key=key, kind=rule.kind, rule_ids=[], roles=[], offices=[], source_id=source_id,
                 facts={"kind": rule.kind, "headline_zh": KIND_ZH[rule.kind], "title": name, "source_id": source_id,
                        "place_zh": "", "office_zh": "", "level": None, "level_zh": "系统",
-                       "url": f"{config.alerts.console_url.rstrip('/')}/sources/{source_id}", "reasons": []},
+                       "url": links.source_url(config, source_id), "reasons": []},
             ), reason)
 
 
@@ -555,5 +585,5 @@ def _evaluate_calendar(config: Config, now: dt.datetime, add: Any) -> None:
             facts={"kind": rule.kind, "headline_zh": KIND_ZH[rule.kind],
                    "title": f"{year}年节假日安排未配置，请录入 {where}",
                    "place_zh": "", "office_zh": "", "level": None, "level_zh": "系统",
-                   "url": f"{config.alerts.console_url.rstrip('/')}/", "reasons": []},
+                   "url": links.console_home(config), "reasons": []},
         ), f"国务院办公厅{year}年节假日安排录入后，在 covered_years 中加入 {year}")

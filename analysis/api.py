@@ -23,7 +23,7 @@ from analysis.incidents import (
     mention_time,
     new_incident_doc,
 )
-from analysis.pipeline import ANALYSIS_VERSION, Analyzer, TextAnalysis, TextInput
+from analysis.pipeline import ANALYSIS_VERSION, Analyzer, TextAnalysis, TextInput, full_text
 from yuqing.clock import iso
 from yuqing.config import Config
 from yuqing.storage import Store
@@ -65,8 +65,9 @@ def analyzer_for(config: Config) -> Analyzer:
 
 
 def analyze_text(text: str, config: Config) -> dict[str, Any]:
-    """What the pipeline decides for one text alone: sentiment, priorities, place, keywords; and the
-    casualty figures it states with the level they alone imply (``casualties``, ``casualty_level``)."""
+    """What the pipeline decides for one text alone: sentiment, emotion, priorities with the
+    false-information evidence, department, place, keywords; and the casualty figures it states with
+    the level they alone imply (``casualties``, ``casualty_level``)."""
     out = analyzer_for(config).analyze_text(text).as_dict()
     out.update(_casualty_fields(text, config))
     return out
@@ -78,6 +79,29 @@ def _casualty_fields(text: str, config: Config) -> dict[str, Any]:
 
     matchers = {k: TermMatcher(v) for k, v in config.analysis.incidents.event_types.items()}
     return text_casualties(text, config.analysis.severity, matchers)
+
+
+def analyze_texts(items: list[tuple[str, str]], config: Config) -> list[dict[str, Any]]:
+    """The same for many ``(title, text)`` pairs, in batches of ``BATCH``."""
+    analyzer = analyzer_for(config)
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(items), BATCH):
+        chunk = [TextInput(title=t, text=x) for t, x in items[start:start + BATCH]]
+        for item, result in zip(chunk, analyzer.analyze_many(chunk), strict=True):
+            row = result.as_dict()
+            row.update(_casualty_fields(full_text(item.title, item.text), config))
+            out.append(row)
+    return out
+
+
+def text_input(doc: dict[str, Any]) -> TextInput:
+    """What the analysis reads of a stored mention, with the crawler's segmentation when it has one."""
+    stored = bool(doc.get("text_seg")) or (bool(doc.get("title_seg")) and not doc.get("text"))
+    return TextInput(title=doc.get("title") or "", text=doc.get("text") or "",
+                     doc_type=doc.get("doc_type") or "article", official=bool(doc.get("official")),
+                     jurisdiction=doc.get("jurisdiction"), media_tier=doc.get("media_tier"),
+                     title_tokens=tuple((doc.get("title_seg") or "").split()) if stored else None,
+                     text_tokens=tuple((doc.get("text_seg") or "").split()) if stored else None)
 
 
 def _pending_query() -> dict[str, Any]:
@@ -122,6 +146,9 @@ def _analysis_fields(result: TextAnalysis, now: dt.datetime) -> dict[str, Any]:
         "priorities": [h.model_dump(mode="json", exclude_none=True) for h in result.priorities],
         "place": result.place.model_dump(mode="json", exclude_none=True) if result.place else None,
         "keywords": result.keywords, "handling_kind": result.handling_kind,
+        "emotion": result.emotion.model_dump(mode="json"),
+        "false_info": result.false_info.model_dump(mode="json", exclude_none=True),
+        "department": result.department.model_dump(mode="json"),
     }
 
 
@@ -137,9 +164,7 @@ def analyze_pending(store: Store, config: Config, *, now: dt.datetime) -> Analyz
     failures: list[tuple[dict[str, Any], str]] = []
     for start in range(0, len(pending), BATCH):
         batch = pending[start:start + BATCH]
-        inputs = [TextInput(title=d.get("title") or "", text=d.get("text") or "",
-                            doc_type=d.get("doc_type") or "article", official=bool(d.get("official")),
-                            jurisdiction=d.get("jurisdiction")) for d in batch]
+        inputs = [text_input(d) for d in batch]
         try:
             results: list[TextAnalysis | None] = list(analyzer.analyze_many(inputs))
         except Exception as exc:  # one bad batch must not hide the rest: retry item by item
@@ -179,7 +204,7 @@ def analyze_pending(store: Store, config: Config, *, now: dt.datetime) -> Analyz
     stats.joined = dict(joined)
     # 3. write mentions
     fields = ["analyzed_at", "analysis_version", "sentiment", "priorities", "place", "keywords", "handling_kind",
-              "incident_id"]
+              "emotion", "false_info", "department", "incident_id"]
     written = store.bulk("mentions", ((d["id"], {f: d.get(f) for f in fields}) for d in scored), op="update",
                          refresh=True)
     stats.analyzed = written.ok
@@ -227,6 +252,16 @@ def _load_candidates(store: Store, grouper: Grouper, scored: list[dict[str, Any]
                 grouper.load(gid, sorted(members[gid], key=lambda x: (x.at, x.id)))
 
 
+def _link_rebuttal(store: Store, mentions: list[dict[str, Any]], rebuttal: str | None) -> None:
+    """Flagged members of an incident with an official rebuttal carry its id in their evidence."""
+    if not rebuttal:
+        return
+    for m in mentions:
+        info = m.get("false_info") or {}
+        if info.get("flagged") and info.get("rebuttal") != rebuttal and m["id"] != rebuttal:
+            store.update("mentions", m["id"], {"false_info": {**info, "rebuttal": rebuttal}}, upsert=False)
+
+
 def _update_incidents(store: Store, config: Config, analyzer: Analyzer, ids: list[str], now: dt.datetime,
                       stats: AnalyzeStats) -> None:
     builder = IncidentBuilder(config, analyzer.places, analyzer.negation)
@@ -236,6 +271,7 @@ def _update_incidents(store: Store, config: Config, analyzer: Analyzer, ids: lis
         if not mentions:
             continue
         fields = builder.build(gid, mentions)
+        _link_rebuttal(store, mentions, (fields.get("false_info") or {}).get("rebuttal"))
         old = existing.get(gid)
         _audit_upgrades(store, gid, (old or {}).get("severity"), fields.get("severity"))
         if old is None:

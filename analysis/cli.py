@@ -18,9 +18,15 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_analyze)
 
     p = subparsers.add_parser("analyze-text", help="analyse texts by hand: one JSON object per row")
-    p.add_argument("--data", required=True, help="CSV with a 'text' column, or '-' for one text per line on stdin")
+    p.add_argument("--data", required=True,
+                   help="CSV with a 'text' column (and 'title' if present), or '-' for one text per line on stdin")
     p.add_argument("--config", default=None, help="configuration directory (default: config/)")
     p.set_defaults(func=_analyze_text)
+
+    p = subparsers.add_parser("train", help="retrain a shipped analysis model from the development data")
+    p.add_argument("what", choices=["sentiment", "emotion", "rumor", "department", "all"])
+    p.add_argument("--data", default=None, help="directory with the development data (default: ../shared/data)")
+    p.set_defaults(func=_train)
 
     group = eval_group(subparsers)
     p = group.add_parser("sentiment", help="sentiment accuracy, P/R and macro-F1, next to SnowNLP")
@@ -28,6 +34,15 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-baseline", action="store_true", help="skip the SnowNLP baseline")
     p.add_argument("--config", default=None, help="configuration directory (default: config/)")
     p.set_defaults(func=_eval_sentiment)
+    p = group.add_parser("emotion", help="emotion per-class F1 and macro-F1")
+    p.add_argument("--data", default=None,
+                   help="CSV with columns text,emotion (default: report half of shared sentiment_dev.csv)")
+    p.add_argument("--config", default=None, help="configuration directory (default: config/)")
+    p.set_defaults(func=_eval_emotion)
+    p = group.add_parser("department", help="department (line of work) per-class F1, cross-validated")
+    p.add_argument("--data", default=None,
+                   help="CSV with columns text,label (and title) (default: shared gov_messages_dev.csv)")
+    p.set_defaults(func=_eval_department)
     p = group.add_parser("priorities", help="priority recall/precision and false-flag rate")
     p.add_argument("--data", default=None,
                    help="CSV with columns text,label (label: a priority id or none); default: the shared dev sets")
@@ -63,18 +78,18 @@ def _analyze(args: argparse.Namespace) -> int:
 def _analyze_text(args: argparse.Namespace) -> int:
     import sys
 
-    from analysis.api import analyze_text
+    from analysis.api import analyze_texts
     from analysis.evaluate import read_csv
     from yuqing.cli import print_json
     from yuqing.config import load_config
 
     config = load_config(args.config)
     if args.data == "-":
-        texts = [line.rstrip("\n") for line in sys.stdin]
+        items = [("", line.rstrip("\n")) for line in sys.stdin]
     else:
-        texts = [r["text"] for r in read_csv(args.data, ["text"])]
-    for text in texts:
-        print_json(analyze_text(text, config))
+        items = [(r.get("title", ""), r["text"]) for r in read_csv(args.data, ["text"])]
+    for result in analyze_texts(items, config):
+        print_json(result)
     return 0
 
 
@@ -82,14 +97,68 @@ def _eval_sentiment(args: argparse.Namespace) -> int:
     from analysis import evaluate
     from yuqing.config import load_config
     from yuqing.errors import InputError
-    from yuqing.paths import shared_data_dir
 
     config = load_config(args.config)
-    data = args.data or str(shared_data_dir() / "sentiment_dev.csv")
-    rows = evaluate.read_csv(data, ["text", "label"])
+    rows, data = _report_rows(args.data, "sentiment_dev.csv", ["text", "label"])
     if not rows:
         raise InputError(f"{data}: no rows")
     print(evaluate.format_sentiment(evaluate.evaluate_sentiment(rows, config, baseline=not args.no_baseline), data))
+    return 0
+
+
+def _report_rows(data: str | None, name: str, columns: list[str]) -> tuple[list[dict[str, str]], str]:
+    """Rows of ``--data``, or the report half of the shared file (never trained on: analysis.splits)."""
+    from analysis import evaluate, splits
+    from yuqing.paths import shared_data_dir
+
+    if data:
+        return evaluate.read_csv(data, columns), data
+    path = shared_data_dir() / name
+    rows = [r for r in evaluate.read_csv(path, columns) if splits.is_report_half(r["text"])]
+    return rows, f"{path} (report half: sha1(text) odd, never trained on)"
+
+
+def _eval_emotion(args: argparse.Namespace) -> int:
+    from analysis import evaluate
+    from yuqing.config import load_config
+    from yuqing.errors import InputError
+
+    config = load_config(args.config)
+    rows, data = _report_rows(args.data, "sentiment_dev.csv", ["text", "emotion"])
+    rows = [r for r in rows if r["emotion"].strip()]
+    if not rows:
+        raise InputError(f"{data}: no rows with an emotion")
+    report = evaluate.evaluate_emotion(rows, config)
+    print(evaluate.format_classes(report, f"emotion evaluation on {data}: {report['n']} rows "
+                                          "(no surprise rows in the data: surprise comes from cue words)"))
+    return 0
+
+
+def _eval_department(args: argparse.Namespace) -> int:
+    from analysis import evaluate
+    from yuqing.errors import InputError
+    from yuqing.paths import shared_data_dir
+
+    data = args.data or str(shared_data_dir() / "gov_messages_dev.csv")
+    rows = evaluate.read_csv(data, ["text", "label"])
+    if len(rows) < 10:
+        raise InputError(f"{data}: too few rows to cross-validate ({len(rows)})")
+    report = evaluate.evaluate_department(rows)
+    print(evaluate.format_classes(report, f"department evaluation on {data}: {report['n']} rows, "
+                                          "stratified 5-fold cross-validation (seed 0)"))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from analysis.train import WHAT, train
+    from yuqing.paths import shared_data_dir
+
+    data = Path(args.data) if args.data else shared_data_dir()
+    for what in WHAT if args.what == "all" else (args.what,):
+        print(what, json.dumps(train(what, data), ensure_ascii=False))
     return 0
 
 
@@ -105,8 +174,11 @@ def _eval_priorities(args: argparse.Namespace) -> int:
     else:
         base = shared_data_dir()
         rows = evaluate.shared_priority_rows(base)
-        source = f"{base} (emergency_dev + rumor_dev rumours + news titles outside society/politics)"
+        source = (f"{base} (emergency_dev + held-out rumor_dev rumours + report-half news titles "
+                  "outside society/politics)")
     if not rows:
         raise InputError(f"{source}: no rows")
     print(evaluate.format_priorities(evaluate.evaluate_priorities(rows, config), source))
+    if not args.data:
+        print(evaluate.format_false_info(evaluate.evaluate_false_info(base, config)))
     return 0

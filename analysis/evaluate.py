@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from analysis import splits
 from yuqing.errors import InputError
 
 if TYPE_CHECKING:
@@ -105,7 +106,13 @@ def evaluate_sentiment(rows: Sequence[dict[str, str]], config: Config, *, baseli
         binary = classification_report([gold[i] for i in polar],
                                        ["positive" if scores[i] > 0 else "negative" for i in polar],
                                        ["positive", "negative"])
-        out["systems"][name] = {"full": full, "binary": binary}
+        usual = [i for i in polar if rows[i].get("subset") == "usual"]
+        usual_binary = classification_report([gold[i] for i in usual],
+                                             ["positive" if scores[i] > 0 else "negative" for i in usual],
+                                             ["positive", "negative"]) if usual else None
+        polar_neutral = sum(1 for i in polar if pred[i] == "neutral")
+        out["systems"][name] = {"full": full, "binary": binary, "usual_binary": usual_binary,
+                                "polar_as_neutral": polar_neutral, "polar": len(polar)}
     return out
 
 
@@ -127,7 +134,16 @@ def format_sentiment(report: dict[str, Any], source: str) -> str:
     nb = systems[names[0]]["binary"]["n"]
     row(f"binary accuracy (pos vs neg, n={nb})", [systems[n]["binary"]["accuracy"] for n in names])
     row("binary macro-F1 (pos vs neg)", [systems[n]["binary"]["macro_f1"] for n in names])
+    if systems[names[0]]["usual_binary"] is not None:
+        nu = systems[names[0]]["usual_binary"]["n"]
+        row(f"binary macro-F1, usual rows (n={nu})", [systems[n]["usual_binary"]["macro_f1"] for n in names])
+    row("polar rows labelled neutral (share)", [systems[n]["polar_as_neutral"] / max(1, systems[n]["polar"])
+                                                for n in names])
     lines.append("(binary: rows labelled neutral left out, polarity = sign of the score)")
+    ours = systems["ours"]
+    lines.append(f"polar_as_neutral={ours['polar_as_neutral']} of {ours['polar']}")
+    if ours["usual_binary"] is not None:
+        lines.append(f"usual_macro_f1={ours['usual_binary']['macro_f1']:.4f}")
     lines.append(f"macro_f1={systems['ours']['binary']['macro_f1']:.4f}")
     return "\n".join(lines)
 
@@ -141,12 +157,68 @@ def shared_priority_rows(data_dir: Path) -> list[dict[str, str]]:
     and politics (label ``none``)."""
     rows = [{"text": f"{r['title']}\n{r['text']}", "label": "emergency"}
             for r in read_csv(data_dir / "emergency_dev.csv", ["title", "text"])]
-    rows += [{"text": r["text"], "label": "false_info"}
-             for r in read_csv(data_dir / "rumor_dev.csv", ["text", "label"]) if r["label"] == "rumor"]
+    rows += [{"text": r["text"], "label": "false_info"} for r in held_out_rumours(data_dir) if r["label"] == "rumor"]
     rows += [{"text": r["text"], "label": "none"}
              for r in read_csv(data_dir / "news_titles_dev.csv", ["text", "label"])
-             if r["label"] not in ("society", "politics")]
+             if r["label"] not in ("society", "politics") and splits.is_report_half(r["text"])]
     return rows
+
+
+def held_out_rumours(data_dir: Path) -> list[dict[str, str]]:
+    """The grouped held-out part of ``rumor_dev.csv`` (:func:`analysis.splits.rumour_held_out`)."""
+    rows = read_csv(data_dir / "rumor_dev.csv", ["id", "text", "label"])
+    held = splits.rumour_held_out([r["id"] for r in rows], [r["text"] for r in rows])
+    return [r for r, h in zip(rows, held, strict=True) if h]
+
+
+def _analyses(analyzer: Any, texts: Sequence[str]) -> list[Any]:
+    from analysis.pipeline import TextInput
+
+    out: list[Any] = []
+    for start in range(0, len(texts), 500):
+        out += analyzer.analyze_many([TextInput(text=t) for t in texts[start:start + 500]])
+    return out
+
+
+def _prf(gold: Sequence[bool], pred: Sequence[bool]) -> dict[str, float]:
+    tp = sum(1 for g, p in zip(gold, pred, strict=True) if g and p)
+    fp = sum(1 for g, p in zip(gold, pred, strict=True) if not g and p)
+    fn = sum(1 for g, p in zip(gold, pred, strict=True) if g and not p)
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    return {"precision": prec, "recall": rec, "f1": _f1(prec, rec), "n": len(gold)}
+
+
+def evaluate_false_info(data_dir: Path, config: Config) -> dict[str, Any]:
+    """False information on the grouped held-out part of ``rumor_dev.csv`` (rumour vs non-rumour)
+    and the share of news titles (report half of ``news_titles_dev.csv``, all topics) flagged."""
+    from analysis.api import analyzer_for
+
+    analyzer = analyzer_for(config)
+    rumours = held_out_rumours(data_dir)
+    news = [r["text"] for r in read_csv(data_dir / "news_titles_dev.csv", ["text"]) if splits.is_report_half(r["text"])]
+    gold = [r["label"] == "rumor" for r in rumours]
+    ours = [a.false_info.flagged for a in _analyses(analyzer, [r["text"] for r in rumours])]
+    naive = naive_priorities(config)
+    baseline = ["false_info" in naive(r["text"]) for r in rumours]
+    flagged_news = sum(1 for a in _analyses(analyzer, news) if a.false_info.flagged)
+    return {"ours": _prf(gold, ours), "naive_terms": _prf(gold, baseline), "news_n": len(news),
+            "news_flagged": flagged_news, "news_rate": flagged_news / len(news) if news else 0.0}
+
+
+def format_false_info(report: dict[str, Any]) -> str:
+    o, b = report["ours"], report["naive_terms"]
+    return "\n".join([
+        f"false information on the grouped held-out part of rumor_dev.csv (n={o['n']}): "
+        f"precision {o['precision']:.4f}, recall {o['recall']:.4f}, F1 {o['f1']:.4f} "
+        f"(any-term baseline: {b['precision']:.4f} / {b['recall']:.4f} / {b['f1']:.4f})",
+        f"news titles flagged as false information (report half, n={report['news_n']}): "
+        f"{report['news_flagged']} ({100 * report['news_rate']:.2f} %)",
+        f"false_info_precision={o['precision']:.4f}",
+        f"false_info_recall={o['recall']:.4f}",
+        f"false_info_f1={o['f1']:.4f}",
+        f"news_false_info_rate={report['news_rate']:.4f}",
+    ])
 
 
 def naive_priorities(config: Config) -> Any:
@@ -172,7 +244,7 @@ def evaluate_priorities(rows: Sequence[dict[str, str]], config: Config) -> dict[
     if bad:
         raise InputError(f"labels must be a priority id or 'none', found: {', '.join(bad[:5])}")
     texts = [r["text"] for r in rows]
-    ours = [{h.id for h in analyzer.priorities.match(t) if h.parent is None} for t in texts]
+    ours = [{h.id for h in a.priorities if h.parent is None} for a in _analyses(analyzer, texts)]
     naive = naive_priorities(config)
     systems = {"ours": ours, "naive_terms": [naive(t) for t in texts]}
     labels = [lab for lab in [*config.priorities.priority_ids(), "none"] if lab in gold]
@@ -235,3 +307,45 @@ def format_priorities(report: dict[str, Any], source: str) -> str:
             lines.append(f"recall_{lab}={ours[lab]['recall']:.4f}")
     lines.append(f"macro_f1={systems['ours']['macro_f1']:.4f}")
     return "\n".join(lines)
+
+
+# --- emotion and department ------------------------------------------------------------------------
+
+
+def evaluate_emotion(rows: Sequence[dict[str, str]], config: Config) -> dict[str, Any]:
+    from analysis.api import analyzer_for
+
+    analyzer = analyzer_for(config)
+    gold = [r["emotion"].strip() for r in rows]
+    pred = [a.emotion.label for a in _analyses(analyzer, [r["text"] for r in rows])]
+    labels = [e for e in ("happy", "angry", "sad", "fear", "surprise", "neutral") if e in gold]
+    return classification_report(gold, pred, labels)
+
+
+def format_classes(report: dict[str, Any], title: str) -> str:
+    lines = [title, f"{'class':16}{'precision':>12}{'recall':>12}{'f1':>12}{'support':>10}"]
+    for lab, v in report["per_class"].items():
+        lines.append(f"{lab:16}{v['precision']:>12.4f}{v['recall']:>12.4f}{v['f1']:>12.4f}{int(v['support']):>10}")
+    lines.append(f"accuracy={report['accuracy']:.4f}")
+    lines.append(f"macro_f1={report['macro_f1']:.4f}")
+    return "\n".join(lines)
+
+
+def evaluate_department(rows: Sequence[dict[str, str]], folds: int = 5) -> dict[str, Any]:
+    """Stratified ``folds``-fold cross-validation (seed 0) of the department model's recipe on ``rows``
+    (columns ``text``, optional ``title``, ``label``): each fold is predicted by a model fitted on the others."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from analysis import features
+    from analysis.train import Prepared
+    from yuqing.config import load_config
+
+    texts = [f"{r.get('title', '')}\n{r['text']}".strip() for r in rows]
+    gold = [r["label"].strip() for r in rows]
+    model = features.model("department")
+    x = Prepared(load_config()).features(texts).scaled
+    pred = cross_val_predict(LogisticRegression(C=float(model.info.get("c", 10.0)), max_iter=3000,
+                                                class_weight="balanced"), x, gold,
+                             cv=StratifiedKFold(folds, shuffle=True, random_state=0))
+    return classification_report(gold, [str(p) for p in pred], sorted(set(gold)))

@@ -34,7 +34,17 @@ from analysis.place import Gazetteer
 from analysis.severity import IncidentFacts, assess, emergency_kind, mention_figures
 from yuqing.clock import TZ, iso, parse_ts
 from yuqing.config import Config
-from yuqing.models import Incident, Place, Sentiment, TrendPoint, interactions, stable_id
+from yuqing.models import (
+    EMOTIONS,
+    Department,
+    FalseInfo,
+    Incident,
+    Place,
+    Sentiment,
+    TrendPoint,
+    interactions,
+    stable_id,
+)
 
 # Fields of an incident the analysis owns; everything else (state, routing, assignment,
 # acknowledgement, closing) belongs to the response layer and is never written here.
@@ -43,7 +53,7 @@ ANALYSIS_FIELDS = (
     "reach", "interactions", "spread_per_hour", "tiers", "sources", "places", "place_codes", "priorities",
     "subtopics", "keywords",
     "negative_share", "sentiment_avg", "trend", "severity", "handling_kind", "policy_document", "board_message",
-    "casualties",
+    "emotions", "emotion_shares", "false_info", "department", "casualties",
 )
 TITLE_TIERS = ("central", "provincial", "local", "official", "self_media")
 POOL_KEYWORDS = 20  # an incident's keywords compared with a new mention
@@ -247,6 +257,7 @@ class IncidentBuilder:
         self.priority_order = {p.id: i for i, p in enumerate(config.priorities.priorities)}
         self.priority_weight = {p.id: p.weight for p in config.priorities.priorities}
         self.subtopic_order = {p.id: i for i, p in enumerate(config.priorities.subtopics)}
+        self.rebuttal_terms = TermMatcher(config.analysis.false_info.rebuttal_terms)
 
     def _bucket(self, t: dt.datetime) -> dt.datetime:
         t = t.astimezone(TZ)
@@ -278,6 +289,29 @@ class IncidentBuilder:
                     names.extend(n for n in p.names if n not in names)
             out.append(first.model_copy(update={"names": names[:10]}))
         return out
+
+    def _false_info(self, ms: Sequence[dict[str, Any]]) -> FalseInfo | None:
+        """The strongest member evidence, linked to the first official member that rebuts (辟谣)."""
+        found = [FalseInfo.model_validate(m["false_info"]) for m in ms if (m.get("false_info") or {}).get("flagged")]
+        if not found:
+            return None
+        rebuttal = next((m["id"] for m in ms if m.get("official") and next(self.rebuttal_terms.finditer(
+            full_text(m.get("title") or "", m.get("text") or "")), None) is not None), None)
+        cues = list(dict.fromkeys(c for f in found for c in f.cues))[:8]
+        return FalseInfo(flagged=True, confidence=max(f.confidence for f in found), cues=cues,
+                         model_score=max(f.model_score for f in found), rebuttal=rebuttal)
+
+    @staticmethod
+    def _department(ms: Sequence[dict[str, Any]]) -> Department | None:
+        """The line of work of the incident's board messages: the most common label, its mean confidence."""
+        deps = [Department.model_validate(m["department"]) for m in ms
+                if m.get("doc_type") == "board_message" and m.get("department")]
+        if not deps:
+            return None
+        counts = Counter(d.label for d in deps)
+        label = min(counts, key=lambda k: (-counts[k], k))
+        conf = [d.confidence for d in deps if d.label == label]
+        return Department(label=label, confidence=round(sum(conf) / len(conf), 4))
 
     def emergency_kind(self, texts: Sequence[str]) -> str | None:
         return emergency_kind(texts, self.config.analysis.severity.casualties.kinds, self.event_matchers)
@@ -343,6 +377,9 @@ class IncidentBuilder:
         )
         places = self._places(ms)
         placeholder = times[0]
+        emotion_counts = Counter((m.get("emotion") or {}).get("label") for m in ms if m.get("emotion"))
+        emotions = {e: emotion_counts[e] for e in EMOTIONS if emotion_counts[e]}
+        n_emotions = sum(emotions.values())
         incident = Incident(
             id=incident_id, title=title, summary=summary, first_seen_at=times[0], last_seen_at=times[-1],
             first_mention_id=ms[0]["id"], mention_count=len(ms), reprint_count=reprints, reach=round(reach, 3),
@@ -354,6 +391,9 @@ class IncidentBuilder:
             handling_kind=incident_kind(m.get("handling_kind") for m in ms),
             policy_document=any(m.get("doc_type") == "policy" for m in ms),
             board_message=any(m.get("doc_type") == "board_message" for m in ms),
+            emotions=emotions, emotion_shares={e: round(n / n_emotions, 4) for e, n in emotions.items()},
+            false_info=self._false_info(ms), department=self._department(ms),
+
             casualties=[f for m in figures for f in m.figures],
             created_at=placeholder, updated_at=placeholder,
         )

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from analysis import features
+from analysis.classify import Classifiers
 from analysis.handling import HandlingClassifier
 from analysis.keywords import KeywordExtractor
 from analysis.matching import Negation
@@ -19,11 +21,12 @@ from analysis.place import gazetteer
 from analysis.priorities import PriorityMatcher
 from analysis.sentiment import MAX_CHARS, SentimentScorer
 from yuqing.config import Config
-from yuqing.models import HANDLING_ZH, HandlingKind, Place, PriorityHit, Sentiment
+from yuqing.models import HANDLING_ZH, Department, Emotion, FalseInfo, HandlingKind, Place, PriorityHit, Sentiment
 from yuqing.segment import Segmenter, segmenter
 
 # Bump when scoring changes: `yuqing analyze` then re-scores every stored mention.
-ANALYSIS_VERSION = "1"
+ANALYSIS_VERSION = "2"
+FALSE_INFO = "false_info"
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,10 @@ class TextInput:
     doc_type: str = "article"
     official: bool = False
     jurisdiction: str | None = None  # the source's jurisdiction: the place when the text names none
+    media_tier: str | None = None  # the source's tier (None: unknown, e.g. a text checked by hand)
+    # The crawler's stored segmentation (``title_seg``/``text_seg`` split on spaces): reused, not redone.
+    title_tokens: tuple[str, ...] | None = None
+    text_tokens: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -42,11 +49,17 @@ class TextAnalysis:
     place: Place | None
     keywords: list[str]
     handling_kind: HandlingKind | None
+    emotion: Emotion
+    false_info: FalseInfo
+    department: Department
     negated: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
             "sentiment": self.sentiment.model_dump(),
+            "emotion": self.emotion.model_dump(),
+            "false_info": self.false_info.model_dump(),
+            "department": self.department.model_dump(),
             "priorities": [h.model_dump(exclude_none=True) for h in self.priorities],
             "place": self.place.model_dump(exclude_none=True) if self.place else None,
             "keywords": self.keywords,
@@ -95,32 +108,64 @@ class Analyzer:
         self.places = gazetteer(config.offices)
         self.segmenter = project_segmenter(config)
         self.keywords = KeywordExtractor(exclude=self.places.aliases)
+        self.classifiers = Classifiers(a)
 
     def tokens(self, text: str) -> list[str]:
         return self.segmenter.cut(text[:MAX_CHARS])
 
+    def _tokens(self, item: TextInput, text: str, masked: str) -> list[str]:
+        """The stored segmentation when the crawler left one (title tokens, then text tokens, up to
+        ``MAX_CHARS`` characters), else the masked text segmented here."""
+        if item.text_tokens is None and item.title_tokens is None:
+            return self.tokens(masked)
+        body = list(item.text_tokens or ())
+        title = item.title.strip()
+        if title and not (item.text or "").strip().startswith(title):
+            body = list(item.title_tokens or ()) + body
+        return _prefix(body, MAX_CHARS)
+
+    def _false_info(self, hits: list[PriorityHit], score: float, item: TextInput) -> tuple[FalseInfo, bool]:
+        """The mention's false-information evidence, and whether the model alone flags it."""
+        settings = self.config.analysis.false_info
+        rule = next((h for h in hits if h.id == FALSE_INFO and h.parent is None), None)
+        tier_ok = item.media_tier is None or item.media_tier in settings.model_tiers
+        by_model = not item.official and tier_ok and score >= settings.model_threshold
+        flagged = rule is not None or by_model
+        confidence = 1 - (1 - (rule.confidence if rule else 0.0)) * (1 - (score if by_model else 0.0))
+        cues = list(rule.evidence) if rule else []
+        return FalseInfo(flagged=flagged, confidence=round(confidence, 3), cues=cues, model_score=score), \
+            by_model and rule is None
+
     def analyze_many(self, items: Sequence[TextInput]) -> list[TextAnalysis]:
         texts = [full_text(i.title, i.text) for i in items]
         lexed = [self.sentiment.lexicon(t) for t in texts]
-        tokens = [self.tokens(lx.masked) for lx in lexed]  # segmented once: sentiment and keywords
-        sentiments = self.sentiment.score_prepared(lexed, tokens)
+        tokens = [self._tokens(i, t, lx.masked) for i, t, lx in zip(items, texts, lexed, strict=True)]
+        feats = features.featurize([lx.masked for lx in lexed], tokens)  # one feature pass for every model
+        sentiments = self.sentiment.score_prepared(lexed, feats)
+        classified = self.classifiers.classify(texts, feats)
         k = self.config.analysis.incidents.keywords
         board = self.config.analysis.board_messages
         out: list[TextAnalysis] = []
-        for item, text, sentiment, body_tokens in zip(items, texts, sentiments, tokens, strict=True):
+        for item, text, sentiment, body_tokens, cls in zip(items, texts, sentiments, tokens, classified, strict=True):
             found = self.priorities.terms_in(text)
             hits = self.priorities.match(text, official=item.official, found=found)
-            ids = [h.id for h in hits if h.parent is None]
+            false_info, model_only = self._false_info(hits, cls.rumour_score, item)
+            force: dict[str, list[str]] = {}
+            if model_only:
+                force[FALSE_INFO] = [f"模型评分 {cls.rumour_score:.2f}"]
+            ids = [h.id for h in hits if h.parent is None] + list(force)
             kind = self.handling.classify(text, ids, sentiment, item.official)
             if (item.doc_type == "board_message" and board.priority and kind in board.kinds
                     and board.priority not in ids):
-                hits = self.priorities.match(text, force={board.priority: [f"留言板：{HANDLING_ZH[kind]}"]},
-                                             official=item.official, found=found)
+                force[board.priority] = [f"留言板：{HANDLING_ZH[kind]}"]
+            if force:
+                hits = self.priorities.match(text, force=force, official=item.official, found=found)
             title_len = len(item.title.strip()) if text.startswith(item.title.strip()) else 0
             keywords = self.keywords.extract(_prefix(body_tokens, title_len), body_tokens, k)
             place = self.places.extract(text, title_len=title_len, fallback=item.jurisdiction)
             out.append(TextAnalysis(sentiment=sentiment, priorities=hits, place=place, keywords=keywords,
-                                    handling_kind=kind, negated=sorted(found.negated)))
+                                    handling_kind=kind, emotion=cls.emotion, false_info=false_info,
+                                    department=cls.department, negated=sorted(found.negated)))
         return out
 
     def analyze_text(self, text: str) -> TextAnalysis:

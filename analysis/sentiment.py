@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analysis import lexicon
+from analysis import features, lexicon
 from analysis.matching import Negation, TermMatcher
 from yuqing.config.analysis import AnalysisConfig
 from yuqing.errors import YuqingError
@@ -29,36 +29,31 @@ from yuqing.segment import segmenter
 log = logging.getLogger(__name__)
 
 MODEL_PATH = Path(__file__).with_name("data") / "sentiment.npz"
-MAX_CHARS = 1500  # analysis reads the head of long articles: the lede carries polarity and key terms
+MAX_CHARS = features.MAX_CHARS
 
 _lock = threading.Lock()
 _model: SentimentModel | None = None
 
 
 class SentimentModel:
-    """The trained classifier: ``scores(texts)`` gives P(positive) − P(negative) per text, averaged
-    over a logistic regression and a complement naive Bayes fitted on the same hashed character
-    1–3-gram TF-IDF features (:mod:`analysis.train`)."""
+    """The trained classifier: ``scores(...)`` gives P(positive) − P(negative) per text, averaged
+    over a logistic regression and a complement naive Bayes on each of the shared hashed blocks
+    (character 1–3-grams counted twice, words once; :mod:`analysis.features`, :mod:`analysis.train`)."""
 
     def __init__(self, arrays: dict[str, Any]) -> None:
-        from sklearn.feature_extraction.text import HashingVectorizer
-
         self.info = json.loads(str(arrays["info"]))
         self.version = str(self.info.get("version", "unknown"))
         self.idf = arrays["idf"]
         self.lr_w = arrays["lr_w"]
         self.lr_b = float(arrays["lr_b"][0])
         self.nb_logp = arrays["nb_logp"]  # rows: negative, positive
-        self.has_words = "w_idf" in arrays
-        if self.has_words:
-            self.w_idf = arrays["w_idf"]
-            self.w_lr_w = arrays["w_lr_w"]
-            self.w_lr_b = float(arrays["w_lr_b"][0])
-            self.w_nb_logp = arrays["w_nb_logp"]
-            self.word_vectorizer = word_vectorizer(len(self.w_idf))
-        lo, hi = self.info.get("ngram", [1, 3])
-        self.vectorizer = HashingVectorizer(analyzer="char", ngram_range=(lo, hi), n_features=len(self.idf),
-                                            alternate_sign=False, norm=None, lowercase=True)
+        self.w_idf = arrays["w_idf"]
+        self.w_lr_w = arrays["w_lr_w"]
+        self.w_lr_b = float(arrays["w_lr_b"][0])
+        self.w_nb_logp = arrays["w_nb_logp"]
+        if (len(self.idf), len(self.w_idf)) != (features.CHAR_FEATURES, features.WORD_FEATURES):
+            raise YuqingError(f"sentiment model {MODEL_PATH} was trained with other features: "
+                              "run `yuqing train sentiment`")
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> SentimentModel:
@@ -68,7 +63,7 @@ class SentimentModel:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
         except FileNotFoundError as exc:
-            raise YuqingError(f"sentiment model {path} is missing: run `python -m analysis.train`") from exc
+            raise YuqingError(f"sentiment model {path} is missing: run `yuqing train sentiment`") from exc
         return cls(arrays)
 
     @staticmethod
@@ -93,31 +88,15 @@ class SentimentModel:
         p_nb = ex[:, 1] / ex.sum(axis=1)
         return p_lr + p_nb - 1.0
 
-    def scores(self, texts: Sequence[str], tokens: Sequence[Sequence[str]] | None = None) -> list[float]:
-        """Scores for texts; ``tokens`` (the texts segmented by the project tokenizer) feed the word part."""
-        if not texts:
+    def scores(self, feats: features.Features) -> list[float]:
+        """Scores for a batch of shared features (:func:`analysis.features.featurize` of the masked texts)."""
+        if feats.char_counts.shape[0] == 0:
             return []
-        x = self._tfidf(self.vectorizer.transform([t[:MAX_CHARS] for t in texts]), self.idf)
-        total = 2 * self._pair(x, self.lr_w, self.lr_b, self.nb_logp)
-        if self.has_words:
-            if tokens is None:
-                seg = segmenter()
-                tokens = [seg.cut(t[:MAX_CHARS]) for t in texts]
-            xw = self._tfidf(self.word_vectorizer.transform([list(t) for t in tokens]), self.w_idf)
-            total = (total + self._pair(xw, self.w_lr_w, self.w_lr_b, self.w_nb_logp)) / 3
-        else:
-            total = total / 2
+        x = self._tfidf(feats.char_counts, self.idf)
+        xw = self._tfidf(feats.word_counts, self.w_idf)
+        total = (2 * self._pair(x, self.lr_w, self.lr_b, self.nb_logp)
+                 + self._pair(xw, self.w_lr_w, self.w_lr_b, self.w_nb_logp)) / 3
         return [float(v) for v in total]
-
-
-def word_vectorizer(n_features: int) -> Any:
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    return HashingVectorizer(analyzer=_identity, n_features=n_features, alternate_sign=False, norm=None)
-
-
-def _identity(tokens: Any) -> Any:
-    return tokens
 
 
 def model() -> SentimentModel:
@@ -186,11 +165,13 @@ class SentimentScorer:
 
     def score_many(self, texts: Sequence[str]) -> list[Sentiment]:
         lexed = [self.lexicon(t) for t in texts]
-        return self.score_prepared(lexed, None)
+        seg = segmenter()
+        feats = features.featurize([lx.masked for lx in lexed], [seg.cut(lx.masked[:MAX_CHARS]) for lx in lexed])
+        return self.score_prepared(lexed, feats)
 
-    def score_prepared(self, lexed: Sequence[LexiconResult], tokens: Sequence[Sequence[str]] | None) -> list[Sentiment]:
-        """Scores for texts already run through :meth:`lexicon` (and segmented: the masked text)."""
-        base = model().scores([lx.masked for lx in lexed], tokens)
+    def score_prepared(self, lexed: Sequence[LexiconResult], feats: features.Features) -> list[Sentiment]:
+        """Scores for texts already run through :meth:`lexicon`, with the shared features of the masked texts."""
+        base = model().scores(feats)
         out = []
         for m, lx in zip(base, lexed, strict=True):
             s = round(self.combine(m, lx), 4)

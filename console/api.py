@@ -45,6 +45,7 @@ class Me(BaseModel):
 class QueueItem(BaseModel):
     incident: Incident
     running_clocks: list[Clock]
+    overdue_clocks: list[Clock]  # missed (or running past due) and not answered, longest overdue first
 
 
 class IncidentPage(BaseModel):
@@ -80,12 +81,22 @@ class ReleaseIn(BaseModel):
     channel: str
     url: str | None = None
     title: str = Field("", max_length=200)
+    text: str = Field("", max_length=10000)  # what it states (facts, measures, result) is judged from it
+    kind: str | None = None  # a release kind of releases.yaml; default from the channel, title and text
     published_at: dt.datetime | None = None
+    reviews: list[ReviewStep]  # each step with its own reviewer and time
+
+
+class ReviewIn(BaseModel):
     reviews: list[ReviewStep]
-    states_facts: bool = False
-    states_measures: bool = False
-    states_result: bool = False
-    rebuts_rumour: bool = False
+
+
+class DecisionIn(BaseModel):
+    reason: str = Field("", max_length=500)
+
+
+class WaiveIn(BaseModel):
+    reason: str = Field(..., min_length=1, max_length=500)
 
 
 class ReportsOut(BaseModel):
@@ -126,9 +137,12 @@ def list_incidents(request: Request, user: ApiUser, severity: str = "", priority
                    page: int = Query(1, ge=1, le=queries.MAX_PAGE)) -> IncidentPage:
     f = queries.QueueFilter(severity=severity, priority=priority, place=place, office=office, state=state, q=q,
                             sort=sort, page=page)
-    result = queries.incident_queue(ctx(request).store, user, f)
-    return IncidentPage(total=result.total, page=result.page, pages=result.pages,
-                        items=[QueueItem(incident=r.incident, running_clocks=r.clocks) for r in result.rows])
+    context = ctx(request)
+    result = queries.incident_queue(context.store, user, f)
+    now = context.clock()
+    return IncidentPage(total=result.total, page=result.page, pages=result.pages, items=[
+        QueueItem(incident=r.incident, running_clocks=[c for c in r.clocks if c.state == "running"],
+                  overdue_clocks=[c for c in r.clocks if c.is_overdue(now)]) for r in result.rows])
 
 
 
@@ -183,9 +197,8 @@ def post_release(request: Request, user: ApiUser, incident_id: str, body: Releas
         return actions.record_release(
             context.store, context.config, incident_id, actor=user.name, now=now,
             office=owner_office(incident) or user.office or "", channel=body.channel, url=body.url,
-            title=body.title, published_at=body.published_at or now, reviews=body.reviews,
-            states_facts=body.states_facts, states_measures=body.states_measures, states_result=body.states_result,
-            rebuts_rumour=body.rebuts_rumour,
+            title=body.title, published_at=body.published_at or now, reviews=body.reviews, text=body.text,
+            kind=body.kind,
         )
     except InputError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
@@ -193,11 +206,71 @@ def post_release(request: Request, user: ApiUser, incident_id: str, body: Releas
         raise HTTPException(status_code=409, detail=str(exc)) from exc
 
 
-@router.get("/clocks", response_model=list[Clock], summary="Running clocks, nearest due first")
+def _release_for(request: Request, user: User, incident_id: str, release_id: str) -> Release:
+    incident = incident_for(request, user, incident_id)
+    if not can_act(user, incident, "record_release"):
+        raise HTTPException(status_code=403, detail="无权处理该事件的发布")
+    release = actions.release_of(ctx(request).store, incident, release_id)
+    if release is None:
+        raise HTTPException(status_code=404, detail="未找到该发布记录")
+    return release
+
+
+@router.post("/incidents/{incident_id}/releases/{release_id}/review", response_model=Release,
+             summary="Record the three-step review of a detected release (send X-CSRF-Token)")
+def post_review(request: Request, user: ApiUser, incident_id: str, release_id: str, body: ReviewIn) -> Release:
+    check_csrf(request, None)
+    _release_for(request, user, incident_id, release_id)
+    context = ctx(request)
+    try:
+        return actions.record_review(context.store, context.config, release_id, actor=user.name,
+                                     now=context.clock(), reviews=body.reviews)
+    except InputError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+
+
+@router.post("/incidents/{incident_id}/releases/{release_id}/{decision}", response_model=Release,
+             summary="Confirm or reject a pending (待确认) release (send X-CSRF-Token)")
+def post_decision(request: Request, user: ApiUser, incident_id: str, release_id: str,
+                  decision: Literal["confirm", "reject"], body: DecisionIn | None = None) -> Release:
+    check_csrf(request, None)
+    _release_for(request, user, incident_id, release_id)
+    context = ctx(request)
+    try:
+        return actions.decide_release(context.store, context.config, release_id, decision, actor=user.name,
+                                      now=context.clock(), reason=(body.reason if body else ""))
+    except InputError as exc:
+        raise HTTPException(status_code=409 if "待确认" in str(exc) else 422, detail=str(exc)) from exc
+    except TransitionError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+
+
+@router.get("/clocks", response_model=list[Clock],
+            summary="Clocks still owed on open incidents: missed first (longest overdue), then nearest due")
 def list_clocks(request: Request, user: ApiUser, office: str = "", size: int = Query(50, ge=1, le=500)) -> list[Clock]:
     if not user.sees_everything and office and office != user.office:
         raise HTTPException(status_code=403, detail="无权查看其他单位")
     return queries.due_clocks(ctx(request).store, user, office=office, size=size)
+
+
+@router.post("/clocks/{clock_id}/waive", response_model=Clock,
+             summary="Waive a missed or running clock with a reason (duty officers; send X-CSRF-Token)")
+def waive_clock(request: Request, user: ApiUser, clock_id: str, body: WaiveIn) -> Clock:
+    check_csrf(request, None)
+    context = ctx(request)
+    doc = context.store.get("clocks", clock_id)
+    if doc is None:
+        raise HTTPException(status_code=404, detail="未找到该时限")
+    incident = incident_for(request, user, str(doc["incident_id"]))
+    if not can_act(user, incident, "waive_clock"):
+        raise HTTPException(status_code=403, detail="无权豁免时限")
+    try:
+        return actions.waive_clock(context.store, incident.id, clock_id, actor=user.name, now=context.clock(),
+                                   reason=body.reason)
+    except InputError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    except TransitionError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
 
 
 @router.get("/deliveries", response_model=list[Delivery], summary="Alert deliveries not yet acknowledged")

@@ -34,10 +34,12 @@ ROLE_ZH = {"duty_officer": "舆情值班员", "office_staff": "处置单位工�
 
 # Incident actions each role may take (the response lifecycle then decides whether the state allows it).
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    # waive_clock: excuse a missed or running deadline, with a reason — the duty desk's call, never the
+    # office that owes it.
     "duty_officer": frozenset({"acknowledge", "assign", "reassign", "start_response", "record_release",
-                               "escalate", "dismiss", "close"}),
+                               "escalate", "dismiss", "close", "waive_clock"}),
     "administrator": frozenset({"acknowledge", "assign", "reassign", "start_response", "record_release",
-                                "escalate", "dismiss", "close"}),
+                                "escalate", "dismiss", "close", "waive_clock"}),
     "office_staff": frozenset({"acknowledge", "start_response", "record_release", "close"}),
     "leader": frozenset({"escalate"}),
 }
@@ -120,7 +122,8 @@ def can_view(user: User, incident: Incident) -> bool:
         return True
     if owner_office(incident) == user.office:
         return True
-    return bool(incident.routing and user.office in incident.routing.supporting_offices)
+    # Every office routing names (配合, 通报, 会商) reads the incident it was told about.
+    return bool(incident.routing and user.office and set(incident.routing.roles_of(user.office)) - {"lead"})
 
 
 def can_act(user: User, incident: Incident, action: str) -> bool:
@@ -136,8 +139,10 @@ def office_query(office: str, *, include_supporting: bool = True) -> dict[str, A
         {"bool": {"must": [{"term": {"routing.lead_office": office}}],
                   "must_not": [{"exists": {"field": "assigned_office"}}]}},
     ]
-    if include_supporting:
-        should.append({"term": {"routing.supporting_offices": office}})
+    if include_supporting:  # and every other office routing names (通报, 会商): they read it
+        should += [{"term": {"routing.supporting_offices": office}}, {"term": {"routing.notify": office}},
+                   {"bool": {"filter": [{"term": {"routing.consultation": True}},
+                                        {"term": {"routing.consultation_offices": office}}]}}]
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 

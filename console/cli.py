@@ -40,6 +40,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     secret = require_secret(args.host)  # refuses to start outside a local run without YUQING_CONSOLE_SECRET
+    _check_console_url(config.alerts.console_url, args.host, args.port)
     store = Store.connect(purpose="console")
     store.require_indices()  # the console's account creates no indices: `yuqing init` does
     users = load_users()
@@ -60,6 +61,17 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"yuqing console: http://{args.host}:{args.port}/ (API description: /openapi.json)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0
+
+
+def _check_console_url(console_url: str, host: str, port: int) -> None:
+    """Alerts and reports link to ``alerts.console_url``: say so when this console is elsewhere."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(console_url)
+    linked = parts.port or (443 if parts.scheme == "https" else 80)
+    if linked != port:
+        print(f"yuqing console: warning: alerts.yaml console_url is {console_url} but this console listens on "
+              f"{host}:{port}; links in alerts and reports will not reach it", flush=True)
 
 
 def _user(args: argparse.Namespace) -> int:

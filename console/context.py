@@ -22,6 +22,7 @@ from fastapi import HTTPException, Request
 
 from console import queries, sessions
 from console.auth import User, UserDirectory, can_view
+from yuqing import places
 from yuqing.config import Config
 from yuqing.errors import StorageUnavailable
 from yuqing.models import Incident
@@ -42,29 +43,13 @@ class Context:
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="console-read"))
 
     def office_name(self, office_id: str | None) -> str:
-        if not office_id:
-            return "—"
-        try:
-            return self.config.offices.office(office_id).name
-        except KeyError:
-            return office_id
+        return places.office_name(self.config.offices, office_id)
 
     def place_name(self, code: str | None) -> str:
-        if not code:
-            return "—"
-        try:
-            return self.config.offices.jurisdiction(code).name
-        except KeyError:
-            return code
+        return places.place_name(self.config.offices, code, "—")
 
     def priority_name(self, pid: str) -> str:
-        for p in self.config.priorities.priorities:
-            if p.id == pid:
-                return p.name_zh
-        for s in self.config.priorities.subtopics:
-            if s.id == pid:
-                return s.name_zh
-        return pid
+        return self.config.priorities.name_of(pid)
 
 
 class LoginRequired(Exception):

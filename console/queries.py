@@ -16,7 +16,16 @@ from console.auth import User, office_query
 from yuqing.clock import iso
 from yuqing.config import Config
 from yuqing.errors import StorageUnavailable, YuqingError
-from yuqing.models import AuditEvent, Clock, Delivery, Incident, Mention, Release
+from yuqing.models import (
+    AuditEvent,
+    Clock,
+    Delivery,
+    Incident,
+    Mention,
+    Release,
+    SourceHealth,
+    unresolved_clock_filter,
+)
 from yuqing.storage import Store
 
 log = logging.getLogger(__name__)
@@ -25,9 +34,10 @@ OPEN_STATES = ("new", "assigned", "acknowledged", "responding", "released", "esc
 PAGE_SIZE = 50
 MAX_PAGE = 200  # 200 × 50 = the 10,000-hit result window
 SORTS = {
-    # "Most urgent first": severity I before IV (keyword order I < II < III < IV), then the newest.
-    "urgent": [{"severity.level": {"order": "asc", "missing": "_last"}}, {"last_seen_at": "desc"},
-               {"id": "asc"}],
+    # "Most urgent first": the oldest unanswered miss, then the nearest deadline (urgent_due_at, kept
+    # by the response package), then severity I before IV (keyword order I < II < III < IV), newest.
+    "urgent": [{"urgent_due_at": {"order": "asc", "missing": "_last"}},
+               {"severity.level": {"order": "asc", "missing": "_last"}}, {"last_seen_at": "desc"}, {"id": "asc"}],
     "newest": [{"last_seen_at": "desc"}, {"id": "asc"}],
 }
 
@@ -82,7 +92,7 @@ def incident_query(user: User, f: QueueFilter) -> dict[str, Any]:
 @dataclasses.dataclass
 class QueueRow:
     incident: Incident
-    clocks: list[Clock]  # running clocks, nearest due first
+    clocks: list[Clock]  # clocks still owed (running, or missed without an answer), most urgent first
 
     @property
     def next_clock(self) -> Clock | None:
@@ -102,6 +112,7 @@ _QUEUE_SOURCE = [
     "id", "title", "first_seen_at", "last_seen_at", "first_mention_id", "created_at", "updated_at",
     "mention_count", "place_codes", "priorities", "severity.level", "severity.score", "state", "assigned_office",
     "routing.lead_office", "routing.supporting_offices", "routing.rule_id", "routing.reason_zh", "routing.routed_at",
+    "urgent_due_at",
 ]
 
 
@@ -112,17 +123,19 @@ def incident_queue(store: Store, user: User, f: QueueFilter, *, page_size: int =
                         source=_QUEUE_SOURCE)
     incidents = [Incident.from_doc(h["_source"]) for h in resp["hits"]["hits"]]
     total = int(resp["hits"]["total"]["value"])
-    clocks = running_clocks_for(store, [i.id for i in incidents])
+    clocks = owed_clocks_for(store, [i.id for i in incidents])
     rows = [QueueRow(i, clocks.get(i.id, [])) for i in incidents]
     pages = max(1, min(MAX_PAGE, -(-total // page_size)))
     return QueuePage(rows, total, page, pages)
 
 
-def running_clocks_for(store: Store, incident_ids: list[str]) -> dict[str, list[Clock]]:
+def owed_clocks_for(store: Store, incident_ids: list[str]) -> dict[str, list[Clock]]:
+    """Per incident, the clocks still owed — running, or missed without an answer — most urgent
+    (longest overdue) first."""
     if not incident_ids:
         return {}
     docs = store.find("clocks", {"bool": {"filter": [{"terms": {"incident_id": incident_ids}},
-                                                     {"term": {"state": "running"}}]}},
+                                                     unresolved_clock_filter()]}},
                       size=len(incident_ids) * 6, sort=[{"due_at": "asc"}])
     out: dict[str, list[Clock]] = {}
     for d in docs:
@@ -132,13 +145,27 @@ def running_clocks_for(store: Store, incident_ids: list[str]) -> dict[str, list[
 
 
 def due_clocks(store: Store, user: User, *, office: str = "", size: int = 20) -> list[Clock]:
-    """Running clocks, nearest due first; office staff see only their office's."""
-    must: list[dict[str, Any]] = [{"term": {"state": "running"}}]
+    """Clocks still owed on open incidents — missed ones (longest overdue first), then running ones,
+    nearest due first; office staff see only their office's."""
+    must: list[dict[str, Any]] = [unresolved_clock_filter()]
     owner = office or ("" if user.sees_everything else (user.office or ""))
     if owner:
         must.append({"term": {"owner_office": owner}})
-    docs = store.find("clocks", {"bool": {"filter": must}}, size=size, sort=[{"due_at": "asc"}])
-    return [Clock.from_doc(d) for d in docs]
+    # A miss on a closed or dismissed incident stays in the record but is no longer owed: read a few
+    # more than asked and drop those.
+    docs = store.find("clocks", {"bool": {"filter": must}}, size=size * 2, sort=[{"due_at": "asc"}])
+    clocks = [Clock.from_doc(d) for d in docs]
+    states = incident_states(store, [c.incident_id for c in clocks])
+    return [c for c in clocks if states.get(c.incident_id) in OPEN_STATES][:size]
+
+
+def incident_states(store: Store, incident_ids: list[str]) -> dict[str, str]:
+    ids = list(dict.fromkeys(incident_ids))
+    if not ids:
+        return {}
+    resp = store.search("incidents", query={"ids": {"values": ids}}, size=len(ids), source=["state"],
+                        track_total_hits=False)
+    return {h["_id"]: str(h["_source"].get("state", "new")) for h in resp["hits"]["hits"]}
 
 
 def incident_titles(store: Store, incident_ids: list[str]) -> dict[str, str]:
@@ -256,6 +283,13 @@ def reports_and_assessments(store: Store, user: User, *, size: int = 100) -> tup
                    or str(r.get("subject")) in visible]
     assessments = store.find("assessments", query, size=size, sort=[{"generated_at": "desc"}])
     return reports, assessments
+
+
+def source_runs(store: Store, source_id: str, *, size: int = 30) -> list[SourceHealth]:
+    """A source's most recent crawl runs, newest first."""
+    docs = store.find("source_health", {"term": {"source_id": source_id}}, size=size,
+                      sort=[{"finished_at": "desc"}])
+    return [SourceHealth.from_doc(d) for d in docs]
 
 
 def remaining(due: dt.datetime, now: dt.datetime) -> str:

@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+from response.urgency import sync_urgency
 from yuqing.models import Clock, Incident, Mention, Place, Routing, Sentiment, Severity, TrendPoint, stable_id
 from yuqing.storage import Store
 
@@ -73,6 +74,10 @@ def put(store: Store, *docs: Any, refresh: bool = True) -> None:
         result = store.bulk(kind, items, refresh=refresh)
         if result.failed:
             raise RuntimeError(f"seeding {kind} failed: {result.failed[:3]}")
+    clocked = {d.incident_id for d in docs if isinstance(d, Clock)}
+    if clocked:  # the queue sorts on urgent_due_at, which the response package keeps from the clocks
+        store.refresh("clocks", "incidents")
+        sync_urgency(store, clocked, refresh=refresh)
 
 
 def open_incidents(n: int, *, now: dt.datetime, seed: int = 7) -> Iterator[tuple[Incident, list[Clock]]]:
@@ -92,4 +97,5 @@ def open_incidents(n: int, *, now: dt.datetime, seed: int = 7) -> Iterator[tuple
                         due_at=opened + dt.timedelta(hours=48), office=office)]
         if inc.severity and inc.severity.level in ("I", "II"):
             clocks.append(clock(iid, opened_at=opened, due_at=opened + dt.timedelta(hours=5), office=office))
+        inc.urgent_due_at = min(c.due_at for c in clocks)  # what response.urgency would store
         yield inc, clocks

@@ -33,11 +33,17 @@ from console.context import (
     sign_in,
     sign_out,
 )
+from response.releases import missing_parts
 from yuqing.clock import TZ, iso, parse_ts
+from yuqing.config.releases import CONTENT_PART_ZH
 from yuqing.errors import InputError, StorageUnavailable, TransitionError
+from yuqing.handling import handling_kind
 from yuqing.models import (
     CLOCK_STATE_ZH,
+    EMOTION_ZH,
     HANDLING_ZH,
+    RELEASE_STATUS_ZH,
+    REVIEW_NOT_RECORDED_ZH,
     SEVERITY_ZH,
     STATE_ZH,
     TIER_ZH,
@@ -58,7 +64,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
     html = env.get_template(template).render(
         request=request, ctx=context, user=session_user_or_none(request), now=now, now_iso=iso(now),
         csrf=csrf_token(request), flashes=pop_flash(request), SEVERITY_ZH=SEVERITY_ZH, STATE_ZH=STATE_ZH,
-        CLOCK_STATE_ZH=CLOCK_STATE_ZH, HANDLING_ZH=HANDLING_ZH, TIER_ZH=TIER_ZH, ROLE_ZH=ROLE_ZH,
+        CLOCK_STATE_ZH=CLOCK_STATE_ZH, HANDLING_ZH=HANDLING_ZH, EMOTION_ZH=EMOTION_ZH, TIER_ZH=TIER_ZH, ROLE_ZH=ROLE_ZH,
         ACTIONS_ZH=actions.ACTIONS_ZH, AUDIT_ACTIONS_ZH=actions.AUDIT_ACTIONS_ZH, CHANNELS_ZH=actions.CHANNELS_ZH,
         REVIEW_STEPS_ZH=actions.REVIEW_STEPS_ZH,
         remaining=queries.remaining, urgency=queries.urgency, **values,
@@ -147,7 +153,9 @@ def timeline(detail: queries.IncidentDetail) -> list[tuple[dt.datetime, str, str
         label = actions.AUDIT_ACTIONS_ZH.get(event.action, event.action)
         items.append((event.at, "操作", f"{event.actor}：{label}" + (f"（{event.reason}）" if event.reason else "")))
     for rel in detail.releases:
-        items.append((rel.published_at, "发布", f"{actions.CHANNELS_ZH.get(rel.channel, rel.channel)}：{rel.title}"))
+        status = "" if rel.status == "matched" else f"（{RELEASE_STATUS_ZH.get(rel.status, rel.status)}）"
+        items.append((rel.published_at, "发布",
+                      f"{actions.CHANNELS_ZH.get(rel.channel, rel.channel)}：{rel.title}{status}"))
     for clock in detail.clocks:
         if clock.met_at:
             items.append((clock.met_at, "时限", f"{clock.name_zh}：已按时完成"))
@@ -184,10 +192,41 @@ def incident_page(request: Request, user: PageUser, incident_id: str) -> HTMLRes
     detail = queries.incident_detail(context.store, incident)
     explanation = explain_job.result()
     allowed = [a for a in actions.ACTIONS_ZH if can_act(user, incident, a) and actions.lifecycle_allows(incident, a)]
+    now = context.clock()
+    is_open = incident.state in queries.OPEN_STATES
+    overdue = [c for c in detail.clocks if c.is_overdue(now)] if is_open else []
+    handling, _ = handling_kind(incident)
     return render(request, "incident.html", d=detail, inc=incident, timeline=timeline(detail),
+                  may_decide=can_act(user, incident, "record_release"), release_kinds=context.config.releases.kinds,
+                  kind_zh=context.config.releases.kind_zh, RELEASE_STATUS_ZH=RELEASE_STATUS_ZH,
+                  PART_ZH=CONTENT_PART_ZH, REVIEW_NOT_RECORDED_ZH=REVIEW_NOT_RECORDED_ZH,
+                  reviewers=lambda office: context.config.offices.office(office).reviewers
+                  if office in {o.id for o in context.config.offices.offices} else {},
+                  missing=missing_parts(context.config, handling, detail.releases),
+                  requirement=context.config.releases.handling.get(handling) if handling else None,
+                  handling_zh=HANDLING_ZH.get(handling or "", ""),
                   chart=trend_chart(incident), allowed=allowed, explanation=explanation, owner=owner_office(incident),
                   may_release=can_act(user, incident, "record_release")
-                  and actions.lifecycle_allows(incident, "record_release"))
+                  and actions.lifecycle_allows(incident, "record_release"),
+                  overdue=overdue, may_waive=is_open and can_act(user, incident, "waive_clock"))
+
+
+@router.post("/incidents/{incident_id}/clocks/{clock_id}/waive")
+def clock_waive(request: Request, user: PageUser, incident_id: str, clock_id: str, csrf_token: str = Form(""),
+                reason: str = Form("")) -> Response:
+    check_csrf(request, csrf_token)
+    incident = incident_for(request, user, incident_id)
+    if not can_act(user, incident, "waive_clock"):
+        raise HTTPException(status_code=403, detail="无权豁免时限")
+    context = ctx(request)
+    try:
+        actions.waive_clock(context.store, incident_id, clock_id, actor=user.name, now=context.clock(),
+                            reason=reason.strip()[:500])
+    except (TransitionError, InputError) as exc:
+        flash(request, "error", f"豁免未完成：{exc}")
+    else:
+        flash(request, "ok", "已豁免时限")
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
 @router.post("/incidents/{incident_id}/actions/{action}")
@@ -222,34 +261,89 @@ def parse_local_time(value: str, default: dt.datetime) -> dt.datetime:
     return parsed
 
 
+def review_steps(form: dict[str, str], default: dt.datetime) -> list[ReviewStep]:
+    """The review steps of a form: ``<step>`` (the reviewer) and ``<step>_at`` (their own time)."""
+    steps = []
+    for step in ("drafter", "office_head", "unit_head", "confidentiality"):
+        name = (form.get(step) or "").strip()[:50]
+        if not name:
+            continue
+        at_text = (form.get(f"{step}_at") or "").strip()
+        if not at_text:
+            raise InputError(f"请填写{actions.REVIEW_STEPS_ZH[step]}的审核时间")
+        at = parse_local_time(at_text, default)
+        steps.append(ReviewStep.model_validate({"step": step, "reviewer": name, "at": at}))
+    return steps
+
+
 @router.post("/incidents/{incident_id}/releases")
-def release_form(request: Request, user: PageUser, incident_id: str, csrf_token: str = Form(""),
-                 channel: str = Form(""), url: str = Form(""), title: str = Form(""), published_at: str = Form(""),
-                 drafter: str = Form(""), office_head: str = Form(""), unit_head: str = Form(""),
-                 confidentiality: str = Form(""), states_facts: str = Form(""), states_measures: str = Form(""),
-                 states_result: str = Form(""), rebuts_rumour: str = Form("")) -> Response:
-    check_csrf(request, csrf_token)
+async def release_form(request: Request, user: PageUser, incident_id: str) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    check_csrf(request, form.get("csrf_token", ""))
     incident = incident_for(request, user, incident_id)
     if not can_act(user, incident, "record_release"):
         raise HTTPException(status_code=403, detail="无权登记发布")
     context = ctx(request)
     now = context.clock()
     try:
-        when = parse_local_time(published_at, now)
-        reviews = [ReviewStep(step=step, reviewer=name.strip()[:50], at=when)  # type: ignore[arg-type]
-                   for step, name in (("drafter", drafter), ("office_head", office_head), ("unit_head", unit_head),
-                                      ("confidentiality", confidentiality)) if name.strip()]
+        when = parse_local_time(form.get("published_at", ""), now)
+        channel = form.get("channel", "")
         if channel not in actions.CHANNELS_ZH:
             raise InputError("请选择发布渠道")
         actions.record_release(context.store, context.config, incident_id, actor=user.name, now=now,
                                office=owner_office(incident) or user.office or "", channel=channel,
-                               url=url.strip() or None, title=title.strip()[:200], published_at=when,
-                               reviews=reviews, states_facts=bool(states_facts), states_measures=bool(states_measures),
-                               states_result=bool(states_result), rebuts_rumour=bool(rebuts_rumour))
+                               url=form.get("url", "").strip() or None, title=form.get("title", "").strip()[:200],
+                               published_at=when, reviews=review_steps(form, when),
+                               text=form.get("text", "").strip()[:10000], kind=form.get("kind") or None)
     except (TransitionError, InputError) as exc:
         flash(request, "error", f"登记发布未完成：{exc}")
     else:
         flash(request, "ok", "已登记发布")
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+@router.post("/incidents/{incident_id}/releases/{release_id}/review")
+async def review_form(request: Request, user: PageUser, incident_id: str, release_id: str) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    check_csrf(request, form.get("csrf_token", ""))
+    incident = incident_for(request, user, incident_id)
+    if not can_act(user, incident, "record_release"):
+        raise HTTPException(status_code=403, detail="无权登记审核")
+    context = ctx(request)
+    release = actions.release_of(context.store, incident, release_id)
+    if release is None:
+        raise HTTPException(status_code=404, detail="未找到该发布记录")
+    now = context.clock()
+    try:
+        actions.record_review(context.store, context.config, release_id, actor=user.name, now=now,
+                              reviews=review_steps(form, release.published_at))
+    except InputError as exc:
+        flash(request, "error", f"登记审核未完成：{exc}")
+    else:
+        flash(request, "ok", "已登记审核")
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+@router.post("/incidents/{incident_id}/releases/{release_id}/{decision}")
+def decision_form(request: Request, user: PageUser, incident_id: str, release_id: str, decision: str,
+                  csrf_token: str = Form(""), reason: str = Form("")) -> Response:
+    check_csrf(request, csrf_token)
+    if decision not in ("confirm", "reject"):
+        raise HTTPException(status_code=404, detail="未知操作")
+    incident = incident_for(request, user, incident_id)
+    if not can_act(user, incident, "record_release"):
+        raise HTTPException(status_code=403, detail="无权处理该事件的发布")
+    context = ctx(request)
+    if actions.release_of(context.store, incident, release_id) is None:
+        raise HTTPException(status_code=404, detail="未找到该发布记录")
+    word = "确认" if decision == "confirm" else "否认"
+    try:
+        actions.decide_release(context.store, context.config, release_id, decision, actor=user.name,
+                               now=context.clock(), reason=reason.strip()[:500])
+    except (TransitionError, InputError) as exc:
+        flash(request, "error", f"{word}未完成：{exc}")
+    else:
+        flash(request, "ok", f"已{word}该发布" + ("，相应时限已按发布时间完成" if decision == "confirm" else ""))
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
 
@@ -280,8 +374,10 @@ def office_page(request: Request, user: PageUser, office: str = "") -> HTMLRespo
         office = user.office or ""
     incidents = queries.office_incidents(context.store, office) if office else []
     clocks = queries.due_clocks(context.store, user, office=office, size=100) if office else []
-    running = queries.running_clocks_for(context.store, [i.id for i in incidents])
-    return render(request, "office.html", office=office, incidents=incidents, clocks=clocks, running=running)
+    owed = queries.owed_clocks_for(context.store, [i.id for i in incidents])
+    titles = queries.incident_titles(context.store, [c.incident_id for c in clocks])
+    return render(request, "office.html", office=office, incidents=incidents, clocks=clocks, owed=owed,
+                  titles=titles)
 
 
 # -- reports ---------------------------------------------------------------------------------------
@@ -327,6 +423,20 @@ def failed_mentions_page(request: Request, user: PageUser) -> HTMLResponse:
     context = ctx(request)
     return render(request, "failed_mentions.html", mentions=failed_mentions(context.store),
                   max_attempts=context.config.analysis.failures.max_attempts)
+
+
+# -- sources ---------------------------------------------------------------------------------------
+
+
+@router.get("/sources/{source_id}", response_class=HTMLResponse)
+def source_page(request: Request, user: PageUser, source_id: str) -> HTMLResponse:
+    """A source's configuration and its recent runs (the page 信息源 alerts link to)."""
+    context = ctx(request)
+    source = next((s for s in context.config.sources.sources if s.id == source_id), None)
+    runs = queries.source_runs(context.store, source_id)
+    if source is None and not runs:
+        raise HTTPException(status_code=404, detail="未找到该信息源")
+    return render(request, "source.html", source_id=source_id, source=source, runs=runs)
 
 
 def storage_unavailable_page(request: Request, exc: StorageUnavailable) -> HTMLResponse:

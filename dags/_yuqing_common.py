@@ -26,8 +26,16 @@ CLOCKS = Asset("yuqing://clocks", group="yuqing")
 # YUQING_DAG_RETRIES lets the demo and tests fail fast; the scheduler keeps the default.
 RETRIES = int(os.environ.get("YUQING_DAG_RETRIES", "3"))
 
+# Celery queues, from the deployment's environment (deploy/services.py sets them): crawls on their own
+# worker so a slow site never delays the minute sweep and dispatch. Unset (local runs, dag.test(),
+# LocalExecutor), every task goes to Airflow's default queue.
+DEFAULT_QUEUE = "default"
+QUEUE_CRAWL = os.environ.get("YUQING_QUEUE_CRAWL") or DEFAULT_QUEUE
+QUEUE_ANALYSIS = os.environ.get("YUQING_QUEUE_ANALYSIS") or DEFAULT_QUEUE
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "yuqing",
+    "queue": QUEUE_ANALYSIS,
     "retries": RETRIES,
     "retry_delay": dt.timedelta(minutes=1),
     "retry_exponential_backoff": 2.0,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from _yuqing_common import DEFAULT_ARGS, MENTIONS, START, TAGS, every, interval_end, resolver
+from _yuqing_common import DEFAULT_ARGS, MENTIONS, QUEUE_CRAWL, START, TAGS, every, interval_end, resolver
 from airflow.sdk import dag, task
 
 from pipeline.groups import SourceGroup, source_groups
@@ -31,7 +31,7 @@ def build(group: SourceGroup) -> Any:
         start_date=START,
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args={**DEFAULT_ARGS, "queue": QUEUE_CRAWL},
         tags=[*TAGS, "collection"],
         doc_md=__doc__,
     )

@@ -11,7 +11,9 @@ What it does, in order:
    for each step of the simulated day (06:00 → 22:00), moves the demo web's clock and runs the
    DAGs with ``dag.test()`` for that logical date: collection (one DAG per schedule group),
    analysis, routing, the clock sweep, alert dispatch and the source-health check;
-4. closes one released incident as a duty officer would (``response.lifecycle.apply``), runs the
+4. has the publishing office record the three-step review of that incident's first detected
+   release (later ones stay "已发布，未记录审核"), closes one released incident as a duty officer would
+   (``response.lifecycle.apply``), runs the
    assessment DAG, then the daily-report DAG at 08:00 the next morning;
 5. prints a summary counted from Elasticsearch and where the reports, received alerts and the
    console are. ``--serve`` keeps the duty console running on the demo data afterwards.
@@ -34,6 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from yuqing import places
 from yuqing.clock import TZ, parse_ts
 from yuqing.models import CLOCK_STATE_ZH, SEVERITY_ZH, STATE_ZH
 
@@ -108,8 +111,9 @@ def demo_dir() -> Path:
 DEMO_CRAWL_SETTINGS = {"autothrottle": False, "concurrent_requests_per_domain": 16}
 
 
-def write_config(dest: Path, base_url: str) -> Path:
-    """The demo configuration: the shipped one with the sources pointing at the demo web."""
+def write_config(dest: Path, base_url: str, console_url: str | None = None) -> Path:
+    """The demo configuration: the shipped one with the sources pointing at the demo web (and the
+    alert links at the demo's console, when given)."""
     import yaml
 
     from demo.web import write_demo_config
@@ -120,6 +124,12 @@ def write_config(dest: Path, base_url: str) -> Path:
     data["crawl"] = {**(data.get("crawl") or {}), **DEMO_CRAWL_SETTINGS}
     path.write_text("# Written by `yuqing demo` for the loopback demo web.\n"
                     + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    if console_url:
+        path = dest / "alerts.yaml"
+        alerts = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        alerts["console_url"] = console_url
+        path.write_text("# Written by `yuqing demo`: links point at the demo's duty console.\n"
+                        + yaml.safe_dump(alerts, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return dest
 
 
@@ -135,11 +145,12 @@ class Observer:
 
     def __init__(self, store: Any, config: Any, receiver_count: Any) -> None:
         self.store = store
-        self.offices = {o.id: o.name for o in config.offices.offices}
+        self.offices = config.offices
         self.incidents: dict[str, str] = {}  # id -> state
         self.routed: set[str] = set()
         self.clocks: dict[str, str] = {}  # id -> state
         self.deliveries_sent = 0
+        self.told: set[str] = set()  # routed offices' own alerts already shown
         self.received = 0
         self.receiver_count = receiver_count
 
@@ -165,7 +176,7 @@ class Observer:
             routing = doc.get("routing") or {}
             if routing.get("lead_office") and iid not in self.routed:
                 self.routed.add(iid)
-                lead = self.offices.get(routing["lead_office"], routing["lead_office"])
+                lead = places.office_name(self.offices, routing["lead_office"])
                 lines.append(f"  交办 {titles[iid]} → 牵头：{lead}（规则 {routing.get('rule_id')}）")
             elif iid in self.incidents and self.incidents[iid] != state and state in ("escalated", "closed"):
                 was = STATE_ZH.get(self.incidents[iid], self.incidents[iid])
@@ -189,6 +200,14 @@ class Observer:
                     extra = "，已升级"
                 lines.append(f"  时限{CLOCK_STATE_ZH.get(state, state)} {name}：{title}{extra}")
             self.clocks[cid] = state
+        for doc in self.store.find("deliveries", ROUTED_SENT, size=500):
+            facts = doc.get("facts") or {}
+            key = f"{doc.get('incident_id')}:{doc.get('office')}"
+            if key in self.told:
+                continue
+            self.told.add(key)
+            lines.append(f"  交办告知 {places.office_name(self.offices, doc.get('office'))}"
+                         f"（{facts.get('duty_zh', '')}）：{_short(facts.get('title', ''))}")
         sent = self.store.count("deliveries", {"term": {"state": "sent"}})
         received = self.receiver_count()
         if sent != self.deliveries_sent or received != self.received:
@@ -196,6 +215,14 @@ class Observer:
                          f"本地接收端累计收到 {received} 条消息")
             self.deliveries_sent, self.received = sent, received
         return lines
+
+
+ROUTED_SENT = {"bool": {"filter": [{"term": {"alert_kind": "routed_office"}}, {"term": {"state": "sent"}}]}}
+
+
+def terms_of(store: Any, kind: str, field: str, query: dict[str, Any]) -> dict[str, int]:
+    resp = store.search(kind, size=0, query=query, aggs={"by": {"terms": {"field": field, "size": 100}}})
+    return {b["key"]: b["doc_count"] for b in resp["aggregations"]["by"]["buckets"]}
 
 
 def _short(text: str, limit: int = 28) -> str:
@@ -222,6 +249,9 @@ def summarize(store: Any, received: int) -> dict[str, Any]:
         "releases": store.count("releases"),
         "deliveries_by_state": terms("deliveries", "state"),
         "receiver_messages": received,
+        # supporting (配合), notified (通报) and 会商 offices' own alerts, delivered
+        "routed_office_alerts": store.count("deliveries", ROUTED_SENT),
+        "routed_offices_told": sorted(terms_of(store, "deliveries", "office", ROUTED_SENT)),
         "reports": store.count("reports"),
         "assessments": store.count("assessments"),
         "incidents_first_on_hotlist": first_on_hotlist(store),
@@ -332,7 +362,7 @@ def run(options: Options, stream: IO[str] | None = None) -> dict[str, Any]:
         web.set_now(steps[0])
         progress.line(f"演示网站：{web.base_url}"
                       "（省级新闻、GBK 地方新闻、RSS、微博、政务微博、政府信息公开、领导留言板）")
-        config_dir = write_config(out / "config", web.base_url)
+        config_dir = write_config(out / "config", web.base_url, f"http://127.0.0.1:{options.console_port}")
         os.environ["YUQING_CONFIG"] = str(config_dir)
         from yuqing.config import load_config
 
@@ -354,7 +384,7 @@ def run(options: Options, stream: IO[str] | None = None) -> dict[str, Any]:
                 summary = summarize(store, received())
             finally:
                 progress.stream = stream or sys.stdout
-        _print_summary(summary, progress, options, day, steps[-1])
+        _print_summary(summary, progress, options, day, steps[-1], config.offices)
         if options.serve:
             _serve_console(Store.connect(console_url, options.prefix), config, options, steps[-1], progress)
     return summary
@@ -446,6 +476,7 @@ def _close_released_incident(store: Any, config: Any, now: dt.datetime, progress
         progress.line("没有已回应的事件可办结，跳过评估")
         return None
     incident = docs[0]
+    _record_first_review(store, config, incident["id"], now, progress)
     state = incident.get("state")
     for action in ("acknowledge", "start_response", "record_release", "close"):
         if state == "released" and action != "close":
@@ -461,8 +492,32 @@ def _close_released_incident(store: Any, config: Any, now: dt.datetime, progress
     return str(incident["id"])
 
 
+def _record_first_review(store: Any, config: Any, incident_id: str, now: dt.datetime, progress: Progress) -> None:
+    """The publishing office records the three-step review of the incident's first detected release
+    (承办人初审 → 承办部门负责人审核 → 单位负责人审发, by its configured reviewers, before publication);
+    any later release stays "已发布，未记录审核" and the assessment counts it."""
+    from response import releases
+    from yuqing.errors import InputError
+    from yuqing.models import Release, ReviewStep
+
+    docs = store.find("releases", {"term": {"incident_id": incident_id}}, size=20, sort=[{"published_at": "asc"}])
+    first = next((Release.from_doc(d) for d in docs if not d.get("reviews") and d.get("status") == "matched"), None)
+    if first is None:
+        return
+    people = config.offices.office(first.office).reviewers
+    steps = [ReviewStep.model_validate({"step": step, "reviewer": people[step][0],
+                                        "at": first.published_at - dt.timedelta(minutes=minutes)})
+             for step, minutes in (("drafter", 50), ("office_head", 35), ("unit_head", 15)) if people.get(step)]
+    try:
+        releases.record_review(store, config, first.id, reviews=steps, actor=f"{first.office}（演示）", now=now)
+    except InputError as exc:  # the demo goes on; the assessment then shows the gap
+        progress.line(f"未能登记审核：{exc}")
+        return
+    progress.line(f"登记三级审核：{_short(first.title)}（" + " → ".join(s.reviewer for s in steps) + "）")
+
+
 def _print_summary(summary: dict[str, Any], progress: Progress, options: Options, day: dt.date,
-                   end: dt.datetime) -> None:
+                   end: dt.datetime, offices: Any) -> None:
     from pipeline.tasks import reports_dir
 
     def fmt(counts: dict[str, int], labels: dict[str, str]) -> str:
@@ -480,6 +535,8 @@ def _print_summary(summary: dict[str, Any], progress: Progress, options: Options
     p(f"  官方发布  {summary['releases']} 条")
     p(f"  告警送达  {fmt(summary['deliveries_by_state'], DELIVERY_STATE_ZH)}；"
       f"本地接收端收到 {summary['receiver_messages']} 条消息")
+    told = "、".join(places.office_name(offices, o) for o in summary["routed_offices_told"]) or "无"
+    p(f"  交办告知  配合、通报、会商单位各自收到告警 {summary['routed_office_alerts']} 条：{told}")
     p(f"  报告      {summary['reports']} 份，回应评估 {summary['assessments']} 份")
     hot = summary.get("incidents_first_on_hotlist") or []
     p(f"  热榜首发  {len(hot)} 起事件最早见于热榜" + (f"：{'、'.join(_short(t, 24) for t in hot)}" if hot else ""))

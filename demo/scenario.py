@@ -187,7 +187,8 @@ SCENARIO_INCIDENTS: tuple[IncidentSpec, ...] = (
         level=None, handling_kind=None,
         first_at=at("09:30"), release_at=at("16:30"), release_item="p-policy-02",
         expected_clocks={"policy_interpretation": "met"}, policy_document=True,
-        note="09:30 门户公开政策文件（云政发〔2026〕31号），16:30 发布政策解读（3个工作日内）。",
+        note="09:30 门户公开政策文件（云政发〔2026〕31号），开始3个工作日的解读时限（文件本身不能完成该时限）；"
+             "16:30 省政府门户发布该文件的政策解读（引用文号），时限完成。",
     ),
     IncidentSpec(
         key="wuhua_school_places", title="五华区小学学位紧张",

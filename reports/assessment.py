@@ -18,12 +18,14 @@ import pandas as pd
 from reports.daily import incident_link, level_zh
 from reports.data import MENTION_FIELDS, Names, clock_frame, mention_frame, share
 from reports.incident import CHANNEL_ZH, load_incident, release_rows
-from reports.render.doc import Bullets, Document, Para, Table
+from reports.render.doc import Bullets, Document, Para, Span, Table
 from reports.text import hours, pct, when
 from yuqing.clock import Duration, iso, parse_ts
 from yuqing.config import Config
 from yuqing.config.assessment import AssessmentConfig, Indicator
-from yuqing.models import Assessment, stable_id
+from yuqing.config.releases import CONTENT_PART_ZH
+from yuqing.handling import is_false_info
+from yuqing.models import REVIEW_NOT_RECORDED_ZH, Assessment, stable_id
 from yuqing.storage import Store
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,16 @@ def _outcome_text(c: dict[str, Any]) -> str:
     return OUTCOME_ZH[c["outcome"]]
 
 
+def content_evidence(releases: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Per content part, the sentences of the counted releases that state it (at most three)."""
+    out: dict[str, list[str]] = {part: [] for part in CONTENT_PART_ZH}
+    for r in releases:
+        for part, sentences in (r.get("content") or {}).items():
+            if part in out:
+                out[part] += [s for s in sentences if s not in out[part]][: max(0, 3 - len(out[part]))]
+    return out
+
+
 def score_indicators(cfg: AssessmentConfig, facts: dict[str, Any]) -> list[dict[str, Any]]:
     """Score every configured indicator from ``facts``; weights normalised over applicable ones."""
     results: dict[str, Score] = {}
@@ -128,6 +140,15 @@ def score_indicators(cfg: AssessmentConfig, facts: dict[str, Any]) -> list[dict[
     else:
         results["content"] = Score(0.0, "未发布回应")
         results["channels"] = Score(0.0, "未发布回应")
+
+    if releases:
+        unreviewed = facts.get("releases_unreviewed", 0)
+        reviewed = releases - unreviewed
+        results["review"] = Score(round(100 * reviewed / releases, 1),
+                                  f"{releases}次发布中{reviewed}次记录了三级审核"
+                                  + (f"，{unreviewed}次{REVIEW_NOT_RECORDED_ZH}" if unreviewed else ""))
+    else:
+        results["review"] = Score(None, "未发布回应")
 
     if facts["is_rumour"]:
         rebutted = facts["rumour_rebutted"]
@@ -195,7 +216,11 @@ def build_assessment(store: Store, config: Config, incident_id: str, *, now: dt.
     frame = mention_frame(store.scan("mentions", query, source=MENTION_FIELDS))
     frame = frame.sort_values("time") if not frame.empty else frame
     clocks = clock_frame(store.scan("clocks", query), end).sort_values("due_at")
-    releases = sorted(store.find("releases", query), key=lambda r: str(r.get("published_at")))
+    found = sorted(store.find("releases", query), key=lambda r: str(r.get("published_at")))
+    # Only releases that answer the incident count: matched, or confirmed by the office (待确认 ones wait).
+    releases = [r for r in found if r.get("status", "matched") in ("matched", "confirmed")]
+    pending = [r for r in found if r.get("status") == "pending"]
+    unreviewed = [r for r in releases if not r.get("reviews")]
     deliveries = store.find("deliveries", query)
 
     first_mention = frame["time"].iloc[0].to_pydatetime() if not frame.empty else parse_ts(inc.get("first_seen_at"))
@@ -206,6 +231,14 @@ def build_assessment(store: Store, config: Config, incident_id: str, *, now: dt.
     acknowledged = parse_ts(inc.get("acknowledged_at"))
     first_release = parse_ts(releases[0]["published_at"]) if releases else None
     handling = inc.get("handling_kind")
+    is_rumour = is_false_info(handling, inc.get("priorities") or [])
+    evidence = content_evidence(releases)
+    stated = {part for part, sentences in evidence.items() if sentences} | {
+        part for r in releases for part, key in (("facts", "states_facts"), ("measures", "states_measures"),
+                                                 ("result", "states_result"), ("rebuttal", "rebuts_rumour"))
+        if r.get(key)}
+    requirement_kind = handling or ("false_info" if is_rumour else None)
+    requirement = config.releases.handling.get(requirement_kind) if requirement_kind else None
 
     facts: dict[str, Any] = {
         "clocks": clock_outcomes(clocks, end, cfg.late_credit),
@@ -218,9 +251,15 @@ def build_assessment(store: Store, config: Config, incident_id: str, *, now: dt.
         "first_release_at": iso(first_release),
         "channels": sorted({str(r.get("channel")) for r in releases if r.get("channel")}
                            | {"press_conference" for r in releases if r.get("press_conference")}),
-        "content": {k: any(r.get(f"states_{k}") for r in releases) for k in ("facts", "measures", "result")},
-        "is_rumour": handling == "false_info" or "false_info" in (inc.get("priorities") or []),
-        "rumour_rebutted": any(r.get("rebuts_rumour") for r in releases),
+        "content": {k: k in stated for k in ("facts", "measures", "result")},
+        "content_evidence": evidence,
+        "handling_requirement": None if requirement is None else {
+            "kind": requirement_kind, "description_zh": requirement.description_zh, "parts": list(requirement.parts),
+            "missing": config.releases.missing_parts(requirement_kind, stated)},
+        "releases_unreviewed": len(unreviewed),
+        "releases_pending": len(pending),
+        "is_rumour": is_rumour,
+        "rumour_rebutted": "rebuttal" in stated,
         "before_after": _split(frame, first_release, first_mention, end),
         "first_mention_at": iso(first_mention), "created_at": iso(created), "closed_at": iso(closed_at),
     }
@@ -283,15 +322,28 @@ def build_assessment(store: Store, config: Config, incident_id: str, *, now: dt.
                     widths=[1.2, 1.2, 1.4, 3.5, 1.3, 0.7]))
     else:
         s.add(Para(["未发布回应。"]))
-    stated = facts["content"]
     rumour_text = ("是，已辟谣" if facts["rumour_rebutted"] else "是，未辟谣") if facts["is_rumour"] else "否"
-    s.add(Bullets([
-        ["讲清事实真相：" + ("是" if stated["facts"] else "否")],
-        ["讲清政策措施：" + ("是" if stated["measures"] else "否")],
-        ["讲清处置结果：" + ("是" if stated["result"] else "否")],
+    s.add(Table(["内容", "是否讲清", "依据（发布原文语句）"], widths=[1.2, 0.8, 5], rows=[
+        [CONTENT_PART_ZH[part], "是" if part in stated else "否",
+         "；".join(f"“{sentence}”" for sentence in evidence[part]) or ("—" if part in stated else "未见相关语句")]
+        for part in ("facts", "measures", "result", "rebuttal")
+    ]))
+    bullets: list[list[Span]] = [
         ["涉不实信息：" + rumour_text],
         ["使用渠道：" + ("、".join(CHANNEL_ZH.get(c, c) for c in facts["channels"]) or "无")],
-    ]))
+        [f"三级审核：{len(releases) - len(unreviewed)}次发布已记录审核；"
+         + (f"{len(unreviewed)}次{REVIEW_NOT_RECORDED_ZH}：" + "、".join(f"“{r.get('title', '')}”" for r in unreviewed)
+            if unreviewed else "无未记录审核的发布")],
+    ]
+    if requirement is not None:
+        need = "、".join(CONTENT_PART_ZH[p] for p in requirement.parts)
+        lacking = facts["handling_requirement"]["missing"]
+        bullets.append([f"处置类型要求：须{requirement.description_zh}（应讲清{need}）；"
+                        + ("尚缺：" + "、".join(CONTENT_PART_ZH[p] for p in lacking) if lacking else "已满足")])
+    if pending:
+        bullets.append([f"另有{len(pending)}条疑似回应待处置单位确认，未计入："
+                        + "、".join(f"“{r.get('title', '')}”" for r in pending)])
+    s.add(Bullets(bullets))
 
     s = doc.section("六、回应前后舆情变化")
     ba = facts["before_after"]

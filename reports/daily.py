@@ -24,7 +24,6 @@ from reports.data import (
     both,
     clock_frame,
     clocks_due,
-    console_url,
     created_query,
     daily_trend,
     day_bounds,
@@ -40,9 +39,10 @@ from reports.data import (
 )
 from reports.render.doc import Bullets, Document, Figure, Link, Para, Span, Table
 from reports.text import change, clip, factual_summary, hours, pct, when
+from yuqing import links
 from yuqing.clock import iso
 from yuqing.config import Config
-from yuqing.models import CLOCK_STATE_ZH, SEVERITY_ZH, STATE_ZH, TIER_ZH
+from yuqing.models import CLOCK_STATE_ZH, EMOTION_ZH, SEVERITY_ZH, STATE_ZH, TIER_ZH, unresolved_clock_filter
 from yuqing.storage import Store
 
 log = logging.getLogger(__name__)
@@ -84,11 +84,11 @@ def clock_state_zh(row: pd.Series) -> str:
 
 
 def _console(config: Config) -> str:
-    return config.alerts.console_url.rstrip("/") + "/"
+    return links.console_home(config)
 
 
 def incident_link(config: Config, incident_id: str, title: str) -> Link:
-    return Link(clip(title, 60) or incident_id[:12], console_url(config, incident_id))
+    return Link(clip(title, 60) or incident_id[:12], links.incident_url(config, incident_id))
 
 
 def mention_links(mentions: list[dict[str, Any]], limit: int = 3) -> list[Span]:
@@ -106,6 +106,41 @@ def _late_first(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     order = frame["late"].astype(int) * 2 + (frame["state"] == "running").astype(int)
     return frame.assign(_order=order).sort_values(["_order", "due_at"], ascending=[False, True]).drop(columns="_order")
+
+
+MISSED_NAMED = 5  # misses named in the overview; the 回应时限 section lists the rest
+
+
+def missed_clocks(due_today: pd.DataFrame, owed_earlier: pd.DataFrame,
+                  incidents: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """The misses a leader must see: clocks due today that were missed (answered late or not at
+    all), and earlier misses still unanswered on incidents not closed or dismissed; oldest first."""
+    today = due_today[due_today["late"]] if not due_today.empty else due_today
+    if not owed_earlier.empty:
+        open_ = owed_earlier["incident_id"].map(
+            lambda i: (incidents.get(i) or {}).get("state") not in ("closed", "dismissed"))
+        owed_earlier = owed_earlier[owed_earlier["late"] & open_]
+    frames = [f for f in (today, owed_earlier) if not f.empty]
+    if not frames:
+        return due_today.iloc[0:0]
+    return pd.concat(frames).drop_duplicates("id").sort_values("due_at")
+
+
+def _lateness(c: pd.Series) -> str:
+    if c["met_at"] is not None and not pd.isna(c["met_at"]):
+        return f"逾期{hours(c['margin_h'])}完成"
+    return f"已超时{hours(c['margin_h'])}，仍未完成"
+
+
+def missed_overview(missed: pd.DataFrame, incidents: dict[str, dict[str, Any]], names: Names) -> str:
+    """One sentence naming the missed clocks: which deadline, of which incident, how late, whose."""
+    if missed.empty:
+        return "无超时的回应时限。"
+    named = [f"「{clip((incidents.get(c['incident_id']) or {}).get('title', c['incident_id'][:12]), 30)}」"
+             f"{c['name_zh']}（{_lateness(c)}，责任单位：{names.office(c['owner_office'])}）"
+             for _, c in missed.head(MISSED_NAMED).iterrows()]
+    more = "等，详见“回应时限”部分" if len(missed) > MISSED_NAMED else ""
+    return f"超时的回应时限{len(missed)}项：" + "；".join(named) + more + "。"
 
 
 def _labelled(series: pd.Series, names: dict[str, str]) -> pd.Series:
@@ -141,7 +176,11 @@ def build_daily(store: Store, config: Config, day: dt.date, *, now: dt.datetime,
     due_today = _late_first(clocks_due(store, start, end, now))
     yesterday = clocks_due(store, prev_start, start, now)
     missed_yesterday = yesterday[yesterday["late"]] if not yesterday.empty else yesterday
-    clock_incidents = store.mget("incidents", list(due_today["incident_id"]) + list(missed_yesterday["incident_id"]))
+    owed_earlier = clock_frame(store.scan("clocks", {"bool": {"filter": [
+        {"range": {"due_at": {"lt": iso(start)}}}, unresolved_clock_filter()]}}), now)
+    clock_incidents = store.mget("incidents", list(due_today["incident_id"]) + list(missed_yesterday["incident_id"])
+                                 + list(owed_earlier["incident_id"]))
+    missed = missed_clocks(due_today, owed_earlier, clock_incidents)
 
     health = latest_source_health(store, end)
     runs = run_totals(store, start, end)
@@ -157,7 +196,7 @@ def build_daily(store: Store, config: Config, day: dt.date, *, now: dt.datetime,
             "by_priority": as_dict(m.by_priority), "by_subtopic": as_dict(m.by_subtopic),
             "no_priority": m.no_priority, "by_tier": as_dict(m.by_tier), "by_place": as_dict(m.by_place),
             "by_sentiment": as_dict(m.by_sentiment), "by_source": as_dict(m.by_source),
-            "incidents": m.incidents,
+            "by_emotion": as_dict(m.by_emotion), "incidents": m.incidents,
         },
         "incidents": {
             "active": inc.total, "previous_active": prev_incidents, "new": len(new),
@@ -173,6 +212,7 @@ def build_daily(store: Store, config: Config, day: dt.date, *, now: dt.datetime,
         "clocks": {
             "due_today": len(due_today), "due_today_ids": list(due_today["id"]),
             "missed_yesterday": len(missed_yesterday), "missed_yesterday_ids": list(missed_yesterday["id"]),
+            "missed": len(missed), "missed_ids": list(missed["id"]),
         },
         "sources": {
             "reporting": len(health), "by_status": as_dict(health["status"].value_counts()) if len(health) else {},
@@ -193,12 +233,18 @@ def build_daily(store: Store, config: Config, day: dt.date, *, now: dt.datetime,
         f"涉及舆情事件{inc.total}起（前一日{prev_incidents}起），其中当日新增{len(new)}起；"
         f"今日到期回应时限{len(due_today)}项，昨日超时{len(missed_yesterday)}项。"
     ], style="lead"))
+    s.add(Para([missed_overview(missed, clock_incidents, names)], style="lead"))
     s.add(Table(["指标", "当日", "前一日", "变化"], [
         ["舆情信息（条）", str(m.total), str(prev_total), f"{m.total - prev_total:+d}"],
         ["负面占比", pct(m.negative_share), pct(share(prev_negative, prev_analyzed)),
          f"{(m.negative_share - share(prev_negative, prev_analyzed)) * 100:+.1f}个百分点"],
         ["舆情事件（起）", str(inc.total), str(prev_incidents), f"{inc.total - prev_incidents:+d}"],
     ]))
+    if not m.by_emotion.empty:
+        emotions = _labelled(m.by_emotion, EMOTION_ZH)
+        felt = int(m.by_emotion.sum())
+        s.add(Para(["情绪分布：" + "、".join(f"{label}{pct(share(int(n), felt))}" for label, n in emotions.items())
+                    + "。"]))
     s.add(Figure(charts.trend_chart(trend, "近七日舆情信息走势"), "图1 近七日舆情信息走势"))
 
     # 二、信息分布

@@ -19,6 +19,7 @@ import pandas as pd
 
 from yuqing.clock import TZ, iso, parse_ts
 from yuqing.config import Config
+from yuqing.places import office_name, place_name
 from yuqing.storage import Store
 
 log = logging.getLogger(__name__)
@@ -59,39 +60,37 @@ NEGATIVE = {"term": {"sentiment.label": "negative"}}
 
 @dataclasses.dataclass(frozen=True)
 class Names:
-    """Chinese names for ids found in documents (falling back to the id itself)."""
+    """Chinese names for ids found in documents (falling back to the id itself); offices and places
+    are named by :mod:`yuqing.places`, priorities by the priorities configuration."""
 
-    priorities: dict[str, str]
-    offices: dict[str, str]
+    config: Config
     sources: dict[str, str]
-    places: dict[str, str]
+    places: dict[str, str]  # code -> name of every configured place (labels for the place tables)
 
     @classmethod
     def from_config(cls, config: Config) -> Names:
-        prios = {p.id: p.name_zh for p in config.priorities.priorities}
-        prios.update({s.id: s.name_zh for s in config.priorities.subtopics})
         return cls(
-            priorities=prios,
-            offices={o.id: o.name for o in config.offices.offices},
+            config=config,
             sources={s.id: s.name for s in config.sources.sources},
-            places={j.code: j.name for j in config.offices.jurisdictions},
+            places={j.code: place_name(config.offices, j.code) for j in config.offices.jurisdictions},
         )
 
+    @property
+    def priorities(self) -> dict[str, str]:
+        p = self.config.priorities
+        return {i: p.name_of(i) for i in [*(t.id for t in p.priorities), *(t.id for t in p.subtopics)]}
+
     def office(self, office_id: str | None) -> str:
-        return "未指定" if not office_id else self.offices.get(office_id, office_id)
+        return office_name(self.config.offices, office_id, "未指定")
 
     def source(self, source_id: str | None) -> str:
         return "" if not source_id else self.sources.get(source_id, source_id)
 
     def priority(self, pid: str) -> str:
-        return self.priorities.get(pid, pid)
+        return self.config.priorities.name_of(pid)
 
     def place(self, code: str) -> str:
-        return self.places.get(code, code)
-
-
-def console_url(config: Config, incident_id: str) -> str:
-    return f"{config.alerts.console_url.rstrip('/')}/incidents/{incident_id}"
+        return place_name(self.config.offices, code, code)
 
 
 # --- aggregation helpers --------------------------------------------------------------------------
@@ -127,6 +126,7 @@ class MentionFigures:
     by_place: pd.Series  # city, else province, else UNKNOWN_PLACE
     by_source: pd.Series
     incidents: int  # distinct incidents the mentions belong to
+    by_emotion: pd.Series = dataclasses.field(default_factory=lambda: pd.Series(dtype="int64"))  # label -> mentions
 
     @property
     def negative_share(self) -> float:
@@ -136,6 +136,7 @@ class MentionFigures:
 def mention_figures(store: Store, query: Mapping[str, Any], config: Config) -> MentionFigures:
     aggs = {
         "sentiment": {"terms": {"field": "sentiment.label", "size": 10}},
+        "emotion": {"terms": {"field": "emotion.label", "size": 10}},
         "priority": {"terms": {"field": "priorities.id", "size": BUCKETS}},
         "no_priority": {"missing": {"field": "priorities.id"}},
         "tier": {"terms": {"field": "media_tier", "size": 20}},
@@ -168,6 +169,7 @@ def mention_figures(store: Store, query: Mapping[str, Any], config: Config) -> M
         by_place=by_place,
         by_source=buckets(a["source"]),
         incidents=int(a["incidents"]["value"]),
+        by_emotion=buckets(a["emotion"]),
     )
 
 

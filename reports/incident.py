@@ -106,7 +106,9 @@ def build_incident_report(store: Store, config: Config, incident_id: str, *, now
     original_docs = store.mget("mentions", list(originals.index))
     by_place = frame["place"].value_counts() if not frame.empty else pd.Series(dtype="int64")
     clocks = clock_frame(store.scan("clocks", query), now).sort_values("due_at")
-    releases = sorted(store.find("releases", query), key=lambda r: str(r.get("published_at")))
+    # A 待确认 (pending) or rejected match is not a response of the office.
+    counted = [r for r in store.find("releases", query) if r.get("status", "matched") in ("matched", "confirmed")]
+    releases = sorted(counted, key=lambda r: str(r.get("published_at")))
     audit = sorted(store.find("audit", {"term": {"entity_id": incident_id}}), key=lambda e: str(e.get("at")))
 
     total = len(frame)

@@ -68,8 +68,10 @@ def office_frame(store: Store, start: dt.datetime, end: dt.datetime, now: dt.dat
     inc = pd.DataFrame(rows, columns=["id", "office", "created", "ack_hours"])
     first_release: dict[str, dt.datetime] = {}
     if not inc.empty:
-        for r in store.scan("releases", {"terms": {"incident_id": list(inc["id"])}},
-                            source=["incident_id", "published_at"]):
+        # Only releases that answer the incident: a 待确认 (pending) or rejected match is not a response.
+        counted = {"bool": {"filter": [{"terms": {"incident_id": list(inc["id"])}}],
+                            "must_not": [{"terms": {"status": ["pending", "rejected"]}}]}}
+        for r in store.scan("releases", counted, source=["incident_id", "published_at"]):
             t = parse_ts(r.get("published_at"))
             if t is not None and (r["incident_id"] not in first_release or t < first_release[r["incident_id"]]):
                 first_release[r["incident_id"]] = t

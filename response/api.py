@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from response import clocks as clocks_mod
 from response import lifecycle, releases, routing
 from response.clocks import SweepStats
-from yuqing import audit
+from yuqing import audit, places
 from yuqing.clock import iso, parse_ts
 from yuqing.config import Config
 from yuqing.errors import InputError, StorageUnavailable, YuqingError
@@ -185,17 +185,10 @@ def _follow_up(store: Store, config: Config, incident: Incident, *, now: dt.date
 def _open_consultation(store: Store, config: Config, incident_id: str, result: Routing, *, now: dt.datetime,
                        stats: RouteStats) -> None:
     stats.consultations += 1
-    names = "、".join(_office_name(config, o) for o in result.consultation_offices)
+    names = places.office_names(config.offices, result.consultation_offices)
     audit.record(store, entity="incident", entity_id=incident_id, action="open_consultation",
                  actor=ROUTE_ACTOR, at=now, reason=f"启动重大政务舆情会商，参加单位：{names}",
                  after={"offices": result.consultation_offices})
-
-
-def _office_name(config: Config, office_id: str) -> str:
-    try:
-        return config.offices.office(office_id).name
-    except KeyError:
-        return office_id
 
 
 def _open_missing_clocks(store: Store, config: Config, incidents: list[Incident], *, now: dt.datetime) -> int:
@@ -249,14 +242,14 @@ def explain_route(store: Store, config: Config, incident_id: str) -> dict[str, A
         f"状态：{STATE_ZH[incident.state]}" + ("（尚未交办，以下为按当前规则的预览）" if preview else ""),
         f"交办规则：{result.rule_id} — {rule_desc}",
         f"理由：{result.reason_zh}",
-        f"牵头单位：{_office_name(config, result.lead_office)}"
-        + (f"；现处置单位：{_office_name(config, current)}" if current != result.lead_office else ""),
-        "配合单位：" + ("、".join(_office_name(config, o) for o in result.supporting_offices) or "无"),
+        f"牵头单位：{places.office_name(config.offices, result.lead_office)}"
+        + (f"；现处置单位：{places.office_name(config.offices, current)}" if current != result.lead_office else ""),
+        "配合单位：" + places.office_names(config.offices, result.supporting_offices),
     ]
     if result.notify:
-        lines.append("通报：" + "、".join(_office_name(config, o) for o in result.notify))
+        lines.append("通报：" + places.office_names(config.offices, result.notify))
     if result.consultation:
-        lines.append("会商：已启动（" + "、".join(_office_name(config, o) for o in result.consultation_offices) + "）")
+        lines.append("会商：已启动（" + places.office_names(config.offices, result.consultation_offices) + "）")
     inputs = result.inputs
     level = inputs.get("level")
     lines.append(
@@ -277,7 +270,7 @@ def explain_route(store: Store, config: Config, incident_id: str) -> dict[str, A
     return {
         "incident_id": incident_id, "title": incident.title, "state": incident.state, "preview": preview,
         "rule_id": result.rule_id, "rule_description_zh": rule_desc, "reason_zh": result.reason_zh,
-        "lead_office": result.lead_office, "lead_office_name": _office_name(config, result.lead_office),
+        "lead_office": result.lead_office, "lead_office_name": places.office_name(config.offices, result.lead_office),
         "assigned_office": current, "supporting_offices": result.supporting_offices, "notify": result.notify,
         "consultation": result.consultation, "consultation_offices": result.consultation_offices,
         "handling_zh": result.handling_zh, "inputs": inputs, "rules_tried": rules_tried,

@@ -63,14 +63,47 @@ def _incident(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reviews(args: argparse.Namespace) -> list[Any]:
+    from yuqing.clock import parse_ts
+    from yuqing.errors import InputError
+    from yuqing.models import ReviewStep
+
+    steps = []
+    for step, name, when in (("drafter", args.drafter, args.drafter_at),
+                             ("office_head", args.office_head, args.office_head_at),
+                             ("unit_head", args.unit_head, args.unit_head_at),
+                             ("confidentiality", args.confidentiality, args.confidentiality_at)):
+        if not name:
+            continue
+        flag = "--" + step.replace("_", "-") + "-at"
+        try:
+            at = parse_ts(when) if when else None
+        except ValueError as exc:
+            raise InputError(f"{flag} 须为 ISO-8601 时间：{when!r}") from exc
+        if at is None:
+            raise InputError(f"须给出每一步审核各自的时间（{flag}）")
+        steps.append(ReviewStep.model_validate({"step": step, "reviewer": name, "at": at}))
+    return steps
+
+
 def _release(args: argparse.Namespace) -> int:
     from response import releases
     from yuqing.clock import parse_ts
     from yuqing.errors import InputError
-    from yuqing.models import Incident, ReviewStep
+    from yuqing.models import Incident
 
     store, config = _context(args)
     now = _now(args.now)
+    if args.release_action in ("confirm", "reject"):
+        release = releases.decide_release(store, config, args.release_id, args.release_action,
+                                          actor=args.actor or "cli", now=now, reason=args.reason or "")
+        print(f"{release.id}: {'已确认' if release.status == 'confirmed' else '已否认'}")
+        return 0
+    if args.release_action == "review":
+        release = releases.record_review(store, config, args.release_id, reviews=_reviews(args),
+                                         actor=args.actor or args.drafter or "cli", now=now)
+        print(f"已登记审核 {release.id}")
+        return 0
     try:
         at = parse_ts(args.at)
     except ValueError as exc:
@@ -86,16 +119,13 @@ def _release(args: argparse.Namespace) -> int:
         office = incident.assigned_office or (incident.routing.lead_office if incident.routing else None)
         if office is None:
             raise InputError("事件尚未交办，请用 --office 指定发布单位")
-    reviews = [ReviewStep.model_validate({"step": step, "reviewer": name, "at": at}) for step, name in
-               (("drafter", args.drafter), ("office_head", args.office_head), ("unit_head", args.unit_head),
-                ("confidentiality", args.confidentiality)) if name]
     release = releases.record_release(
         store, config, args.incident_id, actor=args.actor or args.drafter or "cli", now=now, office=office,
-        channel=args.channel, url=args.url, title=args.title or "", published_at=at, reviews=reviews,
-        states_facts=args.facts, states_measures=args.measures, states_result=args.result,
-        rebuts_rumour=args.rebuts,
+        channel=args.channel, url=args.url, title=args.title or "", published_at=at, reviews=_reviews(args),
+        text=args.text or "", kind=args.kind,
     )
-    print(f"已记录发布 {release.id}（{releases.CHANNELS_ZH[release.channel]}，{release.published_at.isoformat()}）")
+    print(f"已记录发布 {release.id}（{releases.CHANNELS_ZH[release.channel]}，"
+          f"{config.releases.kind_zh(release.kind)}，{release.published_at.isoformat()}）")
     return 0
 
 
@@ -130,7 +160,14 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser("release", help="record a release made by hand")
     rsub = p.add_subparsers(dest="release_action", required=True)
-    r = rsub.add_parser("record", help="record a release (URL, channel, time, three-step review)")
+    def review_args(r: argparse.ArgumentParser) -> None:
+        for flag, label in (("drafter", "承办人初审"), ("office-head", "承办部门负责人审核"),
+                            ("unit-head", "单位负责人审发"), ("confidentiality", "保密审查 (optional)")):
+            r.add_argument(f"--{flag}", default=None, help=f"{label}: reviewer name (offices.yaml reviewers)")
+            r.add_argument(f"--{flag}-at", default=None, help=f"{label}: when it was signed, ISO-8601")
+        r.add_argument("--actor", default=None, help="who records it (default: the drafter)")
+
+    r = rsub.add_parser("record", help="record a release (URL, channel, time, kind, text, three-step review)")
     r.add_argument("incident_id")
     r.add_argument("--url", default=None)
     r.add_argument("--channel", required=True,
@@ -138,15 +175,24 @@ def register(subparsers: Any) -> None:
                         "message_board")
     r.add_argument("--at", required=True, help="publication time, ISO-8601")
     r.add_argument("--title", default="")
+    r.add_argument("--text", default="", help="the release text (what it states is judged from it)")
+    r.add_argument("--kind", default=None, help="release kind (releases.yaml kinds); default: from channel/text")
     r.add_argument("--office", default=None, help="publishing office id (default: the incident's office)")
-    r.add_argument("--drafter", default=None, help="承办人初审: reviewer name")
-    r.add_argument("--office-head", default=None, help="承办部门负责人审核: reviewer name")
-    r.add_argument("--unit-head", default=None, help="单位负责人审发: reviewer name")
-    r.add_argument("--confidentiality", default=None, help="保密审查: reviewer name (optional)")
-    r.add_argument("--actor", default=None, help="who records it (default: the drafter)")
-    r.add_argument("--facts", action="store_true", help="the release states the facts")
-    r.add_argument("--measures", action="store_true", help="the release states the measures")
-    r.add_argument("--result", action="store_true", help="the release states the handling result")
-    r.add_argument("--rebuts", action="store_true", help="the release rebuts a rumour")
+    review_args(r)
     common(r)
     r.set_defaults(func=_release)
+
+    r = rsub.add_parser("review", help="record the three-step review of a detected release")
+    r.add_argument("release_id")
+    review_args(r)
+    common(r)
+    r.set_defaults(func=_release)
+
+    for action, label in (("confirm", "confirm a pending (待确认) release: it meets its clocks"),
+                          ("reject", "reject a pending (待确认) release")):
+        r = rsub.add_parser(action, help=label)
+        r.add_argument("release_id")
+        r.add_argument("--actor", default=None, help="who decides (recorded in the audit log)")
+        r.add_argument("--reason", default="")
+        common(r)
+        r.set_defaults(func=_release)

@@ -19,13 +19,15 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from response import lifecycle, places, releases
+from response import lifecycle, releases
+from response.urgency import sync_urgency
+from yuqing import places
 from yuqing.clock import Duration, WorkCalendar, iso, parse_ts, to_local
 from yuqing.config import Config
 from yuqing.config.clocks import ClockRule
-from yuqing.errors import StorageUnavailable, YuqingError
-from yuqing.models import AuditEvent, Clock, Incident, stable_id
-from yuqing.storage import Store
+from yuqing.errors import InputError, StorageUnavailable, TransitionError, YuqingError
+from yuqing.models import CLOCK_STATE_ZH, AuditEvent, Clock, Incident, stable_id
+from yuqing.storage import ConflictError, Store
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ def plan_clocks(incident: Incident, config: Config, calendar: WorkCalendar, *, o
         result.append(Clock(
             id=stable_id(incident.id, rule.id), incident_id=incident.id, rule_id=rule.id, name_zh=rule.name_zh,
             opened_at=to_local(start), due_at=duration.add_to(to_local(start), calendar), owner_office=owner,
-            met_by=rule.met_by, duration=str(duration), jurisdiction=where or place,
+            met_by=",".join(rule.release_kinds), duration=str(duration), jurisdiction=where or place,
         ))
     return result
 
@@ -108,7 +110,44 @@ def open_clocks(store: Store, clocks: list[Clock], *, actor: str, now: dt.dateti
     created = [c for c in new if c.id not in failed]
     _audit(store, [(c.id, "open", actor, now, f"开始计时：{c.name_zh}，时限至{iso(c.due_at)}", {}, {
         "state": "running", "due_at": iso(c.due_at), "owner_office": c.owner_office}) for c in created])
+    if created:
+        store.refresh("clocks")
+        sync_urgency(store, {c.incident_id for c in created})
     return created
+
+
+def waive(store: Store, clock_id: str, *, actor: str, now: dt.datetime, reason: str) -> Clock:
+    """Waive a clock that is still owed (running, or missed without an answer), with the reason.
+
+    This is how a miss leaves the console's 已超时 view without an answer: someone entitled to
+    (the console lets duty officers and administrators) says why, and the audit log keeps who and why.
+    """
+    reason = reason.strip()
+    if not actor.strip():
+        raise InputError("豁免时限须记录操作人 / a waiver needs the name of who waives")
+    if not reason:
+        raise InputError("豁免时限须填写理由 / a waiver needs a reason")
+    for _ in range(5):
+        got = store.get_versioned("clocks", clock_id)
+        if got is None:
+            raise InputError(f"时限不存在：{clock_id} / no clock {clock_id!r}")
+        doc, seq_no, term = got
+        clock = Clock.from_doc(doc)
+        if not (clock.state == "running" or (clock.state == "missed" and clock.met_at is None)):
+            raise TransitionError(f"时限处于「{CLOCK_STATE_ZH[clock.state]}」状态，无需豁免 / "
+                                  f"clock {clock_id} is {clock.state}: nothing to waive")
+        partial = {"state": "waived", "waived_reason": reason, "waived_by": actor, "waived_at": iso(now)}
+        try:
+            store.put("clocks", clock_id, {**doc, **partial}, if_seq_no=seq_no, if_primary_term=term, refresh=True)
+        except ConflictError:
+            continue
+        _audit(store, [(clock_id, "waive", actor, now, f"{clock.name_zh}：{reason}",
+                        {"state": clock.state, "due_at": iso(clock.due_at)}, partial)])
+        sync_urgency(store, [clock.incident_id], refresh=True)
+        store.refresh("audit")
+        return clock.model_copy(update={"state": "waived", "waived_reason": reason, "waived_by": actor,
+                                        "waived_at": now})
+    raise TransitionError(f"时限 {clock_id} 正被他人修改，请重试 / clock {clock_id} kept changing")
 
 
 def _audit(store: Store, items: list[tuple[str, str, str, dt.datetime, str, dict[str, Any], dict[str, Any]]]) -> None:

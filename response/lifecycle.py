@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from response.urgency import sync_urgency
 from yuqing.clock import iso
 from yuqing.config import Config
 from yuqing.errors import InputError, TransitionError
@@ -166,7 +167,8 @@ def _follow_clocks(store: Store, before: Incident, after: Incident, action: str,
         return
     if action in ("dismiss", "close"):
         why = f"事件已排除：{reason}" if action == "dismiss" else "事件已办结"
-        partial: dict[str, Any] = {"state": "waived", "waived_reason": why}
+        partial: dict[str, Any] = {"state": "waived", "waived_reason": why, "waived_by": actor,
+                                   "waived_at": iso(now)}
         verb = "waive"
     else:
         partial = {"owner_office": after.assigned_office}
@@ -178,3 +180,6 @@ def _follow_clocks(store: Store, before: Incident, after: Incident, action: str,
                          before={"state": c["state"], "owner_office": c.get("owner_office")}, after=partial)
               for c in running]
     store.bulk("audit", [(e.id, e.to_doc()) for e in events])
+    if verb == "waive":
+        store.refresh("clocks")
+        sync_urgency(store, [after.id])

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from response import handling, places
+from yuqing import handling, places
 from yuqing.config import Config
 from yuqing.config.routing import RouteRule
 from yuqing.errors import ConfigError
@@ -35,6 +35,8 @@ def route_inputs(incident: Incident, config: Config) -> dict[str, Any]:
         "handling_kind_inferred": inferred,
         "policy_document": incident.policy_document,
         "board_message": incident.board_message,
+        "department": incident.department.label if incident.department else None,
+        "department_confidence": incident.department.confidence if incident.department else None,
     }
 
 
@@ -52,6 +54,12 @@ def rule_mismatches(rule: RouteRule, inputs: dict[str, Any]) -> list[str]:
         failed.append("处置类型不是 " + "/".join(when.handling_kinds))
     if when.multi_place is not None and bool(inputs["multi_place"]) != when.multi_place:
         failed.append("跨地区" if not when.multi_place else "不跨地区")
+    if when.board_message is not None and bool(inputs.get("board_message")) != when.board_message:
+        failed.append("不是留言板留言" if when.board_message else "是留言板留言")
+    if when.department_min_confidence is not None:
+        conf = inputs.get("department_confidence")
+        if not inputs.get("department") or conf is None or conf < when.department_min_confidence:
+            failed.append(f"业务类别置信度低于 {when.department_min_confidence:g}")
     return failed
 
 
@@ -63,7 +71,8 @@ def match_rule(config: Config, inputs: dict[str, Any]) -> RouteRule:
     return config.routing.rules[-1]
 
 
-def _office_name(config: Config, office_id: str) -> str:
+def _known_office(config: Config, office_id: str) -> str:
+    """The name of an office a routing rule names (a dangling id is a configuration error)."""
     try:
         return config.offices.office(office_id).name
     except KeyError as exc:
@@ -71,13 +80,36 @@ def _office_name(config: Config, office_id: str) -> str:
                           "no such office in offices.yaml") from exc
 
 
-def _resolve(config: Config, target: str, place: str | None) -> tuple[str, str]:
+def department_office(config: Config, category: str | None, place: str | None) -> str | None:
+    """The office configured for a line of work at the place or the nearest level above it."""
+    by_place = config.routing.departments.get(category or "")
+    if not by_place:
+        return None
+    code = place
+    seen: set[str] = set()
+    while code and code not in seen:
+        seen.add(code)
+        if code in by_place:
+            return by_place[code]
+        try:
+            code = config.offices.jurisdiction(code).parent
+        except KeyError:
+            break
+    return None
+
+
+def _resolve(config: Config, target: str, place: str | None, department: str | None = None) -> tuple[str, str]:
     """An office id for a rule target, with how it was chosen (Chinese)."""
+    if target == "department":
+        office = department_office(config, department, place)
+        if office is not None:
+            return office, f"业务主管部门：{department}"
+        return places.place_government(config.offices, place).id, "属地政府（该业务类别未配置主管部门）"
     if target == "place":
         return places.place_government(config.offices, place).id, "属地政府"
     if target == "place_up":
         return places.government_above(config.offices, place).id, "属地上一级政府"
-    _office_name(config, target)
+    _known_office(config, target)
     return target, "主管部门"
 
 
@@ -85,15 +117,16 @@ def route_incident(incident: Incident, config: Config, *, now: dt.datetime) -> R
     """Choose the offices for ``incident`` by the first matching rule; pure (no storage)."""
     inputs = route_inputs(incident, config)
     rule = match_rule(config, inputs)
-    lead, how = _resolve(config, rule.lead, inputs["place"])
-    supporting = [o for o in dict.fromkeys(_resolve(config, s, inputs["place"])[0] for s in rule.supporting)
+    lead, how = _resolve(config, rule.lead, inputs["place"], inputs.get("department"))
+    supporting = [o for o in dict.fromkeys(_resolve(config, s, inputs["place"], inputs.get("department"))[0]
+                                           for s in rule.supporting)
                   if o != lead]
     notify = list(rule.notify)
-    if inputs["handling_kind"] == "false_info" or "false_info" in inputs["priorities"]:
+    if handling.is_false_info(inputs["handling_kind"], inputs["priorities"]):
         notify += config.routing.false_info_notify
     notify = list(dict.fromkeys(notify))
     for office_id in notify:
-        _office_name(config, office_id)
+        _known_office(config, office_id)
     level = inputs["level"]
     consultation = rule.consultation and level is not None and SEVERITY_RANK[level] >= SEVERITY_RANK["II"]
     consultation_offices = list(dict.fromkeys([lead, *supporting, *notify])) if consultation else []
@@ -107,14 +140,12 @@ def route_incident(incident: Incident, config: Config, *, now: dt.datetime) -> R
     )
 
 
-def _names(config: Config, ids: list[str], table: dict[str, str]) -> str:
-    return "、".join(table.get(i, i) for i in ids) or "无"
+def _names(config: Config, ids: list[str]) -> str:
+    return "、".join(config.priorities.name_of(i) for i in ids) or "无"
 
 
 def reason_zh(config: Config, rule: RouteRule, inputs: dict[str, Any], lead: str, how: str,
               supporting: list[str], notify: list[str], consultation: bool) -> str:
-    priority_names = {p.id: p.name_zh for p in config.priorities.priorities}
-    subtopic_names = {s.id: s.name_zh for s in config.priorities.subtopics}
     place = f"{inputs['place_name']}（{inputs['place']}）" if inputs["place"] else "未识别属地"
     if inputs["multi_place"]:
         codes = "、".join(places.place_name(config.offices, c) for c in inputs["place_codes"])
@@ -124,15 +155,17 @@ def reason_zh(config: Config, rule: RouteRule, inputs: dict[str, Any], lead: str
         f"按规则「{rule.id}」交办：{rule.description_zh}。",
         f"属地：{place}；",
         f"级别：{SEVERITY_ZH[level]}（{level}级）；" if level else "级别：未定级；",
-        f"收集重点：{_names(config, inputs['priorities'], priority_names)}；",
-        f"子话题：{_names(config, inputs['subtopics'], subtopic_names)}；",
+        f"收集重点：{_names(config, inputs['priorities'])}；",
+        f"子话题：{_names(config, inputs['subtopics'])}；",
     ]
+    if inputs.get("department"):
+        parts.append(f"业务类别：{inputs['department']}（置信度 {inputs['department_confidence']:.2f}）；")
     if inputs["handling_kind"]:
         parts.append(f"处置类型：{HANDLING_ZH[inputs['handling_kind']]}。")
-    parts.append(f"牵头单位：{_office_name(config, lead)}（{how}）；")
-    parts.append("配合单位：" + ("、".join(_office_name(config, o) for o in supporting) or "无") + "。")
+    parts.append(f"牵头单位：{_known_office(config, lead)}（{how}）；")
+    parts.append("配合单位：" + places.office_names(config.offices, supporting) + "。")
     if notify:
-        parts.append("同时通报：" + "、".join(_office_name(config, o) for o in notify) + "。")
+        parts.append("同时通报：" + places.office_names(config.offices, notify) + "。")
     if consultation:
         parts.append("属特别重大、重大政务舆情，启动会商。")
     return "".join(parts)

@@ -8,6 +8,6 @@ scripts/setup.sh
 echo "==> ruff"
 .venv/bin/ruff check .
 echo "==> mypy"
-.venv/bin/mypy yuqing crawlers analysis response alerts reports console demo pipeline
+.venv/bin/mypy yuqing crawlers analysis response alerts reports console demo pipeline deploy
 echo "==> pytest"
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -172,3 +172,37 @@ def test_the_working_calendar_takes_the_years_entered_in_the_calendar_file(confi
     cal = load_config(config_dir).work_calendar()
     assert cal.covers(2031) and not cal.is_working_day(dt.date(2031, 1, 1))
     assert str(config_dir / "calendar.yaml") in cal.source
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1:8600", "ftp://console.example", "http://", "http://x/?a=1"])
+def test_console_url_must_be_an_http_address_of_the_console(config_dir, value):
+    _edit(config_dir / "alerts.yaml", lambda d: d.__setitem__("console_url", value))
+    with pytest.raises(ConfigError) as err:
+        load_config(config_dir)
+    assert "alerts.yaml" in str(err.value) and "console_url" in str(err.value)
+
+
+def test_console_url_is_required(config_dir):
+    _edit(config_dir / "alerts.yaml", lambda d: d.pop("console_url"))
+    with pytest.raises(ConfigError, match="console_url"):
+        load_config(config_dir)
+
+
+def test_each_clock_names_the_release_kinds_that_meet_it(config, config_dir):
+    rules = {r.id: r for r in config.clocks.rules}
+    assert rules["press_conference"].release_kinds == ["press_conference"]
+    assert rules["policy_interpretation"].release_kinds == ["interpretation"]
+    assert rules["policy_interpretation"].publisher == "issuer"
+    assert "press_conference" not in rules["authoritative_info"].release_kinds
+    assert config.releases.match.confirm_at < config.releases.match.meet_at
+
+    _edit(config_dir / "clocks.yaml", lambda d: d["rules"][1].__setitem__("release_kinds", ["presser"]))
+    with pytest.raises(ConfigError, match=r"clocks\.yaml.*rules\(press_conference\)\.release_kinds.*presser"):
+        load_config(config_dir)
+
+
+def test_reviewers_name_known_review_steps(config_dir):
+    _edit(config_dir / "offices.yaml",
+          lambda d: d["offices"][0].__setitem__("reviewers", {"approver": ["某人"]}))
+    with pytest.raises(ConfigError, match=r"offices\.yaml.*reviewers"):
+        load_config(config_dir)

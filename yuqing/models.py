@@ -69,6 +69,36 @@ class Sentiment(BaseModel):
     score: float = Field(ge=-1, le=1)
 
 
+EmotionLabel = Literal["happy", "angry", "sad", "fear", "surprise", "neutral"]
+EMOTIONS: tuple[str, ...] = ("happy", "angry", "sad", "fear", "surprise", "neutral")
+EMOTION_ZH = {"happy": "喜悦", "angry": "愤怒", "sad": "悲伤", "fear": "恐惧", "surprise": "惊奇", "neutral": "中性"}
+
+
+class Emotion(BaseModel):
+    """SMP2020-EWECT emotion of a mention: the label and the score of every class (summing to 1)."""
+
+    label: EmotionLabel
+    scores: dict[str, float] = {}
+
+
+class Department(BaseModel):
+    """The line of work (first-level category of a message board, e.g. 城乡建设) a text belongs to."""
+
+    label: str
+    confidence: float = Field(ge=0, le=1)
+
+
+class FalseInfo(BaseModel):
+    """Whether a mention is likely false information, and the evidence: the cue words of the
+    ``false_info`` priority, the rumour model's score and the official rebuttal (a mention id)."""
+
+    flagged: bool = False
+    confidence: float = Field(default=0.0, ge=0, le=1)
+    cues: list[str] = []
+    model_score: float = Field(default=0.0, ge=0, le=1)
+    rebuttal: str | None = None
+
+
 class PriorityHit(BaseModel):
     id: str  # a priority id or a sub-topic id
     confidence: float = Field(ge=0, le=1)
@@ -123,6 +153,9 @@ class Mention(Doc):
     keywords: list[str] = []
     incident_id: str | None = None
     handling_kind: HandlingKind | None = None
+    emotion: Emotion | None = None
+    false_info: FalseInfo | None = None
+    department: Department | None = None
 
 
 ENGAGEMENT_FIELDS = ("reposts", "comments", "likes", "views")
@@ -222,6 +255,15 @@ class Severity(BaseModel):
         return since
 
 
+# The parts an office plays in a routed incident, and what each is asked to do (domain §2: 牵头/配合,
+# 通报 to the police and the cyberspace authority for false information, 会商 for major cases).
+RouteRole = Literal["lead", "supporting", "notify", "consultation"]
+ROUTE_ROLE_ZH: dict[str, str] = {"lead": "牵头单位", "supporting": "配合单位", "notify": "通报单位",
+                                 "consultation": "会商单位"}
+ROUTE_ASK_ZH: dict[str, str] = {"lead": "牵头办理", "supporting": "配合提供情况", "notify": "知悉并依法处置",
+                                "consultation": "参加会商"}
+
+
 class Routing(BaseModel):
     lead_office: str
     supporting_offices: list[str] = []
@@ -234,6 +276,24 @@ class Routing(BaseModel):
     # response: what the office must publish for this handling kind (domain §4), and who joins 会商
     handling_zh: str = ""
     consultation_offices: list[str] = []
+
+    def roles_of(self, office_id: str) -> list[str]:
+        """The parts ``office_id`` plays here (lead, supporting, notify, consultation), in that order."""
+        roles = []
+        if office_id == self.lead_office:
+            roles.append("lead")
+        if office_id in self.supporting_offices:
+            roles.append("supporting")
+        if office_id in self.notify:
+            roles.append("notify")
+        if self.consultation and office_id in self.consultation_offices:
+            roles.append("consultation")
+        return roles
+
+    def routed_offices(self) -> list[str]:
+        """Every office routing names, lead first (each once)."""
+        consulted = self.consultation_offices if self.consultation else []
+        return list(dict.fromkeys([self.lead_office, *self.supporting_offices, *self.notify, *consulted]))
 
 
 class TrendPoint(BaseModel):
@@ -271,6 +331,10 @@ class Incident(Doc):
     handling_kind: HandlingKind | None = None
     policy_document: bool = False  # the incident is a published policy document (opens the 3-day clock)
     board_message: bool = False  # the incident is a message-board item (opens the reply clock)
+    emotions: dict[str, int] = {}  # mentions per emotion label (the mix; shares = count / mention_count)
+    emotion_shares: dict[str, float] = {}
+    false_info: FalseInfo | None = None  # the strongest member evidence, and the official rebuttal if any
+    department: Department | None = None  # line of work of its board messages (routing: 谁主管谁负责)
     state: IncidentState = "new"
     routing: Routing | None = None
     assigned_office: str | None = None  # current owner after reassignment (defaults to routing lead)
@@ -279,6 +343,9 @@ class Incident(Doc):
     closed_at: dt.datetime | None = None
     dismiss_reason: str | None = None
     escalated_at: dt.datetime | None = None  # response: last escalation (missed clock or by hand)
+    # response: the deadline that matters most now — the oldest unanswered miss, else the nearest
+    # running clock (the console's queue sorts on it; see response/urgency.py)
+    urgent_due_at: dt.datetime | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -304,10 +371,30 @@ class Clock(Doc):
     missed_at: dt.datetime | None = None
     escalated_at: dt.datetime | None = None
     waived_reason: str | None = None
+    waived_by: str | None = None  # response: who waived it (a person, or the system on close/dismiss)
+    waived_at: dt.datetime | None = None
     # response: the configured duration applied (after any per-jurisdiction override) and where
     duration: str | None = None
     jurisdiction: str | None = None
     last_reminder_at: dt.datetime | None = None  # when the sweep last recorded a reminder as due
+
+    def is_overdue(self, now: dt.datetime) -> bool:
+        """Past due and not answered: running past its deadline, or missed without a late answer."""
+        return self.due_at <= now and (self.state == "running" or (self.state == "missed" and self.met_at is None))
+
+
+def unresolved_clock_filter() -> dict[str, Any]:
+    """An Elasticsearch filter for the clocks still owed: running, or missed and not answered since
+    (a late release resolves a miss; a waived or met clock is settled)."""
+    return {"bool": {"should": [
+        {"term": {"state": "running"}},
+        {"bool": {"filter": [{"term": {"state": "missed"}}], "must_not": [{"exists": {"field": "met_at"}}]}},
+    ], "minimum_should_match": 1}}
+
+
+ReleaseStatus = Literal["matched", "pending", "confirmed", "rejected"]
+RELEASE_STATUS_ZH = {"matched": "已匹配", "pending": "待确认", "confirmed": "已确认", "rejected": "已否认"}
+REVIEW_NOT_RECORDED_ZH = "已发布，未记录审核"
 
 
 class ReviewStep(BaseModel):
@@ -334,9 +421,34 @@ class Release(Doc):
     states_measures: bool = False
     states_result: bool = False
     rebuts_rumour: bool = False
-    press_conference: bool = False  # response: a press conference was held (meets press_conference clocks)
+    press_conference: bool = False  # response: a press conference was held
     recorded_by: str | None = None
     recorded_at: dt.datetime
+    # response: what kind of release it is (config/releases.yaml kinds; policy_document, other) and why
+    release_kind: str = "other"
+    kind_cue: str = ""
+    # response: how sure detection is that it answers the incident (0–1) and why; a doubtful match is
+    # "pending" (待确认) until the office confirms or rejects it. Only matched/confirmed ones count.
+    status: ReleaseStatus = "matched"
+    match_score: float | None = None
+    match_reasons: list[str] = []
+    decided_by: str | None = None
+    decided_at: dt.datetime | None = None
+    decision_reason: str | None = None
+    # response: the sentences that state each content part (facts, measures, result, rebuttal)
+    content: dict[str, list[str]] = {}
+    text: str = ""  # the release text, for a release recorded by hand
+    review_recorded_by: str | None = None  # who recorded the review of a detected release, and when
+    review_recorded_at: dt.datetime | None = None
+
+    @property
+    def counts(self) -> bool:
+        """Whether it answers the incident (matched, or confirmed by the office)."""
+        return self.status in ("matched", "confirmed")
+
+    @property
+    def review_recorded(self) -> bool:
+        return bool(self.reviews)
 
 
 class AuditEvent(Doc):

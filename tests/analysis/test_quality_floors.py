@@ -1,4 +1,9 @@
-"""Quality floors measured on the team's development data (skipped when it is absent)."""
+"""Quality floors measured on the team's development data (skipped when it is absent).
+
+Each floor sits just under the figure measured on a part of the data the model was not trained on
+(see docs/analysis.md for the splits and figures) and above the naive baseline next to it, so a
+regression fails here and the baseline would not pass.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,67 @@ from pathlib import Path
 
 import pytest
 
-from analysis import evaluate
+from analysis import evaluate, splits
 from yuqing.config import Config
 
 pytestmark = pytest.mark.data
 
+# Measured (docs/analysis.md): sentiment report half 0.867 all / 0.810 usual, 12.7 % of polar posts
+# neutral (SnowNLP: 0.669 / 0.634); emotion 0.627; false information on held-out rumour groups
+# F1 0.735 at precision 0.895 (any-term baseline F1 0.239), news titles 0.26 %; emergency recall
+# 0.970, report-half news titles flagged 0.88 % (any-term baseline 4.18 %); department 0.823 (5-fold).
+SENT_ALL_FLOOR = 0.86
+SENT_USUAL_FLOOR = 0.80
+POLAR_NEUTRAL_CEILING = 0.14
+EMOTION_FLOOR = 0.61
+RUMOUR_F1_FLOOR = 0.72
+RUMOUR_PRECISION_FLOOR = 0.87
+EMERGENCY_RECALL_FLOOR = 0.96
+NEWS_FLAG_CEILING = 0.012
+DEPARTMENT_FLOOR = 0.81
 
-def test_sentiment_binary_macro_f1_floor(shared_data: Path, config: Config) -> None:
-    rows = evaluate.read_csv(shared_data / "sentiment_dev.csv", ["text", "label"])
-    report = evaluate.evaluate_sentiment(rows, config, baseline=False)
-    assert report["systems"]["ours"]["binary"]["macro_f1"] >= 0.86
+
+def _report_half(shared_data: Path, columns: list[str]) -> list[dict[str, str]]:
+    rows = evaluate.read_csv(shared_data / "sentiment_dev.csv", columns)
+    return [r for r in rows if splits.is_report_half(r["text"])]
+
+
+def test_sentiment_floors_on_the_report_half(shared_data: Path, config: Config) -> None:
+    rows = _report_half(shared_data, ["text", "label", "subset"])
+    ours = evaluate.evaluate_sentiment(rows, config, baseline=False)["systems"]["ours"]
+    assert ours["binary"]["macro_f1"] >= SENT_ALL_FLOOR
+    assert ours["usual_binary"]["macro_f1"] >= SENT_USUAL_FLOOR
+    # a clearly polar post is rarely called neutral
+    assert ours["polar_as_neutral"] / ours["polar"] <= POLAR_NEUTRAL_CEILING
+
+
+def test_emotion_macro_f1_floor_on_the_report_half(shared_data: Path, config: Config) -> None:
+    rows = [r for r in _report_half(shared_data, ["text", "emotion"]) if r["emotion"]]
+    report = evaluate.evaluate_emotion(rows, config)
+    # majority-class baseline (always "happy"): macro-F1 about 0.09
+    assert report["macro_f1"] >= EMOTION_FLOOR
+
+
+def test_false_information_floors_on_held_out_rumour_groups(shared_data: Path, config: Config) -> None:
+    report = evaluate.evaluate_false_info(shared_data, config)
+    ours, naive = report["ours"], report["naive_terms"]
+    assert ours["f1"] >= RUMOUR_F1_FLOOR and ours["precision"] >= RUMOUR_PRECISION_FLOOR
+    assert naive["f1"] < RUMOUR_F1_FLOOR  # the wording rules alone do not pass
+    assert report["news_rate"] < 0.01
 
 
 def test_emergency_recall_and_news_false_flag_floors(shared_data: Path, config: Config) -> None:
     rows = [r for r in evaluate.shared_priority_rows(shared_data) if r["label"] in ("emergency", "none")]
-    report = evaluate.evaluate_priorities(rows, config)["systems"]["ours"]["per_label"]
-    assert report["emergency"]["recall"] >= 0.95
-    assert report["none"]["false_flag_rate"] < 0.05
+    systems = evaluate.evaluate_priorities(rows, config)["systems"]
+    ours, naive = systems["ours"]["per_label"], systems["naive_terms"]["per_label"]
+    assert ours["emergency"]["recall"] >= EMERGENCY_RECALL_FLOOR
+    assert ours["none"]["false_flag_rate"] <= NEWS_FLAG_CEILING
+    # the any-term baseline flags far more ordinary news and fails the ceiling
+    assert naive["none"]["false_flag_rate"] > NEWS_FLAG_CEILING
+
+
+def test_department_macro_f1_floor_cross_validated(shared_data: Path) -> None:
+    rows = evaluate.read_csv(shared_data / "gov_messages_dev.csv", ["title", "text", "label"])
+    report = evaluate.evaluate_department(rows)
+    # majority-class baseline (always 城乡建设): macro-F1 about 0.05
+    assert report["macro_f1"] >= DEPARTMENT_FLOOR

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -41,13 +42,15 @@ def test_wrong_password_is_refused(app, password):
     assert client.post("/api/session", json={"name": "nobody", "password": password}).status_code == 401
 
 
-def test_duty_officer_queue_lists_most_severe_first_with_countdowns(app, password, seeded):
+def test_duty_officer_queue_lists_most_urgent_first_with_countdowns(app, password, seeded):
     client = TestClient(app)
     sign_in(client, "duty", password)
     page = client.get("/")
     assert page.status_code == 200
     ids = re.findall(r'class="incident-row" data-id="([0-9a-f]+)"', page.text)
-    assert ids == [seeded.xss, seeded.emergency, seeded.health]  # levels I, II, III
+    # the missed 5 h clock (1 h overdue), then the clock due in 40 min, then the one due in 30 h —
+    # urgency before severity (the level-I incident is second)
+    assert ids == [seeded.emergency, seeded.xss, seeded.health]
     assert "已超时 1小时00分" in page.text and 'countdown overdue' in page.text
     assert "剩余 0小时40分" in page.text  # the level-I incident's clock, < 1 h: red as well
     filtered = client.get("/", params={"office": "prov_health"})
@@ -140,18 +143,33 @@ def test_api_actions_follow_the_lifecycle_and_land_in_the_audit_log(app, passwor
     duty_headers = {"X-CSRF-Token": api_sign_in(duty, "duty", password)}
     no_reason = duty.post(f"/api/incidents/{iid}/actions/dismiss", json={"reason": " "}, headers=duty_headers)
     assert no_reason.status_code == 422
-    release = {"channel": "weibo", "url": "https://weibo.com/yn/1", "title": "情况通报",
-               "published_at": "2026-11-23T09:30:00+08:00",
-               "reviews": [{"step": "drafter", "reviewer": "甲", "at": "2026-11-23T09:00:00+08:00"},
-                           {"step": "office_head", "reviewer": "乙", "at": "2026-11-23T09:10:00+08:00"}]}
+    release: dict[str, Any] = {
+        "channel": "weibo", "url": "https://weibo.com/yn/1", "title": "情况通报", "text": "经核实，情况属实。",
+        "published_at": "2026-11-23T09:30:00+08:00",
+        "reviews": [{"step": "drafter", "reviewer": "卫健委承办人", "at": "2026-11-23T09:00:00+08:00"},
+                    {"step": "office_head", "reviewer": "卫健委宣传处处长", "at": "2026-11-23T09:10:00+08:00"}]}
     incomplete = client.post(f"/api/incidents/{iid}/releases", json=release, headers=headers)
     assert incomplete.status_code == 422 and "单位负责人审发" in incomplete.json()["detail"]
-    release["reviews"].append({"step": "unit_head", "reviewer": "丙", "at": "2026-11-23T09:20:00+08:00"})
+    # Two reviewers for three steps: refused with the reason in Chinese.
+    twice = {**release, "reviews": [*release["reviews"], {"step": "unit_head", "reviewer": "卫健委宣传处处长",
+                                                          "at": "2026-11-23T09:20:00+08:00"}]}
+    refused = client.post(f"/api/incidents/{iid}/releases", json=twice, headers=headers)
+    assert refused.status_code == 422
+    assert "三级审核须由三名不同人员分别完成：「卫健委宣传处处长」同时登记为承办部门负责人审核和单位负责人审发" in (
+        refused.json()["detail"])
+    # A person without the role for the step.
+    no_role = {**release, "reviews": [*release["reviews"], {"step": "unit_head", "reviewer": "卫健委保密员",
+                                                            "at": "2026-11-23T09:20:00+08:00"}]}
+    refused = client.post(f"/api/incidents/{iid}/releases", json=no_role, headers=headers)
+    assert refused.status_code == 422 and "不具有省卫生健康委「单位负责人审发」的审核权限" in refused.json()["detail"]
+    release["reviews"].append({"step": "unit_head", "reviewer": "卫健委副主任", "at": "2026-11-23T09:20:00+08:00"})
     created = client.post(f"/api/incidents/{iid}/releases", json=release, headers=headers)
     assert created.status_code == 201, created.text
     detail = client.get(f"/api/incidents/{iid}").json()
     assert detail["incident"]["state"] == "released"
-    assert [r["step"] for r in detail["releases"][0]["reviews"]] == ["drafter", "office_head", "unit_head"]
+    assert [(r["step"], r["at"]) for r in detail["releases"][0]["reviews"]] == [
+        ("drafter", "2026-11-23T09:00:00+08:00"), ("office_head", "2026-11-23T09:10:00+08:00"),
+        ("unit_head", "2026-11-23T09:20:00+08:00")]  # each step keeps its own time
     closed = client.post(f"/api/incidents/{iid}/actions/close", headers=headers)
     assert closed.status_code == 200 and closed.json()["state"] == "closed"
     actions = {e["action"] for e in client.get(f"/api/incidents/{iid}").json()["audit"]}
@@ -215,3 +233,53 @@ def test_alert_deliveries_are_acknowledged_by_their_office_only(app, password, s
     cstore.refresh("audit")  # alerts writes the audit event without waiting for a refresh
     detail = client.get(f"/api/incidents/{seeded.health}").json()
     assert any(e["action"] == "acknowledge" and e["entity"] == "delivery" for e in detail["audit"])
+
+
+def test_office_confirms_a_pending_release_and_records_its_review_on_the_page(app, password, fresh_incident, cstore,
+                                                                             now):
+    import datetime as dt
+
+    from console import sample
+    from yuqing.models import Clock, Release, stable_id
+
+    iid = fresh_incident("prov_health", title="待确认发布的事件")
+    published = now - dt.timedelta(minutes=50)
+    pending = Release(id=stable_id("release", iid, "pending"), incident_id=iid, office="prov_health",
+                      channel="website", title="关于挂号问题的情况说明", published_at=published, detected=True,
+                      recorded_by="system:release-detection", recorded_at=now, release_kind="statement",
+                      status="pending", match_score=0.4, match_reasons=["共有关键词2个：挂号、医院（+0.4）"],
+                      content={"facts": ["经核实，挂号系统曾短时故障。"]})
+    sample.put(cstore, pending)
+
+    client = TestClient(app)
+    sign_in(client, "health", password)
+    page = client.get(f"/incidents/{iid}").text
+    assert 'data-status="pending"' in page and "待确认" in page and "匹配度 0.40" in page
+    assert "已发布，未记录审核" in page
+    # A major problem needs the facts and the result; the pending release does not count yet.
+    assert re.search(r'id="missing-parts">尚缺：事实真相、处置结果', page)
+    clock = Clock.from_doc(cstore.get("clocks", stable_id(iid, "authoritative_info")) or {})
+    assert clock.state == "running"
+
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    # Recording the review with one person on two steps: refused, and the page says why.
+    form = {"csrf_token": token, "drafter": "卫健委承办人", "drafter_at": "2026-11-23T08:40",
+            "office_head": "卫健委承办人", "office_head_at": "2026-11-23T08:50",
+            "unit_head": "卫健委副主任", "unit_head_at": "2026-11-23T09:00"}
+    resp = client.post(f"/incidents/{iid}/releases/{pending.id}/review", data=form)
+    assert resp.status_code == 200 and "登记审核未完成：三级审核须由三名不同人员分别完成" in resp.text
+    resp = client.post(f"/incidents/{iid}/releases/{pending.id}/review",
+                       data={**form, "office_head": "卫健委宣传处处长"})
+    assert "已登记审核" in resp.text and "承办部门负责人审核：卫健委宣传处处长" in resp.text
+
+    headers = {"X-CSRF-Token": api_sign_in(client, "health", password)}
+    confirmed = client.post(f"/api/incidents/{iid}/releases/{pending.id}/confirm", headers=headers)
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+    clock = Clock.from_doc(cstore.get("clocks", stable_id(iid, "authoritative_info")) or {})
+    assert clock.state == "met" and clock.met_at == published  # the release's time, not the confirmation's
+    page = client.get(f"/incidents/{iid}").text
+    assert re.search(r'id="missing-parts">尚缺：处置结果', page) and "经核实，挂号系统曾短时故障。" in page
+    again = client.post(f"/api/incidents/{iid}/releases/{pending.id}/confirm", headers=headers)
+    assert again.status_code == 409 and "不是待确认" in again.json()["detail"]
+    audit = {e["action"] for e in client.get(f"/api/incidents/{iid}").json()["audit"]}
+    assert {"confirm", "record_review", "met"} <= audit

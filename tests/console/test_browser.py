@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import shutil
-from collections.abc import Iterator
 
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-CHROMIUM = os.environ.get("YUQING_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 RED = "rgb(198, 40, 40)"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture
@@ -68,19 +48,31 @@ def test_duty_officer_acknowledges_records_release_and_closes(page, password, fr
     assert page.locator(".badges .state").inner_text() == "已签收"
 
     page.locator("details.release-form summary").click() if not page.locator("#release-form").is_visible() else None
-    page.select_option("#release-form select[name=channel]", "website")
-    page.fill("#release-form input[name=url]", "https://www.yn.gov.cn/notice/1.html")
-    page.fill("#release-form input[name=title]", "关于城区积水情况的通报")
-    page.fill("#release-form input[name=drafter]", "张承办")
-    page.fill("#release-form input[name=office_head]", "李处长")
-    page.fill("#release-form input[name=unit_head]", "王厅长")
-    page.check("#release-form input[name=states_facts]")
-    page.click("#release-form button[type=submit]")
-    page.wait_for_load_state()
+    def fill_release(unit_head: str) -> None:
+        form = "#release-form"
+        page.select_option(f"{form} select[name=channel]", "website")
+        page.fill(f"{form} input[name=url]", "https://www.yn.gov.cn/notice/1.html")
+        page.fill(f"{form} input[name=title]", "关于城区积水情况的通报")
+        page.fill(f"{form} textarea[name=text]", "经核实，城区积水系暴雨所致。已组织排水抢险。积水已全部排除。")
+        for step, person, at in (("drafter", "应急厅承办人", "09:00"), ("office_head", "应急厅新闻宣传处处长", "09:20"),
+                                 ("unit_head", unit_head, "09:40")):
+            page.fill(f"{form} input[name={step}]", person)
+            page.fill(f"{form} input[name={step}_at]", f"2026-11-23T{at}")
+        page.click(f"{form} button[type=submit]")
+        page.wait_for_load_state()
+
+    # One person signing two steps is refused, with the reason on the page.
+    fill_release("应急厅新闻宣传处处长")
+    error = page.locator(".flash.error").inner_text()
+    assert "三级审核须由三名不同人员分别完成" in error and "应急厅新闻宣传处处长" in error
+    assert page.locator("#releases li.release").count() == 0
+
+    fill_release("应急厅副厅长")
     assert page.locator(".flash.ok").inner_text() == "已登记发布"
     release = page.locator("#releases li.release").first.inner_text()
-    for text in ("政府网站", "关于城区积水情况的通报", "承办人初审：张承办", "承办部门负责人审核：李处长",
-                 "单位负责人审发：王厅长"):
+    for text in ("情况通报", "政府网站", "关于城区积水情况的通报", "承办人初审：应急厅承办人",
+                 "承办部门负责人审核：应急厅新闻宣传处处长", "单位负责人审发：应急厅副厅长", "2026-11-23 09:20",
+                 "积水已全部排除。"):
         assert text in release
     assert page.locator(".badges .state").inner_text() == "已回应"
     assert "已按时完成" in page.locator("#clocks").inner_text()  # the release met the running clock
@@ -122,7 +114,9 @@ def test_countdown_ticks_and_turns_red_when_overdue(page, password, seeded, fres
     overdue = page.locator("#clocks tr[data-rule=authoritative_info] .countdown")
     assert overdue.inner_text().startswith("已超时 1小时")
     assert "overdue" in overdue.get_attribute("class")
-    assert overdue.evaluate("el => getComputedStyle(el).color") == RED
+    # A missed clock is a red badge (white on red) that keeps counting how long it is overdue.
+    assert "overdue-badge" in overdue.get_attribute("class")
+    assert overdue.evaluate("el => getComputedStyle(el).backgroundColor") == RED
     running = page.locator("#clocks tr[data-rule=response_48h] .countdown")
     # The server rendered 42 h (1天18小时00分) left; the script ticks from the server's time: 1天17小时59分.
     page.wait_for_function("el => el.textContent.includes('剩余 1天17小时59分')", arg=running.element_handle())

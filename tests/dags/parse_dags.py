@@ -62,6 +62,7 @@ def main(dags_folder: str, out: str) -> None:
                                       for a in getattr(getattr(timetable, "asset_condition", None), "objects", ())),
             "tasks": [{
                 "task_id": t.task_id,
+                "queue": t.queue,
                 "retries": t.retries,
                 "retry_delay_s": t.retry_delay.total_seconds(),
                 "outlets": sorted(getattr(o, "uri", str(o)) for o in t.outlets),

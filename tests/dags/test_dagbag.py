@@ -146,3 +146,22 @@ def test_a_new_schedule_in_sources_yaml_adds_a_collection_dag_and_the_checker_se
     assert [Path(p).name for p in result["import_errors"]] == ["bad_parse.py"]
     assert result["connects"], "a parse-time connection attempt went unnoticed"
     assert result["elasticsearch_imported"] is True
+
+
+def test_tasks_go_to_the_queues_the_deployment_names_and_to_the_default_queue_otherwise(
+        tmp_path: Path, parsed: dict[str, Any]) -> None:
+    # local runs (and dag.test()): no queue configured, every task on Airflow's default queue
+    assert {t["queue"] for d in parsed["dags"] for t in d["tasks"]} == {"default"}
+    # a Celery deployment (deploy/services.py): crawls on their own queue, everything else on another
+    os.environ["YUQING_QUEUE_CRAWL"], os.environ["YUQING_QUEUE_ANALYSIS"] = "crawling", "analysis"
+    try:
+        deployed = parse(tmp_path, DAGS)
+    finally:
+        os.environ.pop("YUQING_QUEUE_CRAWL")
+        os.environ.pop("YUQING_QUEUE_ANALYSIS")
+    queues = {d["dag_id"]: {t["queue"] for t in d["tasks"]} for d in deployed["dags"]}
+    collect = {k: v for k, v in queues.items() if k.startswith("yuqing_collect_")}
+    assert collect and all(v == {"crawling"} for v in collect.values())
+    others = {k: v for k, v in queues.items() if k not in collect}
+    assert {"yuqing_analysis", "yuqing_routing", "yuqing_alert_dispatch", "yuqing_clock_sweep"} <= set(others)
+    assert all(v == {"analysis"} for v in others.values())

@@ -146,7 +146,7 @@ def test_weights_come_from_the_configuration_and_are_normalised(config_dir: Path
     heavy = load_config(config_dir).assessment
     rows = {r["id"]: r for r in score_indicators(heavy, _facts(clocks=[{"score": 0.0, "outcome": "missed"}]))}
     assert rows["timeliness"]["weight"] == 1.35
-    assert rows["timeliness"]["weight_normalised"] == pytest.approx(1.35 / 1.95, abs=1e-4)  # rumour n/a
+    assert rows["timeliness"]["weight_normalised"] == pytest.approx(1.35 / 2.00, abs=1e-4)  # rumour n/a
     assert rows["rumour"]["applicable"] is False and rows["rumour"]["weight_normalised"] == 0.0
     assert sum(r["weight_normalised"] for r in rows.values()) == pytest.approx(1.0, abs=1e-3)
 
@@ -163,3 +163,57 @@ def test_an_unknown_indicator_is_a_config_error(config_dir: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("id: rumour", "id: rumor"), encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown indicator"):
         load_config(config_dir)
+
+
+def test_assessment_counts_unreviewed_releases_and_shows_missing_parts_with_sentence_evidence(
+        seeder: Any, config: Config, tmp_path: Path) -> None:
+    from yuqing.models import Release, ReviewStep
+
+    day = D + dt.timedelta(days=1)
+    inc = seeder.incident("rumour-review", "网传官渡区自来水被污染", at(day, 9, 0), state="closed", office="guandu_gov",
+                          priorities=("false_info",), acknowledged=at(day, 9, 20), closed=at(day, 18))
+    seeder.mention("网传官渡区自来水被污染", "网传官渡区自来水被污染，不要饮用。", at(day, 9, 0), incident_id=inc.id,
+                   priorities=("false_info",), sentiment="negative")
+    seeder.clock(inc, "response_48h", "回应社会关切（48小时内）", at(day, 9, 5), at(day + dt.timedelta(days=2), 9, 5),
+                 state="met", met_at=at(day, 12))
+    # Detected: states the facts and the measures, but never says the rumour is false; review not recorded.
+    detected = Release(id=stable_id("release", inc.id, "detected"), incident_id=inc.id, office="guandu_gov",
+                       channel="weibo", title="关于官渡区供水情况的说明", published_at=at(day, 12), detected=True,
+                       recorded_by="system:release-detection", recorded_at=at(day, 12, 5), release_kind="statement",
+                       content={"facts": ["经检测，官渡区各水厂出厂水检测结果符合国家标准。"],
+                                "measures": ["区水务局已部署加密水质检测。"]},
+                       states_facts=True, states_measures=True)
+    reviewed = ReviewStep.model_validate
+    recorded = Release(id=stable_id("release", inc.id, "recorded"), incident_id=inc.id, office="guandu_gov",
+                       channel="website", title="官渡区供水安全情况通报", published_at=at(day, 15),
+                       recorded_by="官渡区", recorded_at=at(day, 15), release_kind="situation_report",
+                       reviews=[reviewed({"step": s, "reviewer": p, "at": at(day, 14, m)}) for s, p, m in (
+                           ("drafter", "官渡区政府办承办人", 0), ("office_head", "官渡区政府办信息科科长", 10),
+                           ("unit_head", "官渡区政府办副主任", 20))],
+                       content={"result": ["供水已恢复正常。"]}, states_result=True)
+    doubtful = Release(id=stable_id("release", inc.id, "pending"), incident_id=inc.id, office="guandu_gov",
+                       channel="website", title="关于开展供水设施检查的通知", published_at=at(day, 16), detected=True,
+                       recorded_by="system:release-detection", recorded_at=at(day, 16), release_kind="notice",
+                       status="pending", match_score=0.4, content={"rebuttal": ["网传信息不实。"]})
+    for r in (detected, recorded, doubtful):
+        seeder._add("releases", r.id, r.to_doc())
+    seeder.flush()
+
+    assess_incident(seeder.store, config, inc.id, tmp_path, now=at(day + dt.timedelta(days=1), 8))
+    doc = seeder.store.get("assessments", stable_id("assessment", inc.id))
+    assert doc is not None
+    figures = doc["figures"]
+    assert figures["releases"] == 2 and figures["releases_unreviewed"] == 1 and figures["releases_pending"] == 1
+    review = next(i for i in doc["indicators"] if i["id"] == "review")
+    assert review["score"] == 50.0 and "1次已发布，未记录审核" in review["detail"]
+    # False information needs a rebuttal that states the facts: the rebuttal is missing (the pending
+    # release that says "不实" does not count until the office confirms it).
+    assert figures["handling_requirement"]["missing"] == ["rebuttal"]
+    assert figures["rumour_rebutted"] is False
+    assert figures["content_evidence"]["facts"] == ["经检测，官渡区各水厂出厂水检测结果符合国家标准。"]
+
+    html = (tmp_path / f"assessment-{inc.id}.html").read_text(encoding="utf-8")
+    assert "已发布，未记录审核：“关于官渡区供水情况的说明”" in html
+    assert "尚缺：辟谣澄清" in html
+    assert "经检测，官渡区各水厂出厂水检测结果符合国家标准。" in html and "供水已恢复正常。" in html
+    assert "待处置单位确认，未计入：“关于开展供水设施检查的通知”" in html

@@ -163,3 +163,18 @@ def test_a_quiet_day_still_gives_a_complete_report(reports_store: Store, config:
     figures = store.get("reports", stable_id("report", "daily", "2026-01-05"))["figures"]  # type: ignore[index]
     assert figures["mentions"]["total"] == 0 and figures["incidents"]["active"] == 0
     assert "当日无活跃舆情事件。" in paths["html"].read_text(encoding="utf-8")
+
+
+def test_daily_overview_counts_and_names_the_missed_clocks(daily: dict[str, Any]) -> None:
+    """The lead paragraph names each miss — today's 24 h press conference, still not held at 23:30,
+    and yesterday's 48 h response to the rumour, still unanswered — with how late and whose."""
+    clocks = daily["figures"]["clocks"]
+    assert clocks["missed"] == 2
+    assert set(clocks["missed_ids"]) == {stable_id(daily["blast"].id, "press_conference"),
+                                         stable_id(daily["rumour"].id, "response_48h")}
+    html = daily["paths"]["html"].read_text(encoding="utf-8")
+    overview = html.split("一、总体情况")[1].split("<table")[0]
+    assert "超时的回应时限2项" in overview
+    assert ("召开新闻发布会（特别重大、重大突发事件后24小时内）（已超时30分钟，仍未完成，责任单位：省应急管理厅）"
+            in overview)
+    assert "网传曲靖市自来水被污染" in overview and "回应社会关切（48小时内）（已超时38小时00分，仍未完成" in overview

@@ -20,8 +20,10 @@ pytestmark = pytest.mark.integration
 T0 = dt.datetime(2026, 11, 20, 8, 0, tzinfo=TZ)
 
 
-def _reviews(at: dt.datetime, *steps: str) -> list[ReviewStep]:
-    return [ReviewStep.model_validate({"step": s, "reviewer": f"审核人{i}", "at": at + dt.timedelta(minutes=i)})
+def _reviews(config, office: str, at: dt.datetime, *steps: str) -> list[ReviewStep]:
+    """Each step signed by the office's configured reviewer for it, ten minutes apart."""
+    people = config.offices.office(office).reviewers
+    return [ReviewStep.model_validate({"step": s, "reviewer": people[s][0], "at": at + dt.timedelta(minutes=10 * i)})
             for i, s in enumerate(steps)]
 
 
@@ -36,8 +38,9 @@ def test_full_lifecycle_is_audited_with_who_when_and_why(store, config, make_inc
     record_release(store, config, inc.id, actor="张三", now=t + dt.timedelta(hours=3), office="prov_housing",
                    channel="website", url="https://zjt.example/notice/1", title="关于某小区交房问题的回应",
                    published_at=t + dt.timedelta(hours=2),
-                   reviews=_reviews(t, "drafter", "office_head", "unit_head", "confidentiality"),
-                   states_facts=True, states_measures=True, states_result=True)
+                   reviews=_reviews(config, "prov_housing", t, "drafter", "office_head", "unit_head",
+                                    "confidentiality"),
+                   text="经核实，该小区因配套工程未验收延期交房。已责成开发商整改。已完成验收，定于下月交房。")
     closed = lifecycle.apply(store, config, inc.id, "close", actor="李四", now=t + dt.timedelta(hours=5))
 
     assert closed.state == "closed" and closed.closed_at == t + dt.timedelta(hours=5)
@@ -83,7 +86,8 @@ def test_release_without_the_three_review_steps_is_rejected(store, config, make_
     with pytest.raises(InputError) as err:
         record_release(store, config, inc.id, actor="张三", now=T0 + dt.timedelta(hours=2), office="wuhua_gov",
                        channel="weibo", url="https://weibo.example/1", title="回应",
-                       published_at=T0 + dt.timedelta(hours=1), reviews=_reviews(T0, "drafter", "office_head"))
+                       published_at=T0 + dt.timedelta(hours=1),
+                       reviews=_reviews(config, "wuhua_gov", T0, "drafter", "office_head"))
     assert "单位负责人审发" in str(err.value)
     store.refresh("releases")
     assert store.count("releases") == 0

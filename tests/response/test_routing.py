@@ -181,3 +181,26 @@ def test_severity_rising_after_routing_reroutes_once_and_opens_the_emergency_clo
     assert clocks["authoritative_info"].owner_office == "kunming_gov"
     assert clocks["response_48h"].owner_office == "kunming_gov"  # moved with the reassignment
     assert [e.action for e in history(store, inc.id)].count("reroute") == 1
+
+
+def test_board_message_goes_to_the_department_of_its_line_of_work(store, config, make_incident):
+    from yuqing.models import Department
+
+    sure = make_incident("board-env", place_codes=["530102"], level="IV", priorities=["public_interest"],
+                         board_message=True, department=Department(label="环境保护", confidence=0.91))
+    unsure = make_incident("board-vague", place_codes=["530102"], level="IV", priorities=["public_interest"],
+                           board_message=True, department=Department(label="环境保护", confidence=0.3))
+    sharper = make_incident("board-school", place_codes=["530102"], level="IV", priorities=["public_interest"],
+                            subtopics=["schooling"], board_message=True,
+                            department=Department(label="城乡建设", confidence=0.9))
+    route_pending(store, config, now=T0)
+    routed = _incident(store, sure.id)
+    assert routed.routing is not None and routed.routing.rule_id == "board_department"
+    assert routed.routing.lead_office == "prov_ecology" and routed.routing.supporting_offices == ["wuhua_gov"]
+    assert "业务类别：环境保护（置信度 0.91）" in routed.routing.reason_zh
+    vague = _incident(store, unsure.id)
+    assert vague.routing is not None and vague.routing.rule_id == "default_place"  # too unsure: 属地
+    school = _incident(store, sharper.id)
+    assert school.routing is not None and school.routing.rule_id == "schooling"  # a sharper rule wins
+    text = explain_route(store, config, sure.id)["text_zh"]
+    assert "环境保护" in text and "0.91" in text

@@ -25,6 +25,7 @@ from yuqing.config.clocks import ClocksConfig
 from yuqing.config.console import ConsoleConfig
 from yuqing.config.offices import OfficesConfig
 from yuqing.config.priorities import PrioritiesConfig
+from yuqing.config.releases import ReleasesConfig
 from yuqing.config.routing import RoutingConfig
 from yuqing.config.sources import SourcesConfig
 from yuqing.config.storage import StorageConfig
@@ -41,6 +42,7 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "analysis": ("analysis.yaml", AnalysisConfig),
     "assessment": ("assessment.yaml", AssessmentConfig),
     "calendar": ("calendar.yaml", CalendarConfig),
+    "releases": ("releases.yaml", ReleasesConfig),
     "console": ("console.yaml", ConsoleConfig),
     "storage": ("storage.yaml", StorageConfig),
 }
@@ -58,6 +60,7 @@ class Config:
     analysis: AnalysisConfig
     assessment: AssessmentConfig
     calendar: CalendarConfig
+    releases: ReleasesConfig
     console: ConsoleConfig
     storage: StorageConfig
 
@@ -152,7 +155,7 @@ def check_references(config: Config) -> None:
             _fail(config, "priorities", f"subtopics({st.id}).priority", st.priority, "no such priority")
     for r in config.routing.rules:
         for office in [r.lead, *r.supporting, *r.notify]:
-            if office not in office_ids and office not in ("place", "place_up"):
+            if office not in office_ids and office not in ("place", "place_up", "department"):
                 _fail(config, "routing", f"rules({r.id}).lead/supporting/notify", office,
                       "no such office in offices.yaml")
         for p in r.when.priorities:
@@ -161,6 +164,12 @@ def check_references(config: Config) -> None:
         for st_id in r.when.subtopics:
             if st_id not in subtopic_ids:
                 _fail(config, "routing", f"rules({r.id}).when.subtopics", st_id, "no such sub-topic")
+    for category, by_place in config.routing.departments.items():
+        for code, office in by_place.items():
+            if code not in codes:
+                _fail(config, "routing", f"departments({category})", code, "no such jurisdiction in offices.yaml")
+            if office not in office_ids:
+                _fail(config, "routing", f"departments({category}).{code}", office, "no such office in offices.yaml")
     for rule in config.clocks.rules:
         for p in rule.applies.priorities:
             if p not in priority_ids:
@@ -168,6 +177,12 @@ def check_references(config: Config) -> None:
         for code in rule.by_jurisdiction:
             if code not in codes:
                 _fail(config, "clocks", f"rules({rule.id}).by_jurisdiction", code, "no such jurisdiction")
+    kinds = set(config.releases.kind_ids())
+    for rule in config.clocks.rules:
+        for kind in rule.release_kinds:
+            if kind not in kinds:
+                _fail(config, "clocks", f"rules({rule.id}).release_kinds", kind,
+                      "no such release kind in releases.yaml")
     incident_rules = [r for r in config.clocks.rules if r.applies.trigger == "incident"]
     for p in sorted(priority_ids):
         if not any(not r.applies.priorities or p in r.applies.priorities for r in incident_rules):

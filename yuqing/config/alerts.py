@@ -7,8 +7,9 @@ Endpoints and secrets are never here: a channel names a connection (Airflow conn
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from yuqing.config.base import DurationField, Model, SpanField, SpanOrZeroField, TimeOfDay
 from yuqing.config.routing import SeverityLevel
@@ -81,6 +82,15 @@ class Retry(Model):
     stale_sending: SpanField = Field(default="2m", validate_default=True)
 
 
+def check_console_url(value: str) -> str:
+    """An absolute http(s) address without query or fragment, e.g. ``http://127.0.0.1:8600``."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError("must be the duty console's http(s) address, e.g. http://127.0.0.1:8600 "
+                         "(no query or fragment)")
+    return value.strip().rstrip("/")
+
+
 class AlertsConfig(Model):
     channels: list[Channel]
     rules: list[AlertRule]
@@ -88,9 +98,13 @@ class AlertsConfig(Model):
     quiet_hours: dict[str, QuietHours] = {}  # by recipient role or contact name
     ladders: list[Ladder] = []
     retry: Retry = Retry()
-    console_url: str = "http://127.0.0.1:8600"
+    # Where the duty console is reached: every link in every alert and report starts here
+    # (yuqing/links.py). Required: a wrong or missing address would send officers to dead links.
+    console_url: str
     # The duty desk (值班室): its contacts get incident alerts besides the owning office, and it
     # stands in for roles an office has no contact for. Default: offices with a duty_officer contact.
     duty_office: str | None = None
     # Only incidents, clocks and source runs changed within this span are evaluated.
     lookback: DurationField = Field(default="3 days", validate_default=True)
+
+    _console_url = field_validator("console_url")(check_console_url)

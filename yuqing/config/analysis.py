@@ -130,6 +130,26 @@ class FailureSettings(Model):
     max_attempts: int = Field(default=3, ge=1, le=100)
 
 
+class EmotionSettings(Model):
+    """Surprise has no labelled development rows: these cue words give it ``surprise_score``."""
+
+    surprise_terms: list[str] = ["震惊", "惊呆", "竟然", "居然", "没想到", "不敢相信", "吃惊", "天哪", "[吃惊]"]
+    surprise_score: float = Field(default=0.6, ge=0, le=1)
+
+
+class FalseInfoSettings(Model):
+    """The rumour model flags a non-official mention at ``model_threshold`` (chosen by grouped
+    cross-validation, see docs/analysis.md); an official mention with a rebuttal term in an
+    incident is the rebuttal the other members' evidence links to."""
+
+    model_threshold: float = Field(default=0.4, gt=0, le=1)
+    # Media tiers where the model alone may flag (rumours spread on self-media; an outlet's report is
+    # edited before it appears, and an accident report reads like the accident rumours the model saw).
+    # A text of unknown tier (``yuqing analyze-text``) counts as self-media. The wording rules apply everywhere.
+    model_tiers: list[str] = ["self_media"]
+    rebuttal_terms: list[str] = ["辟谣", "不实信息", "系谣言", "是谣言", "纯属虚构", "虚假信息", "不信谣"]
+
+
 class AnalysisConfig(Model):
     sentiment: SentimentSettings = SentimentSettings()
     negation: NegationSettings = NegationSettings()
@@ -138,4 +158,6 @@ class AnalysisConfig(Model):
     handling: HandlingSettings = HandlingSettings()
     board_messages: BoardSettings = BoardSettings()
     failures: FailureSettings = FailureSettings()
+    emotion: EmotionSettings = EmotionSettings()
+    false_info: FalseInfoSettings = FalseInfoSettings()
     user_dictionary: list[str] = []  # extra jieba words (government and priority terms)

@@ -15,7 +15,8 @@ from pydantic import Field, model_validator
 from yuqing.config.base import Model, SpanField, SpanOrZeroField
 
 # The indicators the reports package knows how to score (reports/assessment.py).
-KNOWN_INDICATORS = ("timeliness", "detection", "acknowledgement", "content", "channels", "rumour", "sentiment")
+KNOWN_INDICATORS = ("timeliness", "detection", "acknowledgement", "content", "channels", "review", "rumour",
+                    "sentiment")
 
 
 class Indicator(Model):

@@ -6,7 +6,6 @@ from typing import Literal
 
 from pydantic import Field
 
-from yuqing.clock import Duration
 from yuqing.config.base import DurationField, Model, SpanField
 from yuqing.config.routing import SeverityLevel
 
@@ -29,19 +28,16 @@ class ClockRule(Model):
     # Per-jurisdiction override of the duration (e.g. the 3-working-day policy rule is local).
     by_jurisdiction: dict[str, DurationField] = {}
     remind_before: list[SpanField] = []
-    # What counts as meeting it: any official release, or only a press conference.
-    met_by: Literal["release", "press_conference", "reply"] = "release"
-
-
-class ReleaseMatch(Model):
-    """How an official post without an ``incident_id`` is matched to an incident (release detection)."""
-
-    window: DurationField = Duration.parse("7 days")  # after the incident's first appearance
-    min_shared_keywords: int = Field(default=2, ge=1)
-    # Text cues that make a post a press conference (meets press_conference clocks).
-    press_conference_terms: list[str] = ["新闻发布会", "发布会", "新闻通气会"]
+    # The release kinds (config/releases.yaml) that can meet it; the item that opened it never does.
+    release_kinds: list[str] = Field(min_length=1)
+    # Whose release counts: the side responsible for the incident (its office, or a government at or
+    # above its place), or the body that issued the document that opened the clock, or a government
+    # above that body (政策解读: "by the issuing body or its superior").
+    publisher: Literal["responsible", "issuer"] = "responsible"
 
 
 class ClocksConfig(Model):
     rules: list[ClockRule] = Field(min_length=1)
-    release_match: ReleaseMatch = ReleaseMatch()
+
+    def rule(self, rule_id: str) -> ClockRule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)

@@ -28,6 +28,9 @@ class Contact(Model):
     mobile: str | None = None
 
 
+ReviewStepName = Literal["drafter", "office_head", "unit_head", "confidentiality"]
+
+
 class Office(Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
@@ -36,6 +39,13 @@ class Office(Model):
     # The government office of a place answers by default for that place (属地管理).
     is_place_government: bool = False
     contacts: list[Contact] = []
+    # Who may sign each review step of this office's releases (先审查、后公开, 002 (五)): 承办人初审
+    # (drafter), 承办部门负责人审核 (office_head), 单位负责人审发 (unit_head), 保密审查 (confidentiality).
+    # A person may hold several roles, but one release needs three different people.
+    reviewers: dict[ReviewStepName, list[str]] = {}
+
+    def may_review(self, step: str, person: str) -> bool:
+        return person in self.reviewers.get(step, [])  # type: ignore[call-overload]
 
 
 class OfficesConfig(Model):

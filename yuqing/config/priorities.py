@@ -45,3 +45,13 @@ class PrioritiesConfig(Model):
 
     def priority_ids(self) -> list[str]:
         return [p.id for p in self.priorities]
+
+    def name_of(self, topic_id: str) -> str:
+        """The Chinese name of a priority or sub-topic, else the id itself."""
+        for p in self.priorities:
+            if p.id == topic_id:
+                return p.name_zh
+        for s in self.subtopics:
+            if s.id == topic_id:
+                return s.name_zh
+        return topic_id

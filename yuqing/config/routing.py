@@ -20,6 +20,9 @@ class RouteWhen(Model):
     levels: list[SeverityLevel] = []  # severity levels
     handling_kinds: list[HandlingKind] = []
     multi_place: bool | None = None  # the incident spans several places
+    board_message: bool | None = None  # the incident is (or is not) a message-board item
+    # The incident's line of work (department, set by the analysis) is known at least this surely.
+    department_min_confidence: float | None = Field(default=None, ge=0, le=1)
 
 
 class RouteRule(Model):
@@ -27,7 +30,8 @@ class RouteRule(Model):
     description_zh: str
     when: RouteWhen = RouteWhen()
     # Lead office: an office id, or "place" for the government of the incident's place
-    # (or of the common higher level for a multi-place incident), or "place_up" for one level higher.
+    # (or of the common higher level for a multi-place incident), or "place_up" for one level higher,
+    # or "department" for the office competent for the incident's line of work (``departments``).
     lead: str
     supporting: list[str] = []
     notify: list[str] = []  # external bodies to notify (police, cyberspace authority)
@@ -39,3 +43,6 @@ class RoutingConfig(Model):
     # False information that may be illegal is also referred to these bodies whatever rule routed
     # it (公安机关、网信部门, 000 §三(三)); merged into the winning rule's ``notify``.
     false_info_notify: list[str] = []
+    # Line of work (first-level category of a message board: 城乡建设, 环境保护 …) -> jurisdiction
+    # code -> the competent office there (谁主管谁负责). Looked up from the incident's place upwards.
+    departments: dict[str, dict[str, str]] = {}

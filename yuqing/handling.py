@@ -1,6 +1,11 @@
-"""Handling kind (研判处置, domain §4): what the responsible office must publish for each kind."""
+"""Handling kind (研判处置, domain §4): what the responsible office must publish for each kind.
+
+The one copy of the handling-kind policy: routing states the requirement, reports judge against it.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from yuqing.models import HANDLING_ZH, SEVERITY_RANK, Incident
 
@@ -15,6 +20,12 @@ REQUIREMENT_ZH: dict[str, str] = {
 }
 # Every response states the facts, the measures and the handling result (003 二(五)).
 CONTENT_ZH = "回应内容应讲清事实真相、有关政策措施和处置结果"
+
+
+def is_false_info(kind: str | None, priorities: Iterable[str]) -> bool:
+    """False or untrue information (by handling kind or collection priority): rebut it, and refer it
+    to the police and the cyberspace authority (000 §三(三))."""
+    return kind == "false_info" or "false_info" in priorities
 
 
 def handling_kind(incident: Incident) -> tuple[str | None, bool]:

@@ -1,4 +1,5 @@
-"""Places (属地): walking the administrative hierarchy and finding the government that answers.
+"""Places (属地) and offices (处置单位): names, the administrative hierarchy, and the government that
+answers for a place. The one copy every package reads (alerts, console, response, reports).
 
 Codes are the six-digit administrative codes the analysis attaches to incidents. A code that
 ``offices.yaml`` does not list still has a place in the hierarchy: its parent is derived from the
@@ -45,13 +46,29 @@ def ancestors(offices: OfficesConfig, code: str) -> list[str]:
     return chain
 
 
-def place_name(offices: OfficesConfig, code: str | None) -> str:
-    if code is None:
-        return "（未识别属地）"
+def place_name(offices: OfficesConfig, code: str | None, missing: str = "（未识别属地）") -> str:
+    """The configured name of a place, else its code; ``missing`` when there is no code."""
+    if not code:
+        return missing
     for j in offices.jurisdictions:
         if j.code == code:
             return j.name
     return code
+
+
+def office_name(offices: OfficesConfig, office_id: str | None, missing: str = "—") -> str:
+    """The configured name of an office, else its id; ``missing`` when there is no office."""
+    if not office_id:
+        return missing
+    for office in offices.offices:
+        if office.id == office_id:
+            return office.name
+    return office_id
+
+
+def office_names(offices: OfficesConfig, office_ids: Iterable[str], empty: str = "无") -> str:
+    """Office names joined with 、 (``empty`` when there are none)."""
+    return "、".join(office_name(offices, o) for o in office_ids) or empty
 
 
 def root_government(offices: OfficesConfig) -> Office:
