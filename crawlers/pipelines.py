@@ -111,13 +111,26 @@ class MentionPipeline:
                     pass  # the first snapshot after the outage measures from publication instead
         return self.previous_engagement.get(mention_id)
 
+    def _stored_published_at(self, mention_id: str) -> dt.datetime | None:
+        """The publication time of a mention stored by an earlier crawl (None when unknown)."""
+        sp = self.spider
+        if sp.store_down:
+            return None
+        try:
+            doc = sp.store.get("mentions", mention_id)
+        except StorageUnavailable:
+            return None
+        return parse_ts(doc.get("published_at")) if doc and doc.get("published_at") else None
+
     def snapshot(self, mention_id: str, item: dict[str, Any]) -> dict[str, Any]:
         """Record this crawl's figures as a snapshot; return the fields for the mention's ``extra``."""
         sp = self.spider
         figures = {k: v for k, v in item["engagement"].items() if k in ENGAGEMENT_FIELDS}
         published = item.get("published_at")
-        rate = spread_per_hour(figures, sp.now, self._previous(mention_id),
-                               published if isinstance(published, dt.datetime) else None)
+        previous = self._previous(mention_id)
+        if previous is None and not isinstance(published, dt.datetime) and item.get("engagement_only"):
+            published = self._stored_published_at(mention_id)  # so a re-run measures as the first run did
+        rate = spread_per_hour(figures, sp.now, previous, published if isinstance(published, dt.datetime) else None)
         self.snapshots.append(EngagementSnapshot(
             id=stable_id(mention_id, iso(sp.now)), mention_id=mention_id, source_id=sp.source.id, at=sp.now,
             interactions=interactions(figures), spread_per_hour=rate, **figures))
