@@ -33,7 +33,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy import services as svc
+from yuqing import esnode
 from yuqing.clock import TZ
 from yuqing.paths import PROJECT_ROOT
 
@@ -64,19 +64,7 @@ def log(text: str) -> None:
 def root_dir() -> Path:
     """Where the rehearsal keeps its state: under /opt/yuqing as root (the node and PostgreSQL users
     must reach it), else under the cache directory."""
-    from yuqing import esnode
-
     return esnode._install_root() / "rehearsal"
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def _tree_cpu(pid: int) -> float:
@@ -419,7 +407,7 @@ class Rehearsal:
     def wait_port(self, port: int, timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not _port_free(port):
+            if not esnode.port_free(port):
                 return
             time.sleep(0.5)
         raise RuntimeError(f"{what} did not listen on {port} within {timeout:.0f}s")
@@ -718,7 +706,7 @@ class Rehearsal:
         (self.root / "var").mkdir(parents=True)
         os.chmod(self.root, 0o755)
         busy = [p for p in (PG_PORT, REDIS_PORT, API_PORT, CONSOLE_PORT, ES_HTTP_BASE, ES_TRANSPORT_BASE,
-                            *WORKER_LOG_PORTS.values()) if not _port_free(p)]
+                            *WORKER_LOG_PORTS.values()) if not esnode.port_free(p)]
         if busy:
             raise RuntimeError(f"ports in use on 127.0.0.1: {busy} (another rehearsal still running?)")
         log("1/9 secrets → " + str(self.root / ".env"))

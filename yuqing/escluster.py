@@ -150,7 +150,7 @@ class Cluster:
         for node in nodes:
             if node.alive():
                 continue
-            if not esnode._port_free(node.http_port) or not esnode._port_free(node.transport_port):
+            if not esnode.port_free(node.http_port) or not esnode.port_free(node.transport_port):
                 raise NodeError(f"ports {node.http_port}/{node.transport_port} on 127.0.0.1 are in use; "
                                 f"stop what holds them or choose other ports")
             cmd = self._prepare(node)

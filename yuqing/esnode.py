@@ -214,7 +214,8 @@ def _ensure_user() -> None:
         raise NodeError(f"could not create the system user {ES_USER!r} to run Elasticsearch: {proc.stderr}")
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
+    """Whether nothing listens on ``port`` of 127.0.0.1 (the node manager, cluster and rehearsal ask)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -358,7 +359,7 @@ def start(name: str = "default", port: int | None = DEFAULT_PORT, node_dir: Path
     existing = read_state(name)
     if existing and _pid_alive(existing.pid) and _health(existing.url, existing.auth()):
         return existing
-    if port is not None and not _port_free(port):
+    if port is not None and not port_free(port):
         raise NodeError(
             f"port {port} on 127.0.0.1 is already in use by another program; stop it, pick another "
             f"port with `yuqing es start --port N`, or point ES_URL at a running cluster"
