@@ -33,6 +33,7 @@ from console.context import (
     sign_in,
     sign_out,
 )
+from console.overview import spread_view
 from response.releases import missing_parts
 from yuqing.clock import TZ, iso, parse_ts
 from yuqing.config.releases import CONTENT_PART_ZH
@@ -189,6 +190,7 @@ def incident_page(request: Request, user: PageUser, incident_id: str) -> HTMLRes
     incident = incident_for(request, user, incident_id)
     context = ctx(request)
     explain_job = context.pool.submit(queries.route_explanation, context.store, context.config, incident_id)
+    spread_job = context.pool.submit(spread_view, context, incident)  # the spread path (reports/spread.py)
     detail = queries.incident_detail(context.store, incident)
     explanation = explain_job.result()
     allowed = [a for a in actions.ACTIONS_ZH if can_act(user, incident, a) and actions.lifecycle_allows(incident, a)]
@@ -208,7 +210,8 @@ def incident_page(request: Request, user: PageUser, incident_id: str) -> HTMLRes
                   chart=trend_chart(incident), allowed=allowed, explanation=explanation, owner=owner_office(incident),
                   may_release=can_act(user, incident, "record_release")
                   and actions.lifecycle_allows(incident, "record_release"),
-                  overdue=overdue, may_waive=is_open and can_act(user, incident, "waive_clock"))
+                  overdue=overdue, may_waive=is_open and can_act(user, incident, "waive_clock"),
+                  spread=spread_job.result())
 
 
 @router.post("/incidents/{incident_id}/clocks/{clock_id}/waive")

@@ -26,7 +26,7 @@ from yuqing.storage import Store
 log = logging.getLogger(__name__)
 
 COLUMNS = ["office", "incidents", "clocks", "met", "late", "missed", "open", "on_time_rate", "ack_hours",
-           "response_hours", "assessments", "avg_score"]
+           "response_hours", "response_median", "response_p90", "responded", "assessments", "avg_score"]
 
 
 @dataclasses.dataclass
@@ -82,9 +82,13 @@ def office_frame(store: Store, start: dt.datetime, end: dt.datetime, now: dt.dat
         inc["ack_hours"] = pd.to_numeric(inc["ack_hours"])
         inc["response_hours"] = pd.to_numeric(inc["response_hours"])
         by_incident = inc.groupby("office").agg(incidents=("id", "size"), ack_hours=("ack_hours", "mean"),
-                                                response_hours=("response_hours", "mean"))
+                                                response_hours=("response_hours", "mean"),
+                                                responded=("response_hours", "count"),
+                                                response_median=("response_hours", "median"),
+                                                response_p90=("response_hours", lambda h: h.quantile(0.9)))
     else:
-        by_incident = pd.DataFrame(columns=["incidents", "ack_hours", "response_hours"])
+        by_incident = pd.DataFrame(columns=["incidents", "ack_hours", "response_hours", "responded",
+                                            "response_median", "response_p90"])
 
     scores = pd.DataFrame([
         {"office": a.get("office") or "", "score": float(a["score"])}
@@ -94,7 +98,7 @@ def office_frame(store: Store, start: dt.datetime, end: dt.datetime, now: dt.dat
                 if not scores.empty else pd.DataFrame(columns=["assessments", "avg_score"]))
 
     frame = by_clock.join(by_incident, how="outer").join(by_score, how="outer")
-    for column in ["clocks", "met", "late", "missed", "open", "incidents", "assessments"]:
+    for column in ["clocks", "met", "late", "missed", "open", "incidents", "responded", "assessments"]:
         frame[column] = pd.to_numeric(frame[column]).fillna(0).astype(int)
     frame["on_time_rate"] = [share(m, c - o) for m, c, o in zip(frame["met"], frame["clocks"], frame["open"],
                                                                 strict=True)]
@@ -118,7 +122,9 @@ def build_office_stats(store: Store, config: Config, first: dt.date, last: dt.da
         {"office": r["office"], "incidents": int(r["incidents"]), "clocks": int(r["clocks"]), "met": int(r["met"]),
          "late": int(r["late"]), "missed": int(r["missed"]), "open": int(r["open"]),
          "on_time_rate": float(r["on_time_rate"]), "ack_hours": num(r["ack_hours"]),
-         "response_hours": num(r["response_hours"]), "assessments": int(r["assessments"]),
+         "response_hours": num(r["response_hours"]), "response_median": num(r["response_median"]),
+         "response_p90": num(r["response_p90"]), "responded": int(r["responded"]),
+         "assessments": int(r["assessments"]),
          "avg_score": num(r["avg_score"])}
         for _, r in frame.iterrows()
     ]}

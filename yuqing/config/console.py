@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, Field, model_validator
 
-from yuqing.config.base import DurationField, Model
+from yuqing.config.base import DurationField, Model, SpanField
 
 
 class SessionSettings(Model):
@@ -40,6 +40,28 @@ class SignInSettings(Model):
         return self
 
 
+class OverviewSettings(Model):
+    """The overview page (舆情概览): how far back its trends reach and how much of each list it shows."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    days: int = Field(default=7, ge=0, le=366)  # default trend: the last N days per day (0 = today per hour)
+    day_choices: tuple[int, ...] = (0, 7, 30)  # the periods offered on the page
+    max_days: int = Field(default=90, ge=1, le=366)  # the longest period a request may ask for
+    hot_words: int = Field(default=30, ge=1, le=200)  # keywords shown
+    places: int = Field(default=15, ge=1, le=100)  # places shown (incidents by place)
+    hotlist_entries: int = Field(default=20, ge=1, le=100)  # entries per hot list
+    hotlist_history: SpanField = Field(default="24h")  # type: ignore[assignment]  # rank history shown
+
+    @model_validator(mode="after")
+    def _within(self) -> OverviewSettings:
+        for n in (self.days, *self.day_choices):
+            if n > self.max_days:
+                raise ValueError(f"{n} days is more than max_days ({self.max_days})")
+        return self
+
+
 class ConsoleConfig(Model):
     sessions: SessionSettings = SessionSettings()
     sign_in: SignInSettings = SignInSettings()
+    overview: OverviewSettings = OverviewSettings()
