@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from reports import charts
+from reports import charts, spread
 from reports.daily import clock_state_zh, incident_link, level_zh
 from reports.data import (
     MENTION_FIELDS,
@@ -111,6 +111,7 @@ def build_incident_report(store: Store, config: Config, incident_id: str, *, now
     releases = sorted(counted, key=lambda r: str(r.get("published_at")))
     audit = sorted(store.find("audit", {"term": {"entity_id": incident_id}}), key=lambda e: str(e.get("at")))
 
+    path = spread.spread(store, incident_id, names=names)
     total = len(frame)
     negative = int(by_sentiment.get("negative", 0))
     analyzed = int(by_sentiment.sum())
@@ -178,6 +179,7 @@ def build_incident_report(store: Store, config: Config, incident_id: str, *, now
                    "late": int(clocks["late"].sum()) if len(clocks) else 0,
                    "ids": list(clocks["id"])},
         "releases": len(releases),
+        "spread": path.figures(),
         "first_release_at": first_release.isoformat() if first_release else None,
     }
 
@@ -217,6 +219,7 @@ def build_incident_report(store: Store, config: Config, incident_id: str, *, now
     s.add(Figure(charts.bar_chart(by_place, "信息所涉地区"), "图1 信息所涉地区分布"))
     trend = sentiment_over_time(frame)
     s.add(Figure(charts.stacked_sentiment(trend, "情感倾向随时间变化"), "图2 情感倾向随时间变化"))
+    spread.add_to_section(s, path, figure_no=3)  # first appearance, reprint chain, tiers over time, carriers
 
     s = doc.section("四、主要信源与转载")
     first_by_source = frame.groupby("source_id")["time"].min() if total else pd.Series(dtype="object")

@@ -14,7 +14,7 @@
   interactions their mentions gathered (reposts + comments + likes from the latest engagement
   snapshot, else the figures merged into the mention's ``extra``), then by how many later mentions
   descend from theirs in the chain, then by who carried it first. Interactions are ``None`` where
-  no figures were ever read: unknown, not zero.
+  no figures were ever read (shown as unknown, ranked as none).
 
 :func:`layout` places the graph (x = time, one lane per tier) for both renderers: the console draws
 it as inline SVG, :func:`graph_png` as a figure in the PDF/DOCX.
@@ -209,8 +209,7 @@ def _carriers(path: SpreadPath) -> list[Carrier]:
                            interactions=sum(known) if known else None,
                            descendants=sum(below.get(n.mention_id, 0) for n in members),
                            first_at=min(n.at for n in members)))
-    out.sort(key=lambda c: (-(c.interactions if c.interactions is not None else -1), -c.descendants, c.first_at,
-                            c.name))
+    out.sort(key=lambda c: (-(c.interactions or 0), -c.descendants, c.first_at, c.name))
     return out
 
 
