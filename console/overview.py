@@ -273,20 +273,31 @@ def trend_chart(trend: list[TrendBucket], *, hourly: bool, width: int = 360, hei
             "base": top_pad + plot_h, "max": top, "label_y": height - bottom + 16}
 
 
-def rank_line(history: list[tuple[dt.datetime, int]], *, now: dt.datetime, span: dt.timedelta,
-              width: int = 120, height: int = 28, worst: int = 50) -> dict[str, Any]:
-    """A sparkline of an entry's rank over ``span`` up to ``now`` (rank 1 at the top)."""
-    start = now - span
-    seconds = span.total_seconds() or 1
+def rank_line(history: list[tuple[dt.datetime, int]], *, start: dt.datetime, end: dt.datetime,
+              width: int = 120, height: int = 28, worst: int = 20) -> dict[str, Any]:
+    """A sparkline of an entry's rank from ``start`` to ``end`` (rank 1 at the top)."""
+    seconds = (end - start).total_seconds() or 1
     bottom = max([worst, *(r for _, r in history)])
     points = []
     for at, rank in history:
-        x = width * max(0.0, min(1.0, (at - start).total_seconds() / seconds))
-        y = 2 + (height - 4) * (rank - 1) / max(1, bottom - 1)
+        x = 3 + (width - 6) * max(0.0, min(1.0, (at - start).total_seconds() / seconds))
+        y = 3 + (height - 6) * (rank - 1) / max(1, bottom - 1)
         points.append(f"{round(x, 1)},{round(y, 1)}")
     best = min((r for _, r in history), default=None)
     return {"points": " ".join(points), "dots": [p.split(",") for p in points], "width": width, "height": height,
-            "best": best, "count": len(history)}
+            "best": best, "count": len(history), "ranks": " → ".join(str(r) for _, r in history[-6:])}
+
+
+def history_start(lists: list[HotList], *, now: dt.datetime, span: dt.timedelta) -> dt.datetime:
+    """Where the rank sparklines begin: the earliest hour any shown entry was seen (within ``span``)."""
+    seen = [h[0][0] for hl in lists for e in hl.entries for h in [e.history] if h]
+    return min([*seen, now]) if seen else now - span
+
+
+def heat_zh(heat: int | None) -> str:
+    if heat is None:
+        return ""
+    return f"{heat / 10000:.1f}万" if heat >= 10000 else str(heat)
 
 
 # -- the spread path of an incident (computed by reports/spread.py) -------------------------------------------

@@ -45,7 +45,8 @@ def overview_page(request: Request, user: PageUser, days: int | None = None) -> 
         places=ov.bar_rows([(context.place_name(c), n) for c, n in incidents.by_place]),
         priorities=ov.bar_rows([(context.priority_name(p), n) for p, n in incidents.by_priority]),
         levels=ov.bar_rows([(f"{level}级 {SEVERITY_ZH.get(level, '')}", n) for level, n in incidents.by_level]),
-        source_name=names.source, hotlists=data.hotlists, rank_line=lambda h: ov.rank_line(h, now=now, span=span),
+        source_name=names.source, hotlists=data.hotlists, heat_zh=ov.heat_zh,
+        rank_line=lambda h: ov.rank_line(h, start=ov.history_start(data.hotlists, now=now, span=span), end=now),
         history_hours=int(span.total_seconds() // 3600),
     )
 

@@ -246,8 +246,8 @@ def shown_nodes(path: SpreadPath, limit: int = MAX_NODES) -> list[Node]:
     return [n for n in path.nodes if n.mention_id in keep]
 
 
-def layout(path: SpreadPath, *, width: int = 720, lane: int = 70, left: int = 86, right: int = 24,
-           limit: int = MAX_NODES) -> dict[str, Any]:
+def layout(path: SpreadPath, *, width: int = 760, lane: int = 84, left: int = 90, right: int = 60,
+           limit: int = MAX_NODES, label_room: float = 110) -> dict[str, Any]:
     """Coordinates of the spread graph: x = time, one lane per media tier, edges along the chain."""
     shown = shown_nodes(path, limit)
     lanes = tiers(path)
@@ -258,14 +258,15 @@ def layout(path: SpreadPath, *, width: int = 720, lane: int = 70, left: int = 86
     t0, t1 = shown[0].at, shown[-1].at
     span = (t1 - t0).total_seconds() or 1.0
     plot = width - left - right
-    slot: dict[tuple[str, int], int] = defaultdict(int)  # staggers nodes that share a lane and a column
+    rows = (0.0, 1.0, -1.0)  # sub-rows of a lane: labels of nodes close in time go to another one
+    last_x: dict[tuple[str, int], float] = {}
     nodes = []
     for n in shown:
         x = left + plot * (n.at - t0).total_seconds() / span
-        column = int(x // 18)
-        k = slot[(n.tier, column)]
-        slot[(n.tier, column)] += 1
-        y = 30 + lane * lanes.index(n.tier) + lane / 2 + ((k % 3) - 1) * (lane / 3.2)
+        free = [k for k in range(len(rows)) if x - last_x.get((n.tier, k), -1e9) >= label_room]
+        k = free[0] if free else min(range(len(rows)), key=lambda r: last_x.get((n.tier, r), -1e9))
+        last_x[(n.tier, k)] = x
+        y = 30 + lane * lanes.index(n.tier) + lane / 2 + rows[k] * lane / 3.4
         size = n.interactions or 0
         nodes.append({"id": n.mention_id, "x": round(x, 1), "y": round(y, 1),
                       "r": round(5 + min(9.0, (size ** 0.5) / 6), 1), "label": clip(n.carrier, 10),
