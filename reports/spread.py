@@ -115,17 +115,19 @@ def _carrier(doc: dict[str, Any], names: Names) -> tuple[str, str]:
     return str(doc.get("source_id") or ""), source
 
 
-def _latest_engagement(store: Store, ids: list[str]) -> dict[str, int]:
-    """Each mention's interactions at its latest engagement snapshot."""
-    if not ids:
-        return {}
-    aggs = {"m": {"terms": {"field": "mention_id", "size": len(ids)},
-                  "aggs": {"last": {"top_hits": {"size": 1, "sort": [{"at": "desc"}],
-                                                 "_source": ["interactions"]}}}}}
-    resp = store.search("engagement", query={"terms": {"mention_id": ids}}, size=0, aggs=aggs,
-                        track_total_hits=False)
-    return {str(b["key"]): int(b["last"]["hits"]["hits"][0]["_source"].get("interactions") or 0)
-            for b in resp["aggregations"]["m"]["buckets"]}
+def _latest_engagement(store: Store, ids: list[str], batch: int = 5000) -> dict[str, int]:
+    """Each mention's interactions at its latest engagement snapshot (asked in batches of ``batch`` ids)."""
+    out: dict[str, int] = {}
+    for i in range(0, len(ids), batch):
+        chunk = ids[i:i + batch]
+        aggs = {"m": {"terms": {"field": "mention_id", "size": len(chunk)},
+                      "aggs": {"last": {"top_hits": {"size": 1, "sort": [{"at": "desc"}],
+                                                     "_source": ["interactions"]}}}}}
+        resp = store.search("engagement", query={"terms": {"mention_id": chunk}}, size=0, aggs=aggs,
+                            track_total_hits=False)
+        out.update({str(b["key"]): int(b["last"]["hits"]["hits"][0]["_source"].get("interactions") or 0)
+                    for b in resp["aggregations"]["m"]["buckets"]})
+    return out
 
 
 def _names_of(doc: dict[str, Any], carrier: str, names: Names) -> set[str]:
@@ -145,28 +147,26 @@ def spread(store: Store, incident_id: str, *, names: Names) -> SpreadPath:
 
     ordered = sorted(docs.values(), key=lambda d: (_time(d), d["id"]))
     carriers = {d["id"]: _carrier(d, names) for d in ordered}
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)  # original id -> its reprints, by time
-    for d in ordered:
-        if d.get("reprint_of") in docs:
-            groups[str(d["reprint_of"])].append(d)
+    # Per original: each name a reprint may give as its 来源 -> the earliest mention carried under it.
+    carried_by: dict[str, dict[str, str]] = defaultdict(dict)
+
+    def remember(original: str, doc: dict[str, Any]) -> None:
+        for name in _names_of(doc, carriers[doc["id"]][1], names):
+            carried_by[original].setdefault(name, doc["id"])
 
     parents: dict[str, str | None] = {}
     for d in ordered:
         root = d.get("reprint_of")
         if root not in docs or root == d["id"]:
             parents[d["id"]] = None
+            remember(d["id"], d)
             continue
+        root = str(root)
+        if root not in carried_by:  # the original is always the first candidate, whatever its time says
+            remember(root, docs[root])
         named = (d.get("publisher") or "").strip()
-        parent = str(root)
-        if named:
-            mine = (_time(d), d["id"])
-            for earlier in [docs[str(root)], *groups[str(root)]]:
-                if (_time(earlier), earlier["id"]) >= mine:
-                    break
-                if named in _names_of(earlier, carriers[earlier["id"]][1], names):
-                    parent = earlier["id"]
-                    break
-        parents[d["id"]] = parent
+        parents[d["id"]] = carried_by[root].get(named, root) if named else root
+        remember(root, d)
 
     nodes = []
     for d in ordered:
@@ -192,8 +192,22 @@ def spread(store: Store, incident_id: str, *, names: Names) -> SpreadPath:
 def _descendants(path: SpreadPath) -> dict[str, int]:
     children = path.children()
     memo: dict[str, int] = {}
-    for n in reversed(path.nodes):  # children are later than their parents
-        memo[n.mention_id] = sum(1 + memo.get(c, 0) for c in children.get(n.mention_id, []))
+    entered: set[str] = set()
+    for n in path.nodes:  # post-order without recursion (chains can be long)
+        stack = [(n.mention_id, False)]
+        while stack:
+            node, done = stack.pop()
+            if node in memo:
+                continue
+            if done:
+                memo[node] = sum(1 + memo.get(c, 0) for c in children.get(node, []))
+                continue
+            if node in entered:  # a reprint_of cycle in bad data: count it once
+                memo[node] = 0
+                continue
+            entered.add(node)
+            stack.append((node, True))
+            stack.extend((c, False) for c in children.get(node, []) if c not in memo)
     return memo
 
 
