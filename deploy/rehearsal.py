@@ -544,9 +544,19 @@ class Rehearsal:
         self.events.append(f"KILLED elasticsearch node {master} (pid {es_pid}; the elected master"
                            f"{', also the first address clients try' if first else ''}) and "
                            f"celery worker {KILL_WORKER} (pid {worker_pid}, SIGKILL to its process group)")
-        health = self.cluster.health() or {}
+        from yuqing.escluster import NodeError
+
+        # The survivors notice the loss and elect a new master; until they do, health still counts three.
+        try:
+            health = self.cluster.wait_nodes(2, timeout=120, status=("yellow", "green", "red"))
+        except NodeError as exc:
+            self.failures.append(f"the cluster did not notice the killed node within 120 s: {exc}")
+            return
+        detected = round(time.monotonic() - self.kill_time, 1)
+        self.figures["es_new_master_seconds"] = detected
         self.events.append(f"  cluster after the kill: {health.get('status')} with {health.get('number_of_nodes')} "
-                           f"nodes, {health.get('unassigned_shards')} unassigned shards")
+                           f"nodes after {detected} s, new master {self.cluster.master()}, "
+                           f"{health.get('unassigned_shards')} unassigned shards")
 
     def revive(self) -> None:
         assert self.cluster is not None
