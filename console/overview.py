@@ -157,12 +157,14 @@ def hotlists(store: Store, *, now: dt.datetime, history: dt.timedelta, entries: 
     latest = store.search("hotlist", query=window, size=0, track_total_hits=False,
                           aggs={"s": {"terms": {"field": "source_id", "size": 50},
                                       "aggs": {"at": {"max": {"field": "at"}}}}})["aggregations"]["s"]["buckets"]
-    crawls = {str(b["key"]): dt.datetime.fromtimestamp(b["at"]["value"] / 1000, TZ) for b in latest
-              if b["at"]["value"] is not None}
+    millis = {str(b["key"]): int(b["at"]["value"]) for b in latest if b["at"]["value"] is not None}
+    crawls = {s: dt.datetime.fromtimestamp(ms / 1000, TZ) for s, ms in millis.items()}
     if not crawls:
         return []
-    current = {"bool": {"should": [{"bool": {"filter": [{"term": {"source_id": s}}, {"term": {"at": iso(t)}}]}}
-                                   for s, t in crawls.items()], "minimum_should_match": 1}}
+    current = {"bool": {"should": [
+        {"bool": {"filter": [{"term": {"source_id": s}},
+                             {"range": {"at": {"gte": ms, "lte": ms, "format": "epoch_millis"}}}]}}
+        for s, ms in millis.items()], "minimum_should_match": 1}}
     hits = store.search("hotlist", query=current, size=len(crawls) * entries * 2, track_total_hits=False,
                         sort=[{"source_id": "asc"}, {"rank": "asc"}])["hits"]["hits"]
     docs: dict[str, list[dict[str, Any]]] = {}
