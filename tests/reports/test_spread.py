@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import docx
@@ -119,3 +120,17 @@ def test_special_report_stores_and_prints_the_spread_path(case: SpreadCase, spec
 def test_graph_png_is_an_image_even_without_mentions(reports_store: Store, config: Config) -> None:
     empty = spread.spread(reports_store, "no-such-incident", names=Names.from_config(config))
     assert empty.first is None and spread.graph_png(empty).startswith(b"\x89PNG")
+
+
+def test_a_long_chain_counts_descendants_and_the_graph_is_capped() -> None:
+    start = at(8)
+    nodes = [spread.Node(mention_id=f"m{i}", carrier=f"账号{i}", carrier_key=f"k{i}", source_id="demo-weibo",
+                         tier="self_media", at=start + dt.timedelta(seconds=i), title="转发", url="",
+                         parent=f"m{i - 1}" if i else None, interactions=None) for i in range(3000)]
+    path = spread.SpreadPath(incident_id="x", nodes=nodes, first=nodes[0], carriers=[], tier_first={},
+                             tier_buckets=[], hourly=True)
+    carriers = spread._carriers(path)  # 3,000 deep: no recursion limit
+    assert (carriers[0].name, carriers[0].descendants) == ("账号0", 2999)
+    g = spread.layout(path)
+    assert len(g["nodes"]) == spread.MAX_NODES and g["omitted"] == 3000 - spread.MAX_NODES
+    assert g["nodes"][0]["first"]
