@@ -288,8 +288,8 @@ def layout(path: SpreadPath, *, width: int = 760, lane: int = 84, left: int = 90
                                + (f"（互动{n.interactions}次）" if n.interactions is not None else ""),
                       "first": n is path.first, "tier": n.tier, "original": n.parent is None})
     at = {n["id"]: n for n in nodes}
-    edges = [{"x1": at[a.mention_id]["x"], "y1": at[a.mention_id]["y"], "x2": at[b.mention_id]["x"],
-              "y2": at[b.mention_id]["y"]} for a, b in path.edges if a.mention_id in at and b.mention_id in at]
+    edges = [_edge(at[a.mention_id], at[b.mention_id]) for a, b in path.edges
+             if a.mention_id in at and b.mention_id in at]
     fmt = "%m-%d %H:%M" if span <= 86400 * 3 else "%m-%d"
     ticks = [{"x": round(left + plot * i / 4, 1),
               "text": (t0 + dt.timedelta(seconds=span * i / 4)).astimezone(TZ).strftime(fmt)} for i in range(5)]
@@ -297,6 +297,15 @@ def layout(path: SpreadPath, *, width: int = 760, lane: int = 84, left: int = 90
             "lanes": [{"y": 30 + lane * i, "mid": 30 + lane * i + lane / 2, "h": lane,
                        "label": TIER_ZH.get(t, t or "未知")} for i, t in enumerate(lanes)],
             "left": left, "right": width - right, "axis_y": height - 8, "omitted": len(path.nodes) - len(shown)}
+
+
+def _edge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, float]:
+    """A line from node ``a`` to the rim of node ``b`` (so the arrow head shows)."""
+    dx, dy = b["x"] - a["x"], b["y"] - a["y"]
+    length = (dx * dx + dy * dy) ** 0.5 or 1.0
+    cut = min(length, b["r"] + 2)
+    return {"x1": a["x"], "y1": a["y"], "x2": round(b["x"] - dx * cut / length, 1),
+            "y2": round(b["y"] - dy * cut / length, 1)}
 
 
 @charts.cjk
@@ -316,7 +325,7 @@ def graph_png(path: SpreadPath) -> bytes:
         ax.text(4, lane["mid"], lane["label"], va="center", fontsize=8, color="#555555")
     for e in g["edges"]:
         ax.annotate("", xy=(e["x2"], e["y2"]), xytext=(e["x1"], e["y1"]),
-                    arrowprops={"arrowstyle": "->", "color": "#7f8c8d", "linewidth": 0.8})
+                    arrowprops={"arrowstyle": "->", "color": "#7f8c8d", "linewidth": 0.8, "shrinkA": 0, "shrinkB": 0})
     for n in g["nodes"]:
         ax.scatter([n["x"]], [n["y"]], s=(n["r"] * 2.2) ** 2, zorder=3,
                    color="#b03a2e" if n["first"] else ("#2e86c1" if n["original"] else "#95a5a6"))
