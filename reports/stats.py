@@ -106,6 +106,24 @@ def office_frame(store: Store, start: dt.datetime, end: dt.datetime, now: dt.dat
     return frame.reindex(columns=COLUMNS).sort_values(["on_time_rate", "clocks"], ascending=[False, False])
 
 
+def _num(value: Any) -> float | None:
+    return None if value is None or value != value else float(value)
+
+
+def office_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of :func:`office_frame` as plain figures (stored with the report, shown by the console)."""
+    return [
+        {"office": r["office"], "incidents": int(r["incidents"]), "clocks": int(r["clocks"]), "met": int(r["met"]),
+         "late": int(r["late"]), "missed": int(r["missed"]), "open": int(r["open"]),
+         "on_time_rate": float(r["on_time_rate"]), "ack_hours": _num(r["ack_hours"]),
+         "response_hours": _num(r["response_hours"]), "response_median": _num(r["response_median"]),
+         "response_p90": _num(r["response_p90"]), "responded": int(r["responded"]),
+         "assessments": int(r["assessments"]),
+         "avg_score": _num(r["avg_score"])}
+        for _, r in frame.iterrows()
+    ]
+
+
 def build_office_stats(store: Store, config: Config, first: dt.date, last: dt.date, *,
                        now: dt.datetime) -> OfficeStats:
     if last < first:
@@ -115,19 +133,7 @@ def build_office_stats(store: Store, config: Config, first: dt.date, last: dt.da
     _, end = day_bounds(last)
     frame = office_frame(store, start, end, now)
 
-    def num(value: Any) -> float | None:
-        return None if value is None or value != value else float(value)
-
-    figures = {"from": first.isoformat(), "to": last.isoformat(), "offices": [
-        {"office": r["office"], "incidents": int(r["incidents"]), "clocks": int(r["clocks"]), "met": int(r["met"]),
-         "late": int(r["late"]), "missed": int(r["missed"]), "open": int(r["open"]),
-         "on_time_rate": float(r["on_time_rate"]), "ack_hours": num(r["ack_hours"]),
-         "response_hours": num(r["response_hours"]), "response_median": num(r["response_median"]),
-         "response_p90": num(r["response_p90"]), "responded": int(r["responded"]),
-         "assessments": int(r["assessments"]),
-         "avg_score": num(r["avg_score"])}
-        for _, r in frame.iterrows()
-    ]}
+    figures = {"from": first.isoformat(), "to": last.isoformat(), "offices": office_rows(frame)}
     period = f"{first.year}年{first.month}月{first.day}日至{last.year}年{last.month}月{last.day}日"
     title = f"各单位舆情回应情况统计（{period}）"
     doc = Document(title="各单位舆情回应情况统计", subtitle=period, meta=[f"生成时间：{when(now)}"])
@@ -142,9 +148,9 @@ def build_office_stats(store: Store, config: Config, first: dt.date, last: dt.da
     s.add(Table(["单位", "事件", "时限", "按时", "逾期完成", "超时未完成", "按时率", "平均签收用时", "平均回应用时",
                  "评估", "平均得分"], [
         [names.office(r["office"]), str(r["incidents"]), str(r["clocks"]), str(r["met"]), str(r["late"]),
-         str(r["missed"]), pct(r["on_time_rate"]) if r["clocks"] - r["open"] else "—", hours(num(r["ack_hours"])),
-         hours(num(r["response_hours"])), str(r["assessments"]),
-         "—" if num(r["avg_score"]) is None else f"{r['avg_score']:.1f}"]
+         str(r["missed"]), pct(r["on_time_rate"]) if r["clocks"] - r["open"] else "—", hours(_num(r["ack_hours"])),
+         hours(_num(r["response_hours"])), str(r["assessments"]),
+         "—" if _num(r["avg_score"]) is None else f"{r['avg_score']:.1f}"]
         for _, r in frame.iterrows()
     ]) if not frame.empty else Para(["统计期内无数据。"]))
     rates = pd.Series({names.office(r["office"]): round(r["on_time_rate"] * 100, 1)
