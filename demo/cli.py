@@ -25,13 +25,14 @@ def _demo(args: argparse.Namespace) -> int:
     import logging
 
     from demo.main import Options, run
+    from yuqing.cli import verbosity
     from yuqing.errors import InputError
 
     try:
         day = dt.date.fromisoformat(args.day) if args.day else None
     except ValueError as exc:
         raise InputError(f"--day: not a date (YYYY-MM-DD): {args.day!r}") from exc
-    if not args.verbose:
+    if not verbosity(args):
         logging.getLogger().setLevel(logging.WARNING)
     run(Options(day=day, fast=args.fast, prefix=args.prefix, serve=args.serve, console_port=args.console_port))
     return 0

@@ -9,15 +9,19 @@ at module level and a command's heavy imports happen only when it runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import importlib
 import importlib.util
 import json
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import NoReturn
 
-from yuqing.errors import YuqingError
+from yuqing import clierrors, progress
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +104,81 @@ def _config_check(args: argparse.Namespace) -> int:
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """The CLI's argument parser: usage errors as one Chinese line (exit 2), argparse's own words in
+    Chinese. Sub-commands made with ``subparsers.add_parser`` are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(clierrors.EXIT_USAGE, f"{self.prog}：参数有误：{message}（`{self.prog} -h` 查看用法）\n")
+
+
+# argparse's own words (usage line, section titles, error messages), in Chinese.
+_ARGPARSE_ZH = {
+    "usage: ": "用法：",
+    "positional arguments": "位置参数",
+    "options": "选项",
+    "show this help message and exit": "显示本帮助并退出",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的取值 %(value)r（可选：%(choices)s）",
+    "invalid %(type)s value: %(value)r": "无效的取值（%(type)s）：%(value)r",
+    "expected one argument": "需要一个值",
+    "expected at least one argument": "至少需要一个值",
+    "expected at most one argument": "至多一个值",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 有歧义，可能是 %(matches)s",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "one of the arguments %s is required": "须给出参数 %s 之一",
+    "can't open '%(filename)s': %(error)s": "无法打开 '%(filename)s'：%(error)s",
+    "ignored explicit argument %r": "多余的参数值 %r",
+}
+
+
+@contextlib.contextmanager
+def _argparse_in_chinese() -> Iterator[None]:
+    """argparse looks its words up through its module-global ``_`` (gettext) at call time; answer in
+    Chinese while this command line parses, and restore the lookup afterwards."""
+    original = argparse._  # type: ignore[attr-defined]
+    argparse._ = lambda text: _ARGPARSE_ZH.get(text, original(text))  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._ = original  # type: ignore[attr-defined]
+
+
+VERBOSE_HELP = "更多输出：-v 显示过程信息，-vv 显示调试信息（含完整错误堆栈）"
+
+
+def _add_common_options(parser: argparse.ArgumentParser, depth: int = 0, seen: set[int] | None = None) -> None:
+    """Give every (sub-)command ``-v``, so ``yuqing crawl -v`` works as ``yuqing -v crawl`` does.
+
+    Each level counts into its own attribute (argparse copies a sub-command's namespace over its
+    parent's), and :func:`verbosity` adds them up."""
+    seen = set() if seen is None else seen
+    if id(parser) in seen:
+        return
+    seen.add(id(parser))
+    if depth:
+        parser.add_argument("-v", "--verbose", action="count", dest=f"verbose_{depth}", default=argparse.SUPPRESS,
+                            help=VERBOSE_HELP)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _add_common_options(child, depth + 1, seen)
+
+
+def verbosity(args: argparse.Namespace) -> int:
+    """How many ``-v`` were given, wherever on the command line."""
+    return sum(int(v or 0) for k, v in vars(args).items() if k == "verbose" or k.startswith("verbose_"))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="yuqing", description="Yuqing Watch 舆情监测与回应")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    parser = Parser(prog="yuqing", description="Yuqing Watch 舆情监测与回应",
+                    epilog="退出码：0 完成；1 内部错误或任务未完成；2 参数、配置或输入有误；"
+                           "3 Elasticsearch 不可用或拒绝登录；130 已中断。")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=VERBOSE_HELP)
+    parser.add_argument("--progress", choices=["auto", "always", "never"], default=None,
+                        help="进度显示：auto（默认，仅当 stderr 是终端时）、always、never；也可设 YUQING_PROGRESS")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     es = sub.add_parser("es", help="manage the local Elasticsearch node")
@@ -129,24 +205,131 @@ def build_parser() -> argparse.ArgumentParser:
         if importlib.util.find_spec(name.split(".")[0]) is None or importlib.util.find_spec(name) is None:
             continue
         importlib.import_module(name).register(sub)
+    _add_common_options(parser)
     return parser
 
 
+# Libraries whose log lines are noise for a command-line user: shown from ERROR by default, from
+# WARNING with -v and in full with -vv.
+CHATTY_LOGGERS = ("elasticsearch", "elastic_transport", "urllib3", "scrapy", "twisted", "airflow", "jieba",
+                  "httpx", "httpcore", "asyncio", "py.warnings", "matplotlib", "fontTools", "trafilatura",
+                  "htmldate", "charset_normalizer", "uvicorn", "celery", "kombu", "sqlalchemy", "alembic",
+                  "reportlab", "PIL", "filelock", "numexpr", "sklearn")
+
+
+class _Formatter(logging.Formatter):
+    """One line a record: ``yuqing: 警告：…``; tracebacks only with -vv."""
+
+    LEVELS_ZH = {"WARNING": "警告", "ERROR": "错误", "CRITICAL": "严重错误", "INFO": "信息", "DEBUG": "调试"}
+
+    def __init__(self, verbose: int) -> None:
+        super().__init__()
+        self.verbose = verbose
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        level = self.LEVELS_ZH.get(record.levelname, record.levelname)
+        if self.verbose == 0:
+            return f"yuqing: {level}：{message.splitlines()[0] if message else ''}"
+        text = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname} {record.name}: {message}"
+        if self.verbose >= 2 and record.exc_info:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
+
+
+class _Handler(logging.StreamHandler):
+    """Writes to stderr as it is at emit time (tests capture it), wiping a progress line first."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.setStream(sys.stderr)
+        progress.clear()
+        super().emit(record)
+
+
+def configure_logging(verbose: int) -> None:
+    """Quiet by default (warnings of our own, errors of libraries), -v info, -vv debug."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, _Handler):
+            root.removeHandler(handler)
+    handler = _Handler()
+    handler.setFormatter(_Formatter(verbose))
+    root.addHandler(handler)
+    own = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    chatty = {0: logging.ERROR, 1: logging.WARNING}.get(verbose, logging.DEBUG)
+    root.setLevel(own)
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(chatty)
+    logging.captureWarnings(True)
+
+
+def error_log_path() -> Path:
+    from yuqing.paths import var_dir
+
+    return var_dir() / "log" / "cli-errors.log"
+
+
+def _keep_traceback(exc: BaseException, argv: Sequence[str]) -> Path | None:
+    """Append the traceback of an internal error to the var dir's log; the path, or None if unwritable."""
+    import traceback
+
+    try:
+        path = error_log_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {dt.datetime.now().astimezone().isoformat(timespec='seconds')} yuqing "
+                     f"{' '.join(argv)}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        return path
+    except OSError:
+        return None
+
+
+def report_error(exc: BaseException, *, verbose: int, argv: Sequence[str]) -> int:
+    """Print ``exc`` as one line on stderr (more with -v); returns the exit code."""
+    import traceback
+
+    described = clierrors.describe(exc)
+    progress.clear()
+    if described.internal:
+        path = _keep_traceback(exc, argv)
+        where = f"错误堆栈已写入 {path}" if path else "错误堆栈未能写入日志"
+        print(f"yuqing: {described.line}；{where}；加 -v 可直接显示", file=sys.stderr)
+        if verbose:
+            traceback.print_exception(exc, file=sys.stderr)
+        return described.code
+    print(f"yuqing: {described.line}", file=sys.stderr)
+    if verbose and described.detail and described.detail != described.line:
+        print(described.detail, file=sys.stderr)
+    if verbose >= 2:
+        traceback.print_exception(exc, file=sys.stderr)
+    return described.code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    argv = list(sys.argv[1:] if argv is None else argv)
+    with _argparse_in_chinese():
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help (0) or a usage error (2), already printed
+            return int(exc.code or 0)
+    verbose = verbosity(args)
+    configure_logging(verbose)
+    progress.enable(sys.stderr, mode=args.progress)
     try:
         return int(args.func(args) or 0)
-    except YuqingError as exc:
-        print(f"yuqing: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    except BrokenPipeError:  # `yuqing … | head`: the reader has gone, nothing more to say
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so that exit's flush does not fail again
+        return clierrors.EXIT_FAILED
+    except (Exception, KeyboardInterrupt) as exc:
+        return report_error(exc, verbose=verbose, argv=argv)
+    finally:
+        progress.disable()
 
 
 def resolve_now(value: str | None) -> dt.datetime:

@@ -490,13 +490,16 @@ def _wrap(client: Elasticsearch, what: str, exc: Exception) -> StorageError:
             return StorageAuthError(
                 f"Elasticsearch at {hosts} refused the credentials ({what}): 401 "
                 + (f"for user {user!r}; check the password" if user else
-                   "and none were given; put user:password@ in ES_URL, or set ES_USERNAME/ES_PASSWORD"))
+                   "and none were given; put user:password@ in ES_URL, or set ES_USERNAME/ES_PASSWORD"),
+                hosts=hosts, what=what, user=user, status=401)
         return StorageAuthError(
             f"Elasticsearch at {hosts} denied {what} to user {user or '?'!r}: 403 {exc.message}; the account's "
-            f"role lacks this privilege (roles: yuqing/data/es_roles.yaml)")
+            f"role lacks this privilege (roles: yuqing/data/es_roles.yaml)",
+            hosts=hosts, what=what, user=user, status=403)
     if isinstance(exc, ApiError):
-        return StorageError(f"Elasticsearch refused to {what}: {exc.meta.status} {exc.message}")
+        return StorageError(f"Elasticsearch refused to {what}: {exc.meta.status} {exc.message}", hosts=hosts,
+                            what=what, status=exc.meta.status)
     return StorageUnavailable(
         f"Elasticsearch at {hosts} is not reachable ({what}): {type(exc).__name__}. "
-        f"Start the local node with `yuqing es start`, or check ES_URL."
+        f"Start the local node with `yuqing es start`, or check ES_URL.", hosts=hosts, what=what
     )
