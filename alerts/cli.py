@@ -57,7 +57,7 @@ def _list(args: argparse.Namespace) -> int:
         print(f"{d.id[:12]}  {iso(d.created_at)}  {d.state:<9} {d.channel_id:<14} {d.recipient}  "
               f"{d.title}  attempts={d.attempts}{ack}" + (f"  ({d.last_error})" if d.last_error else ""))
     if not rows:
-        print("no deliveries")
+        print("没有推送记录")
     return 0
 
 
@@ -71,8 +71,9 @@ def _ack(args: argparse.Namespace) -> int:
     if len(delivery_id) < 40:  # accept the short id `list` prints
         docs = store.find("deliveries", {"prefix": {"id": delivery_id}}, size=2)
         if len(docs) != 1:
-            raise InputError(f"{delivery_id!r} matches {len(docs)} deliveries; give more of the id")
+            raise InputError(f"编号 {delivery_id!r} 对应 {len(docs)} 条推送记录，请给出更长的编号"
+                             if docs else f"推送记录不存在：{delivery_id!r}")
         delivery_id = docs[0]["id"]
     d = acknowledge(store, delivery_id, args.actor, _now(args.now))
-    print(f"{d.id} acknowledged by {d.acknowledged_by} at {d.acknowledged_at}")
+    print(f"{d.id} 已由 {d.acknowledged_by} 于 {d.acknowledged_at} 签收")
     return 0

@@ -7,6 +7,9 @@ from typing import Any
 
 from yuqing.cli import eval_group
 from yuqing.cli import resolve_now as _now
+from yuqing.progress import progress
+
+ANALYZE_TEXT_CHUNK = 500  # rows analysed (and printed) at a time by `yuqing analyze-text`
 
 
 def register(subparsers: Any) -> None:
@@ -61,17 +64,18 @@ def _analyze(args: argparse.Namespace) -> int:
         from analysis.api import failed_mentions
 
         failed = failed_mentions(store)
-        print(f"{len(failed)} mentions set aside after {config.analysis.failures.max_attempts} failed analyses")
+        print(f"{len(failed)} 条舆情经 {config.analysis.failures.max_attempts} 次研判失败后已搁置")
         for m in failed:
             print(f"{m['id']}\t{m.get('source_id', '')}\tattempts {m.get('analysis_attempts', 0)}\t"
                   f"{m.get('analysis_failed_at', '')}\t{m.get('analysis_error', '')}\t{m.get('url', '')}")
         return 0
     now = _now(args.now)
     stats = analyze_pending(store, config, now=now)
-    print(stats.summary())
+    print(f"已研判 {stats.analyzed} 条舆情（失败 {stats.failed}，搁置 {stats.set_aside}）；事件：新建 "
+          f"{stats.incidents_created}，更新 {stats.incidents_updated}，未变 {stats.incidents_unchanged}")
     if stats.failure_reasons:
         for reason, n in sorted(stats.failure_reasons.items()):
-            print(f"  failed {n}: {reason}")
+            print(f"  失败 {n} 条：{reason}")
     return 1 if stats.failed and not stats.analyzed else 0
 
 
@@ -82,14 +86,16 @@ def _analyze_text(args: argparse.Namespace) -> int:
     from analysis.evaluate import read_csv
     from yuqing.cli import print_json
     from yuqing.config import load_config
+    from yuqing.progress import batches
 
     config = load_config(args.config)
     if args.data == "-":
         items = [("", line.rstrip("\n")) for line in sys.stdin]
     else:
         items = [(r.get("title", ""), r["text"]) for r in read_csv(args.data, ["text"])]
-    for result in analyze_texts(items, config):
-        print_json(result)
+    for chunk in batches(items, ANALYZE_TEXT_CHUNK, "分析文本"):  # rows are printed as each chunk is done
+        for result in analyze_texts(list(chunk), config):
+            print_json(result)
     return 0
 
 
@@ -101,8 +107,10 @@ def _eval_sentiment(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     rows, data = _report_rows(args.data, "sentiment_dev.csv", ["text", "label"])
     if not rows:
-        raise InputError(f"{data}: no rows")
-    print(evaluate.format_sentiment(evaluate.evaluate_sentiment(rows, config, baseline=not args.no_baseline), data))
+        raise InputError(f"{data}：没有数据行")
+    with progress(None, f"评测情感（{len(rows)} 行）"):
+        report = evaluate.evaluate_sentiment(rows, config, baseline=not args.no_baseline)
+    print(evaluate.format_sentiment(report, data))
     return 0
 
 
@@ -127,8 +135,9 @@ def _eval_emotion(args: argparse.Namespace) -> int:
     rows, data = _report_rows(args.data, "sentiment_dev.csv", ["text", "emotion"])
     rows = [r for r in rows if r["emotion"].strip()]
     if not rows:
-        raise InputError(f"{data}: no rows with an emotion")
-    report = evaluate.evaluate_emotion(rows, config)
+        raise InputError(f"{data}：没有标注情绪的数据行")
+    with progress(None, f"评测情绪（{len(rows)} 行）"):
+        report = evaluate.evaluate_emotion(rows, config)
     print(evaluate.format_classes(report, f"emotion evaluation on {data}: {report['n']} rows "
                                           "(no surprise rows in the data: surprise comes from cue words)"))
     return 0
@@ -142,8 +151,9 @@ def _eval_department(args: argparse.Namespace) -> int:
     data = args.data or str(shared_data_dir() / "gov_messages_dev.csv")
     rows = evaluate.read_csv(data, ["text", "label"])
     if len(rows) < 10:
-        raise InputError(f"{data}: too few rows to cross-validate ({len(rows)})")
-    report = evaluate.evaluate_department(rows)
+        raise InputError(f"{data}：数据行太少，无法交叉验证（{len(rows)} 行）")
+    with progress(None, f"评测部门分类（{len(rows)} 行）"):
+        report = evaluate.evaluate_department(rows)
     print(evaluate.format_classes(report, f"department evaluation on {data}: {report['n']} rows, "
                                           "stratified 5-fold cross-validation (seed 0)"))
     return 0
@@ -158,7 +168,9 @@ def _train(args: argparse.Namespace) -> int:
 
     data = Path(args.data) if args.data else shared_data_dir()
     for what in WHAT if args.what == "all" else (args.what,):
-        print(what, json.dumps(train(what, data), ensure_ascii=False))
+        with progress(None, f"训练 {what}"):
+            result = train(what, data)
+        print(what, json.dumps(result, ensure_ascii=False))
     return 0
 
 
@@ -177,8 +189,12 @@ def _eval_priorities(args: argparse.Namespace) -> int:
         source = (f"{base} (emergency_dev + held-out rumor_dev rumours + report-half news titles "
                   "outside society/politics)")
     if not rows:
-        raise InputError(f"{source}: no rows")
-    print(evaluate.format_priorities(evaluate.evaluate_priorities(rows, config), source))
+        raise InputError(f"{source}：没有数据行")
+    with progress(None, f"评测收集重点（{len(rows)} 行）"):
+        report = evaluate.evaluate_priorities(rows, config)
+    print(evaluate.format_priorities(report, source))
     if not args.data:
-        print(evaluate.format_false_info(evaluate.evaluate_false_info(base, config)))
+        with progress(None, "评测虚假信息识别"):
+            false_info = evaluate.evaluate_false_info(base, config)
+        print(evaluate.format_false_info(false_info))
     return 0

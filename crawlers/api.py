@@ -83,7 +83,7 @@ def crawl_sources(store: Store, config: Config, source_ids: list[str] | None = N
     ids = source_ids if source_ids is not None else [s.id for s in config.sources.sources if s.enabled]
     for source_id in ids:
         if source_id not in known:
-            raise InputError(f"no source {source_id!r} in {config.directory / 'sources.yaml'}")
+            raise InputError(f"来源不存在：{source_id!r}（见 {config.directory / 'sources.yaml'}）")
     if not ids:
         return []
     env = dict(os.environ)

@@ -17,7 +17,7 @@ def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+        raise argparse.ArgumentTypeError(f"{text!r} 不是日期（YYYY-MM-DD）") from exc
 
 
 def _context(args: argparse.Namespace) -> tuple[Any, Any, Path | None, dt.datetime]:
@@ -68,14 +68,14 @@ def _assess(args: argparse.Namespace) -> int:
     from yuqing.errors import InputError
 
     if bool(args.incident_id) == bool(args.closed):
-        raise InputError("give an incident id or --closed (every closed incident not yet assessed)")
+        raise InputError("请给出事件编号，或用 --closed 评估所有尚未评估的已办结事件")
     store, config, out, now = _context(args)
     if args.closed:
         done = assess_closed(store, config, out, now=now)
         folder = out or default_out_dir()
         for incident_id in done:
             _print({f: folder / f"assessment-{incident_id}.{f}" for f in ("html", "pdf", "docx")})
-        print(f"assessed {len(done)} closed incident(s)")
+        print(f"已评估 {len(done)} 起已办结事件")
         return 0
     _print(assess_incident(store, config, args.incident_id, out, now=now))
     return 0

@@ -25,7 +25,10 @@ def _route(args: argparse.Namespace) -> int:
 
     store, config = _context(args)
     stats = route_pending(store, config, now=_now(args.now))
-    print(stats.summary())
+    skipped = "，".join(f"{k} {v}" for k, v in sorted(stats.skipped.items()))
+    print(f"交办 {stats.routed} 起，改派 {stats.rerouted} 起，会商 {stats.consultations} 起，开始计时 "
+          f"{stats.clocks_opened} 项，发现发布 {stats.releases_detected} 条，时限已完成 {stats.clocks_met} 项"
+          + (f"，跳过（{skipped}）" if skipped else ""))
     return 0
 
 
@@ -35,8 +38,11 @@ def _sweep(args: argparse.Namespace) -> int:
     store, config = _context(args)
     stats = sweep_clocks(store, config, now=_now(args.now))
     for clock_id, label in stats.reminders:
-        print(f"reminder {clock_id} {label}")
-    print(stats.summary())
+        print(f"提醒 {clock_id} {label}")
+    errors = sum(stats.errors.values())
+    print(f"到期前已发布 {stats.met_by_release} 项，超时 {stats.missed} 项，升级 {stats.escalated} 起，"
+          f"已升级或办结不再升级 {stats.escalation_skipped} 项，提醒 {len(stats.reminders)} 条"
+          + (f"，出错 {errors} 项" if errors else ""))
     return 0
 
 

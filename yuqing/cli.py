@@ -209,6 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that can take a while, with the label their elapsed-time line shows (after half a second)
+# on a terminal. A sub-command added under one of them (``report weekly``) has it too.
+LONG_COMMANDS = {"crawl": "采集", "analyze": "研判", "analyze-text": "分析文本", "report": "生成报告",
+                 "assess": "回应评估", "eval": "评测", "train": "训练模型", "demo": "演示", "retention": "清理过期数据",
+                 "route": "交办", "sweep": "检查时限", "alerts": "推送", "init": "创建索引"}
+
+
 # Libraries whose log lines are noise for a command-line user: shown from ERROR by default, from
 # WARNING with -v and in full with -vv.
 CHATTY_LOGGERS = ("elasticsearch", "elastic_transport", "urllib3", "scrapy", "twisted", "airflow", "jieba",
@@ -320,8 +327,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbose = verbosity(args)
     configure_logging(verbose)
     progress.enable(sys.stderr, mode=args.progress)
+    label = LONG_COMMANDS.get(args.command) if not getattr(args, "serve", False) else None
     try:
-        return int(args.func(args) or 0)
+        if label is None:
+            return int(args.func(args) or 0)
+        with progress.progress(None, label):  # elapsed time; the command's own progress shows over it
+            return int(args.func(args) or 0)
     except BrokenPipeError:  # `yuqing … | head`: the reader has gone, nothing more to say
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so that exit's flush does not fail again
@@ -360,6 +371,7 @@ _EVAL_GROUPS: dict[int, argparse._SubParsersAction] = {}
 
 def print_json(obj: object) -> None:
     """One JSON object per line, UTF-8 Chinese kept readable."""
+    progress.clear()
     print(json.dumps(obj, ensure_ascii=False, default=str))
 
 

@@ -25,12 +25,15 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from typing import TextIO
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TextIO, TypeVar
+
+T = TypeVar("T")
 
 ENV = "YUQING_PROGRESS"  # always | never | auto (default: auto = only when stderr is a terminal)
 BAR_WIDTH = 24
 MIN_INTERVAL = 0.1  # seconds between redraws
+QUIET_START = 0.5  # work with no known total is shown only once it has taken this long (no flashes)
 TICK = 0.5  # an unchanging line is still redrawn this often, so elapsed time moves
 
 _lock = threading.RLock()
@@ -54,12 +57,33 @@ def display_wanted(stream: TextIO, mode: str | None = None) -> bool:
         return False
 
 
+class _Clearing:
+    """A terminal's stdout/stderr that wipes the progress line before other text is written to it."""
+
+    def __init__(self, wrapped: TextIO) -> None:
+        self._wrapped = wrapped
+
+    def write(self, text: str) -> int:
+        clear()
+        return self._wrapped.write(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._wrapped, name)
+
+
 def enable(stream: TextIO | None = None, *, mode: str | None = None) -> bool:
-    """Switch the display on for this process if wanted (see :func:`display_wanted`); returns whether it is."""
+    """Switch the display on for this process if wanted (see :func:`display_wanted`); returns whether it is.
+
+    While it is on, ``print`` to a terminal's stdout or stderr first wipes the progress line."""
     global _stream
     target = stream if stream is not None else sys.stderr
     with _lock:
         _stream = target if display_wanted(target, mode) else None
+        if _stream is not None:
+            for name in ("stdout", "stderr"):
+                current = getattr(sys, name)
+                if not isinstance(current, _Clearing) and _isatty(current):
+                    setattr(sys, name, _Clearing(current))
         return _stream is not None
 
 
@@ -69,6 +93,17 @@ def disable() -> None:
     with _lock:
         clear()
         _stream = None
+        for name in ("stdout", "stderr"):
+            current = getattr(sys, name)
+            if isinstance(current, _Clearing):
+                setattr(sys, name, current._wrapped)
+
+
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
 
 
 def clear() -> None:
@@ -123,6 +158,8 @@ def _redraw(p: Progress, *, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - p._last_draw < MIN_INTERVAL:
             return
+        if p.total is None and now - p.started < QUIET_START:
+            return
         p._last_draw = now
         with contextlib.suppress(OSError, ValueError):
             _stream.write("\r\x1b[K" + p.line())
@@ -163,3 +200,20 @@ def progress(total: int | None, label: str) -> Iterator[Progress]:
             clear()
             if _stack:
                 _redraw(_stack[-1], force=True)
+
+
+def batches(items: Sequence[T], size: int, label: str) -> Iterator[Sequence[T]]:
+    """``items`` in slices of ``size``, reporting each slice done when the next is asked for."""
+    with progress(len(items), label) as p:
+        for start in range(0, len(items), size):
+            chunk = items[start:start + size]
+            yield chunk
+            p.advance(len(chunk))
+
+
+def track(items: Iterable[T], total: int | None, label: str) -> Iterator[T]:
+    """``items`` one by one, each reported done when the next is asked for."""
+    with progress(total, label) as p:
+        for item in items:
+            yield item
+            p.advance()
