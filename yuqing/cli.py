@@ -42,26 +42,26 @@ def _es(args: argparse.Namespace) -> int:
 
     if args.action == "start":
         info = esnode.start(name=args.name, port=args.port)
-        print(f"Elasticsearch {esnode.ES_VERSION} node {info.name!r} running at {info.url} (pid {info.pid})")
+        print(f"Elasticsearch {esnode.ES_VERSION} 节点 {info.name!r} 已在 {info.url} 运行（进程 {info.pid}）")
         if info.secured:
-            print(f"security on; accounts ({', '.join(a['user'] for a in info.accounts.values())}) "
-                  f"in {info.node_dir}/{esnode.CREDENTIALS_FILE}")
+            print(f"已启用安全认证；账号（{', '.join(a['user'] for a in info.accounts.values())}）"
+                  f"见 {info.node_dir}/{esnode.CREDENTIALS_FILE}")
         from yuqing.storage import Store
 
         Store.connect(info.client_url("tasks")).ensure_indices()
-        print("indices ready")
+        print("索引已就绪")
     elif args.action == "stop":
-        print("stopped" if esnode.stop(args.name) else f"no local node {args.name!r} was running")
+        print("已停止" if esnode.stop(args.name) else f"本地节点 {args.name!r} 未在运行")
     else:
         status = esnode.status(args.name)
         if not status.get("running"):
-            print(f"not running: {status.get('detail')}")
-            return 1
+            print(f"未运行：{status.get('detail')}")
+            return clierrors.EXIT_BACKEND
         if not status.get("authenticated"):
-            print(f"running, but {status.get('detail')}")
-            return 1
-        print(f"{status['url']}: cluster {status['cluster_name']} status {status['status']}, "
-              f"{status['number_of_nodes']} node(s), {status['active_shards']} active shards")
+            print(f"正在运行，但登录被拒绝：{status.get('detail')}")
+            return clierrors.EXIT_BACKEND
+        print(f"{status['url']}：集群 {status['cluster_name']} 状态 {status['status']}，"
+              f"{status['number_of_nodes']} 个节点，{status['active_shards']} 个活动分片")
     return 0
 
 
@@ -73,9 +73,8 @@ def _init(args: argparse.Namespace) -> int:
     store = Store.connect()
     store.ensure_indices(config.storage)
     settings = store.index_settings(config.storage)
-    print(f"indices ready under prefix {store.prefix!r} "
-          f"(mentions: {settings['mentions']['number_of_shards']} shard(s), "
-          f"{settings['mentions']['number_of_replicas']} replica(s))")
+    print(f"索引已就绪，前缀 {store.prefix!r}（舆情索引：{settings['mentions']['number_of_shards']} 个分片，"
+          f"{settings['mentions']['number_of_replicas']} 个副本）")
     return 0
 
 
@@ -88,8 +87,8 @@ def _retention(args: argparse.Namespace) -> int:
     store = Store.connect()
     result = apply_retention(store, config.storage.retention, now=resolve_now(args.now))
     for kind, r in result.items():
-        failed = f", {r['failed']} failed" if r["failed"] else ""
-        print(f"{kind}: deleted {r['deleted']} older than {r['before']}{failed}")
+        failed = f"，{r['failed']} 条删除失败" if r["failed"] else ""
+        print(f"{kind}：已删除 {r['before']} 之前的 {r['deleted']} 条{failed}")
     return 1 if any(r["failed"] for r in result.values()) else 0
 
 
@@ -97,10 +96,10 @@ def _config_check(args: argparse.Namespace) -> int:
     from yuqing.config import load_config
 
     config = load_config(args.config)
-    print(f"{config.directory}: OK — {len(config.sources.sources)} sources, "
-          f"{len(config.priorities.priorities)} priorities, {len(config.priorities.subtopics)} sub-topics, "
-          f"{len(config.offices.offices)} offices, {len(config.routing.rules)} routing rules, "
-          f"{len(config.clocks.rules)} clock rules, {len(config.alerts.channels)} channels")
+    print(f"{config.directory}：配置无误 — 来源 {len(config.sources.sources)} 个，"
+          f"收集重点 {len(config.priorities.priorities)} 个，子类 {len(config.priorities.subtopics)} 个，"
+          f"处置单位 {len(config.offices.offices)} 个，交办规则 {len(config.routing.rules)} 条，"
+          f"时限规则 {len(config.clocks.rules)} 条，推送渠道 {len(config.alerts.channels)} 个")
     return 0
 
 
@@ -353,7 +352,7 @@ def resolve_now(value: str | None) -> dt.datetime:
     try:
         parsed = parse_ts(value)
     except ValueError as exc:
-        raise InputError(f"--now {value!r} is not an ISO-8601 time (e.g. 2026-10-01T09:00:00+08:00)") from exc
+        raise InputError(f"--now {value!r} 不是 ISO-8601 时间（例如 2026-10-01T09:00:00+08:00）") from exc
     assert parsed is not None
     return parsed
 
