@@ -209,9 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Commands that can take a while, with the label their elapsed-time line shows (after half a second)
-# on a terminal. A sub-command added under one of them (``report weekly``) has it too.
+# on a terminal. A sub-command added under one of them (``report weekly``) has it too. ``demo`` is
+# not here: it prints its own line per DAG run and time step ("第 3/9 步").
 LONG_COMMANDS = {"crawl": "采集", "analyze": "研判", "analyze-text": "分析文本", "report": "生成报告",
-                 "assess": "回应评估", "eval": "评测", "train": "训练模型", "demo": "演示", "retention": "清理过期数据",
+                 "assess": "回应评估", "eval": "评测", "train": "训练模型", "retention": "清理过期数据",
                  "route": "交办", "sweep": "检查时限", "alerts": "推送", "init": "创建索引"}
 
 

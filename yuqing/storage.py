@@ -27,7 +27,7 @@ from elasticsearch import ConnectionError as ESConnectionError
 from elasticsearch import ConnectionTimeout as ESConnectionTimeout
 from elasticsearch import TransportError as ESTransportError
 
-from yuqing.errors import StorageAuthError, StorageError, StorageUnavailable
+from yuqing.errors import InputError, StorageAuthError, StorageError, StorageUnavailable
 
 if TYPE_CHECKING:
     from yuqing.config.storage import StorageConfig
@@ -197,9 +197,13 @@ def make_client(url: str | None = None, timeout: float = 30.0, *, purpose: str =
         from yuqing.esnode import node_url
 
         url = node_url(purpose=purpose)
-    from yuqing.essecurity import split_urls
+    from yuqing.essecurity import redact, split_urls
 
-    return Elasticsearch(split_urls(url), request_timeout=timeout, retry_on_timeout=False, max_retries=1)
+    try:
+        return Elasticsearch(split_urls(url), request_timeout=timeout, retry_on_timeout=False, max_retries=1)
+    except ValueError as exc:  # a malformed ES_URL / connection: the operator's input, not a bug
+        raise InputError(f"Elasticsearch 地址无效：{redact(url)!r}（应如 http://127.0.0.1:9200，见 ES_URL）："
+                         f"{exc}") from exc
 
 
 def client_url(client: Elasticsearch) -> str:
