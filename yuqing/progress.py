@@ -130,7 +130,7 @@ class Progress:
     def advance(self, n: int = 1) -> None:
         self.done += n
         if _stream is not None:
-            _redraw(self)
+            _redraw(self, force=self.total is not None and self.done >= self.total)
 
     def set_label(self, label: str) -> None:
         """Name the current step (e.g. a time step of the demo)."""
