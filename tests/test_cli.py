@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -252,3 +253,41 @@ def test_progress_is_drawn_when_forced_and_never_in_a_pipe(texts: Path, var: dic
     piped = run("analyze-text", "--data", str(texts), env=var)  # YUQING_PROGRESS=auto, stderr a pipe
     assert piped.returncode == 0 and piped.stderr == ""
     assert piped.stdout == forced.stdout
+
+
+# -- with the scratch node: unknown ids, refused login ---------------------------------------------
+
+
+@pytest.fixture
+def node_env(store: Any, es_url: str, var: dict[str, str]) -> dict[str, str]:
+    return {**var, "ES_URL": es_url, "YUQING_INDEX_PREFIX": store.prefix}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("args", "expected"), [
+    (["explain", "no-such-incident"], "yuqing: 输入有误：事件不存在：no-such-incident"),
+    (["incident", "acknowledge", "no-such-incident", "--actor", "张三"], "yuqing: 输入有误：事件不存在：no-such-incident"),
+    (["report", "incident", "no-such-incident"], "yuqing: 输入有误：事件不存在：'no-such-incident'"),
+    (["alerts", "ack", "0123456789ab", "--actor", "张三"], "yuqing: 输入有误：推送记录不存在：'0123456789ab'"),
+    (["crawl", "no-such-source"], "yuqing: 输入有误：来源不存在：'no-such-source'"),
+])
+def test_unknown_ids_are_one_line_naming_the_id(args: list[str], expected: str, node_env: dict[str, str],
+                                                tmp_path: Path) -> None:
+    if args[0] == "report":
+        args = [*args, "--out", str(tmp_path / "reports")]
+    proc = run(*args, env=node_env)
+    assert proc.returncode == 2, proc.stderr
+    assert one_line(proc).startswith(expected)
+
+
+@pytest.mark.integration
+def test_a_refused_login_is_one_line_exit_3(es_cluster: Any, node_env: dict[str, str]) -> None:
+    from yuqing import essecurity
+
+    if not es_cluster.secured or "tasks" not in es_cluster.accounts:
+        pytest.skip("the test cluster has no credentials")
+    wrong = essecurity.with_credentials(es_cluster.url, es_cluster.accounts["tasks"]["user"], "Wr0ng-S3cret")
+    proc = run("analyze", env={**node_env, "ES_URL": wrong})
+    assert proc.returncode == 3
+    line = one_line(proc)
+    assert "拒绝了账号 'yuqing_tasks' 的登录（401）：请检查密码" in line and "Wr0ng-S3cret" not in proc.stderr
