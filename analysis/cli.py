@@ -13,43 +13,43 @@ ANALYZE_TEXT_CHUNK = 500  # rows analysed (and printed) at a time by `yuqing ana
 
 
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("analyze", help="score unscored mentions and update incidents (研判)")
-    p.add_argument("--now", default=None, help="the time to record (ISO-8601; default: now)")
-    p.add_argument("--config", default=None, help="configuration directory (default: config/)")
+    p = subparsers.add_parser("analyze", help="研判未分析的舆情并更新事件")
+    p.add_argument("--now", default=None, help="记录的时间，ISO-8601（默认：当前时间）")
+    p.add_argument("--config", default=None, help="配置目录（默认 config/）")
     p.add_argument("--failed", action="store_true",
-                   help="list the mentions set aside after failing analysis too often (analyses nothing)")
+                   help="列出多次研判失败后被搁置的舆情（不做研判）")
     p.set_defaults(func=_analyze)
 
-    p = subparsers.add_parser("analyze-text", help="analyse texts by hand: one JSON object per row")
+    p = subparsers.add_parser("analyze-text", help="手工分析文本：每行输出一个 JSON 对象")
     p.add_argument("--data", required=True,
-                   help="CSV with a 'text' column (and 'title' if present), or '-' for one text per line on stdin")
-    p.add_argument("--config", default=None, help="configuration directory (default: config/)")
+                   help="含 text 列（可有 title 列）的 CSV，或用 - 从标准输入逐行读文本")
+    p.add_argument("--config", default=None, help="配置目录（默认 config/）")
     p.set_defaults(func=_analyze_text)
 
-    p = subparsers.add_parser("train", help="retrain a shipped analysis model from the development data")
+    p = subparsers.add_parser("train", help="用开发数据重新训练自带的分析模型")
     p.add_argument("what", choices=["sentiment", "emotion", "rumor", "department", "all"])
-    p.add_argument("--data", default=None, help="directory with the development data (default: ../shared/data)")
+    p.add_argument("--data", default=None, help="开发数据目录（默认 ../shared/data）")
     p.set_defaults(func=_train)
 
     group = eval_group(subparsers)
-    p = group.add_parser("sentiment", help="sentiment accuracy, P/R and macro-F1, next to SnowNLP")
-    p.add_argument("--data", default=None, help="CSV with columns text,label (default: shared sentiment_dev.csv)")
-    p.add_argument("--no-baseline", action="store_true", help="skip the SnowNLP baseline")
-    p.add_argument("--config", default=None, help="configuration directory (default: config/)")
+    p = group.add_parser("sentiment", help="情感准确率、P/R 和 macro-F1，并与 SnowNLP 对比")
+    p.add_argument("--data", default=None, help="含 text,label 列的 CSV（默认：共享的 sentiment_dev.csv）")
+    p.add_argument("--no-baseline", action="store_true", help="不跑 SnowNLP 基线")
+    p.add_argument("--config", default=None, help="配置目录（默认 config/）")
     p.set_defaults(func=_eval_sentiment)
-    p = group.add_parser("emotion", help="emotion per-class F1 and macro-F1")
+    p = group.add_parser("emotion", help="情绪各类 F1 和 macro-F1")
     p.add_argument("--data", default=None,
-                   help="CSV with columns text,emotion (default: report half of shared sentiment_dev.csv)")
-    p.add_argument("--config", default=None, help="configuration directory (default: config/)")
+                   help="含 text,emotion 列的 CSV（默认：共享 sentiment_dev.csv 的报告半）")
+    p.add_argument("--config", default=None, help="配置目录（默认 config/）")
     p.set_defaults(func=_eval_emotion)
-    p = group.add_parser("department", help="department (line of work) per-class F1, cross-validated")
+    p = group.add_parser("department", help="部门（业务条线）各类 F1，交叉验证")
     p.add_argument("--data", default=None,
-                   help="CSV with columns text,label (and title) (default: shared gov_messages_dev.csv)")
+                   help="含 text,label（可有 title）列的 CSV（默认：共享的 gov_messages_dev.csv）")
     p.set_defaults(func=_eval_department)
-    p = group.add_parser("priorities", help="priority recall/precision and false-flag rate")
+    p = group.add_parser("priorities", help="收集重点的召回率、精确率和误报率")
     p.add_argument("--data", default=None,
-                   help="CSV with columns text,label (label: a priority id or none); default: the shared dev sets")
-    p.add_argument("--config", default=None, help="configuration directory (default: config/)")
+                   help="含 text,label 列的 CSV（label 为收集重点编号或 none）；默认：共享开发集")
+    p.add_argument("--config", default=None, help="配置目录（默认 config/）")
     p.set_defaults(func=_eval_priorities)
 
 

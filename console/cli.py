@@ -6,23 +6,23 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("console", help="serve the duty console (舆情值班台) on 127.0.0.1")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8600, help="port (default 8600)")
-    parser.add_argument("--config", default=None, help="configuration directory (default: config/)")
+    parser = subparsers.add_parser("console", help="在 127.0.0.1 上运行舆情值班台")
+    parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
+    parser.add_argument("--port", type=int, default=8600, help="端口（默认 8600）")
+    parser.add_argument("--config", default=None, help="配置目录（默认 config/）")
     parser.add_argument("--now", default=None,
-                        help="pretend the clock started at this ISO-8601 time (demo); it then runs on in real time")
+                        help="假定时钟从此 ISO-8601 时间开始（演示用），之后照常走时")
     parser.set_defaults(func=_serve)
     sub = parser.add_subparsers(dest="console_command", metavar="SUBCOMMAND")
 
-    user = sub.add_parser("user", help="manage console users (file: YUQING_CONSOLE_USERS)")
+    user = sub.add_parser("user", help="管理值班台用户（文件：YUQING_CONSOLE_USERS）")
     user.add_argument("action", choices=["add", "remove", "list"])
-    user.add_argument("name", nargs="?", help="user name")
+    user.add_argument("name", nargs="?", help="用户名")
     user.add_argument("--role", choices=["duty_officer", "office_staff", "leader", "administrator"])
-    user.add_argument("--office", help="office id (required for office_staff)")
-    user.add_argument("--display-name", default="", help="name shown in the console")
+    user.add_argument("--office", help="处置单位编号（office_staff 必填）")
+    user.add_argument("--display-name", default="", help="值班台上显示的姓名")
     user.add_argument("--password-env", metavar="VAR",
-                      help="read the password from this environment variable (default: prompt)")
+                      help="从该环境变量读取密码（默认：提示输入）")
     user.set_defaults(func=_user)
 
 

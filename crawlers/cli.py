@@ -107,29 +107,29 @@ def _eval_extraction(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    crawl = subparsers.add_parser("crawl", help="crawl configured sources into Elasticsearch (incremental)")
-    crawl.add_argument("sources", nargs="*", metavar="SOURCE_ID", help="source ids from config/sources.yaml")
-    crawl.add_argument("--all", action="store_true", help="every enabled source")
-    crawl.add_argument("--now", default=None, help="the crawl's time, ISO 8601 (default: the real clock)")
-    crawl.add_argument("--config", default=None, help="configuration directory (default: config/)")
+    crawl = subparsers.add_parser("crawl", help="采集配置的来源写入 Elasticsearch（增量）")
+    crawl.add_argument("sources", nargs="*", metavar="SOURCE_ID", help="来源编号（见 config/sources.yaml）")
+    crawl.add_argument("--all", action="store_true", help="所有启用的来源")
+    crawl.add_argument("--now", default=None, help="采集时间，ISO-8601（默认：当前时间）")
+    crawl.add_argument("--config", default=None, help="配置目录（默认 config/）")
     crawl.add_argument("--replay-spool", action="store_true",
-                       help="first write what was spooled to disk while Elasticsearch was down")
+                       help="先补写 Elasticsearch 中断期间暂存到本地的数据")
     crawl.set_defaults(func=_crawl)
 
-    ext = subparsers.add_parser("extract", help="print what the crawler would store for a saved page (JSON)")
-    ext.add_argument("page", help="a saved HTML page")
-    ext.add_argument("--url", default=None, help="the page's URL (helps the main-text extractor)")
-    ext.add_argument("--source", default=None, help="use this source's selectors and encoding")
-    ext.add_argument("--now", default=None, help="resolve relative times (3小时前) against this ISO time")
-    ext.add_argument("--config", default=None, help="configuration directory (default: config/)")
+    ext = subparsers.add_parser("extract", help="显示采集器会从保存的网页中存下什么（JSON）")
+    ext.add_argument("page", help="保存的 HTML 网页")
+    ext.add_argument("--url", default=None, help="网页地址（有助于正文抽取）")
+    ext.add_argument("--source", default=None, help="使用该来源的选择器和编码")
+    ext.add_argument("--now", default=None, help="按此 ISO 时间解析相对时间（如 3小时前）")
+    ext.add_argument("--config", default=None, help="配置目录（默认 config/）")
     ext.set_defaults(func=_extract)
 
     group = eval_group(subparsers)
-    ex = group.add_parser("extraction", help="title/text/date/author accuracy of extraction on saved pages")
+    ex = group.add_parser("extraction", help="在保存的网页上评测标题、正文、日期、作者的抽取准确率")
     ex.add_argument("--pages", default=None,
-                    help="directory with expected.json or manifest.jsonl (default: the bundled set)")
+                    help="含 expected.json 或 manifest.jsonl 的目录（默认：自带网页集）")
     ex.add_argument("--extractor", choices=("yuqing", "trafilatura"), default="yuqing",
-                    help="the crawler's extraction (default) or trafilatura alone, as a baseline")
+                    help="采集器的抽取（默认），或仅用 trafilatura 作为基线")
     ex.add_argument("--split", choices=("all", "tune", "check"), default="all",
-                    help="pages 0-8… (where methods were chosen), 9-f… (held back), or all")
+                    help="网页 0-8…（用于选方法）、9-f…（留出），或全部")
     ex.set_defaults(func=_eval_extraction)

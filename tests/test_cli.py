@@ -15,8 +15,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -266,7 +266,8 @@ def node_env(store: Any, es_url: str, var: dict[str, str]) -> dict[str, str]:
 @pytest.mark.integration
 @pytest.mark.parametrize(("args", "expected"), [
     (["explain", "no-such-incident"], "yuqing: 输入有误：事件不存在：no-such-incident"),
-    (["incident", "acknowledge", "no-such-incident", "--actor", "张三"], "yuqing: 输入有误：事件不存在：no-such-incident"),
+    (["incident", "acknowledge", "no-such-incident", "--actor", "张三"],
+     "yuqing: 输入有误：事件不存在：no-such-incident"),
     (["report", "incident", "no-such-incident"], "yuqing: 输入有误：事件不存在：'no-such-incident'"),
     (["alerts", "ack", "0123456789ab", "--actor", "张三"], "yuqing: 输入有误：推送记录不存在：'0123456789ab'"),
     (["crawl", "no-such-source"], "yuqing: 输入有误：来源不存在：'no-such-source'"),

@@ -145,6 +145,8 @@ def _argparse_in_chinese() -> Iterator[None]:
         argparse._ = original  # type: ignore[attr-defined]
 
 
+CONFIG_HELP = "配置目录（默认 config/）"
+NOW_HELP = "按此时间执行，ISO-8601（默认：当前时间）"
 VERBOSE_HELP = "更多输出：-v 显示过程信息，-vv 显示调试信息（含完整错误堆栈）"
 
 
@@ -178,26 +180,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help=VERBOSE_HELP)
     parser.add_argument("--progress", choices=["auto", "always", "never"], default=None,
                         help="进度显示：auto（默认，仅当 stderr 是终端时）、always、never；也可设 YUQING_PROGRESS")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="命令")
 
-    es = sub.add_parser("es", help="manage the local Elasticsearch node")
+    es = sub.add_parser("es", help="管理本地 Elasticsearch 节点")
     es.add_argument("action", choices=["start", "stop", "status"])
-    es.add_argument("--name", default="default", help="node name (default: default)")
-    es.add_argument("--port", type=int, default=9200, help="HTTP port on 127.0.0.1 (default 9200)")
+    es.add_argument("--name", default="default", help="节点名（默认 default）")
+    es.add_argument("--port", type=int, default=9200, help="127.0.0.1 上的 HTTP 端口（默认 9200）")
     es.set_defaults(func=_es)
 
-    init = sub.add_parser("init", help="create missing index templates, indices and aliases")
-    init.add_argument("--config", default=None, help="configuration directory (default: config/)")
+    init = sub.add_parser("init", help="创建缺少的索引模板、索引和别名")
+    init.add_argument("--config", default=None, help=CONFIG_HELP)
     init.set_defaults(func=_init)
 
-    ret = sub.add_parser("retention", help="delete documents older than config/storage.yaml keeps them")
-    ret.add_argument("--config", default=None, help="configuration directory (default: config/)")
-    ret.add_argument("--now", default=None, help="pretend it is this ISO-8601 time")
+    ret = sub.add_parser("retention", help="删除超过 config/storage.yaml 保存期限的数据")
+    ret.add_argument("--config", default=None, help=CONFIG_HELP)
+    ret.add_argument("--now", default=None, help=NOW_HELP)
     ret.set_defaults(func=_retention)
 
-    cfg = sub.add_parser("config", help="validate the configuration")
+    cfg = sub.add_parser("config", help="检查配置")
     cfg.add_argument("action", choices=["check"])
-    cfg.add_argument("--config", default=None, help="configuration directory (default: config/)")
+    cfg.add_argument("--config", default=None, help=CONFIG_HELP)
     cfg.set_defaults(func=_config_check)
 
     for name in COMMAND_MODULES:
@@ -361,7 +363,7 @@ def resolve_now(value: str | None) -> dt.datetime:
 def eval_group(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
     """The shared ``yuqing eval <what>`` group; each package adds its evaluations to it."""
     if "eval" not in subparsers.choices:
-        ev = subparsers.add_parser("eval", help="quality evaluations (extraction, sentiment, priorities)")
+        ev = subparsers.add_parser("eval", help="质量评测（正文抽取、情感、收集重点等）")
         _EVAL_GROUPS[id(subparsers)] = ev.add_subparsers(dest="eval_what", required=True, metavar="WHAT")
     return _EVAL_GROUPS[id(subparsers)]
 
