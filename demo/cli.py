@@ -30,7 +30,7 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         day = dt.date.fromisoformat(args.day) if args.day else None
     except ValueError as exc:
-        raise InputError(f"--day: not a date (YYYY-MM-DD): {args.day!r}") from exc
+        raise InputError(f"--day {args.day!r} 不是日期（YYYY-MM-DD）") from exc
     if not verbosity(args):
         logging.getLogger().setLevel(logging.WARNING)
     run(Options(day=day, fast=args.fast, prefix=args.prefix, serve=args.serve, console_port=args.console_port))
