@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -159,7 +159,7 @@ def _add_common_options(parser: argparse.ArgumentParser, depth: int = 0, seen: s
     if id(parser) in seen:
         return
     seen.add(id(parser))
-    if depth:
+    if depth and not {"-v", "--verbose"} & set(parser._option_string_actions):
         parser.add_argument("-v", "--verbose", action="count", dest=f"verbose_{depth}", default=argparse.SUPPRESS,
                             help=VERBOSE_HELP)
     for action in parser._actions:
@@ -258,12 +258,11 @@ class _Handler(logging.StreamHandler):
         super().emit(record)
 
 
-def configure_logging(verbose: int) -> None:
-    """Quiet by default (warnings of our own, errors of libraries), -v info, -vv debug."""
+def configure_logging(verbose: int) -> Callable[[], None]:
+    """Quiet by default (warnings of our own, errors of libraries), -v info, -vv debug. Returns what
+    puts logging back as it was (``main`` called in-process, by a test, leaves no trace)."""
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        if isinstance(handler, _Handler):
-            root.removeHandler(handler)
+    saved = {name: logging.getLogger(name).level for name in ("", *CHATTY_LOGGERS)}
     handler = _Handler()
     handler.setFormatter(_Formatter(verbose))
     root.addHandler(handler)
@@ -273,6 +272,14 @@ def configure_logging(verbose: int) -> None:
     for name in CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(chatty)
     logging.captureWarnings(True)
+
+    def restore() -> None:
+        logging.captureWarnings(False)
+        root.removeHandler(handler)
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+    return restore
 
 
 def error_log_path() -> Path:
@@ -327,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as exc:  # --help (0) or a usage error (2), already printed
             return int(exc.code or 0)
     verbose = verbosity(args)
-    configure_logging(verbose)
+    restore_logging = configure_logging(verbose)
     progress.enable(sys.stderr, mode=args.progress)
     label = LONG_COMMANDS.get(args.command) if not getattr(args, "serve", False) else None
     try:
@@ -343,6 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_error(exc, verbose=verbose, argv=argv)
     finally:
         progress.disable()
+        restore_logging()
 
 
 def resolve_now(value: str | None) -> dt.datetime:
