@@ -45,7 +45,7 @@ def _serve(args: argparse.Namespace) -> int:
     store.require_indices()  # the console's account creates no indices: `yuqing init` does
     users = load_users()
     if not len(users):
-        print(f"yuqing console：注意：{users_file()} 中没有用户；请用 "
+        print(f"yuqing console: 注意：{users_file()} 中没有用户；请用 "
               "`yuqing console user add NAME --role duty_officer` 添加")
     now_fn = clock.now
     if args.now:
@@ -58,7 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
             return clock.now() + offset
 
     app = create_app(store, config, clock=now_fn, users=users, secret=secret)
-    print(f"yuqing console：http://{args.host}:{args.port}/（接口说明：/openapi.json）", flush=True)
+    print(f"yuqing console: http://{args.host}:{args.port}/（接口说明：/openapi.json）", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0
 
@@ -70,7 +70,7 @@ def _check_console_url(console_url: str, host: str, port: int) -> None:
     parts = urlsplit(console_url)
     linked = parts.port or (443 if parts.scheme == "https" else 80)
     if linked != port:
-        print(f"yuqing console：注意：alerts.yaml 的 console_url 是 {console_url}，但本值班台监听 {host}:{port}；"
+        print(f"yuqing console: 注意：alerts.yaml 的 console_url 是 {console_url}，但本值班台监听 {host}:{port}；"
               "推送和报告中的链接将打不开本值班台", flush=True)
 
 

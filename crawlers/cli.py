@@ -53,7 +53,7 @@ def _crawl(args: argparse.Namespace) -> int:
     except StorageUnavailable as exc:
         # Crawl anyway: what is collected waits in the spool until Elasticsearch is back.
         log.debug("crawling into the spool: %s", exc)
-        print(f"yuqing crawl：无法连接 Elasticsearch（{exc.hosts or 'ES_URL'}），采集结果先暂存到本地", file=sys.stderr)
+        print(f"yuqing crawl: 无法连接 Elasticsearch（{exc.hosts or 'ES_URL'}），采集结果先暂存到本地", file=sys.stderr)
     count = len(ids) if ids is not None else sum(1 for s in config.sources.sources if s.enabled)
     with progress(None, f"采集 {count} 个来源"):
         stats = crawl_sources(store, config, ids, now=_now(args.now))
@@ -63,7 +63,7 @@ def _crawl(args: argparse.Namespace) -> int:
         return 1
     spooled = sum(s.spooled for s in stats)
     if spooled:
-        print(f"yuqing crawl：{spooled} 条已暂存、尚未入库；Elasticsearch 恢复后写入"
+        print(f"yuqing crawl: {spooled} 条已暂存、尚未入库；Elasticsearch 恢复后写入"
               "（下次采集时，或运行 `yuqing crawl --replay-spool`）", file=sys.stderr)
         return SPOOLED_EXIT
     return 0

@@ -122,10 +122,10 @@ def test_a_missing_saved_page_is_one_line(tmp_path: Path, var: dict[str, str]) -
 
 
 @pytest.mark.parametrize(("args", "expected"), [
-    (["frob"], "yuqing：参数有误：参数 COMMAND：无效的取值 'frob'"),
-    (["crawl", "--bogus"], "yuqing：参数有误：无法识别的参数：--bogus"),
-    (["report", "daily", "--date", "20-11-2026"], "yuqing report daily：参数有误：参数 --date：'20-11-2026' 不是日期"),
-    (["incident", "close"], "yuqing incident：参数有误：缺少必需的参数：incident_id, --actor"),
+    (["frob"], "yuqing: 参数有误：参数 COMMAND：无效的取值 'frob'"),
+    (["crawl", "--bogus"], "yuqing: 参数有误：无法识别的参数：--bogus"),
+    (["report", "daily", "--date", "20-11-2026"], "yuqing report daily: 参数有误：参数 --date：'20-11-2026' 不是日期"),
+    (["incident", "close"], "yuqing incident: 参数有误：缺少必需的参数：incident_id, --actor"),
 ])
 def test_usage_errors_are_one_chinese_line_with_exit_2(args: list[str], expected: str, var: dict[str, str]) -> None:
     proc = run(*args, env=var)

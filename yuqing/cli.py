@@ -108,7 +108,7 @@ class Parser(argparse.ArgumentParser):
     Chinese. Sub-commands made with ``subparsers.add_parser`` are of this class too."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(clierrors.EXIT_USAGE, f"{self.prog}：参数有误：{message}（`{self.prog} -h` 查看用法）\n")
+        self.exit(clierrors.EXIT_USAGE, f"{self.prog}: 参数有误：{message}（`{self.prog} -h` 查看用法）\n")
 
 
 # argparse's own words (usage line, section titles, error messages), in Chinese.
