@@ -112,7 +112,8 @@ def describe(exc: BaseException) -> Described:
         return _storage(exc)
     if isinstance(exc, errors.NodeError):
         first, rest = _one_line(str(exc))
-        return Described(EXIT_BACKEND, f"Elasticsearch 节点不可用：{first}", rest)
+        said_in_chinese = not first.isascii() and not first[:1].isascii()
+        return Described(EXIT_BACKEND, first if said_in_chinese else f"Elasticsearch 节点不可用：{first}", rest)
     if isinstance(exc, errors.CalendarNotCovered):
         return Described(EXIT_USAGE, f"缺少 {exc.year} 年的节假日数据，无法计算工作日：请在 config/calendar.yaml "
                                      f"中补充国务院 {exc.year} 年放假安排，或升级 chinese_calendar", str(exc))
