@@ -208,6 +208,7 @@ def attach_mention(store: Store, config: Config, mention_id: str, incident_id: s
         _record(store, old_id, "detach_mention", actor=actor, now=now,
                 reason=reason or f"信息「{title}」移至事件「{target.title}」",
                 after={"mentions": ids, "to_incident": incident_id})
+    store.refresh("incidents", "audit")
     return GroupingResult(incident_id, ids, True, f"已归入事件「{target.title}」（{len(ids)} 条信息）")
 
 
