@@ -123,7 +123,8 @@ class SentimentScorer:
         self.settings = settings.sentiment
         neg = settings.negation
         self.negation = Negation(neg.negators, neg.not_negators, neg.window)
-        self.terms = {**{t: -w for t, w in lexicon.NEGATIVE.items()}, **lexicon.POSITIVE}
+        self.terms = {**{t: -w for t, w in lexicon.NEGATIVE.items()}, **lexicon.POSITIVE,
+                      **self.settings.terms}
         self.matcher = TermMatcher(self.terms)
         self.relief = TermMatcher(lexicon.RELIEF_TERMS)
 
