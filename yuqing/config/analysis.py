@@ -145,7 +145,7 @@ class FalseInfoSettings(Model):
     cross-validation, see docs/analysis.md); an official mention with a rebuttal term in an
     incident is the rebuttal the other members' evidence links to."""
 
-    model_threshold: float = Field(default=0.4, gt=0, le=1)
+    model_threshold: float = Field(default=0.225, gt=0, le=1)
     # Media tiers where the model alone may flag (rumours spread on self-media; an outlet's report is
     # edited before it appears, and an accident report reads like the accident rumours the model saw).
     # A text of unknown tier (``yuqing analyze-text``) counts as self-media. The wording rules apply everywhere.
