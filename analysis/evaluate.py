@@ -350,7 +350,7 @@ def format_classes(report: dict[str, Any], title: str) -> str:
 def evaluate_department(rows: Sequence[dict[str, str]], folds: int = 5) -> dict[str, Any]:
     """Stratified ``folds``-fold cross-validation (seed 0) of the department model's recipe on ``rows``
     (columns ``text``, optional ``title``, ``label``): each fold is predicted by a model fitted on the
-    others (its IDF too)."""
+    others."""
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     from analysis import features
@@ -359,7 +359,7 @@ def evaluate_department(rows: Sequence[dict[str, str]], folds: int = 5) -> dict[
 
     gold = [r["label"].strip() for r in rows]
     model = features.model("department")
-    x = Prepared(load_config()).features(department_texts(rows)).log_tf
+    x = Prepared(load_config()).features(department_texts(rows)).scaled
     pred = cross_val_predict(department_estimator(float(model.info.get("c", 10.0))), x, gold,
                              cv=StratifiedKFold(folds, shuffle=True, random_state=0))
     return classification_report(gold, [str(p) for p in pred], sorted(set(gold)))

@@ -270,23 +270,20 @@ def department_texts(rows: Sequence[dict[str, str]]) -> list[str]:
 
 
 def department_estimator(c: float) -> Any:
-    """The department recipe over :attr:`Features.log_tf`: TF-IDF (the IDF fitted on the training
-    rows) and a class-balanced multinomial logistic regression."""
-    from sklearn.feature_extraction.text import TfidfTransformer
+    """The department recipe over :attr:`Features.scaled`: a class-balanced multinomial logistic
+    regression. (TF-IDF weighting with the IDF fitted per fold gave 0.828 with a linear SVM: no gain.)"""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
 
-    return make_pipeline(TfidfTransformer(), LogisticRegression(C=c, max_iter=3000, class_weight="balanced"))
+    return LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
 
 
 def train_department(data: Path, out_dir: Path = DATA_DIR, config: Config | None = None) -> dict[str, Any]:
-    import numpy as np
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     prep = Prepared(config or load_config())
     rows = read(data / "gov_messages_dev.csv", ["title", "text", "label"])
-    x = prep.features(department_texts(rows)).log_tf
+    x = prep.features(department_texts(rows)).scaled
     y = [r["label"] for r in rows]
     best: tuple[float, float] | None = None
     for c in DEPARTMENT_CS:
@@ -296,13 +293,8 @@ def train_department(data: Path, out_dir: Path = DATA_DIR, config: Config | None
         if best is None or score > best[0]:
             best = (score, c)
     assert best is not None
-    pipe = department_estimator(best[1]).fit(x, y)
-    tfidf, lr = pipe.steps[0][1], pipe.steps[-1][1]
-    info = {"version": f"department-tfidf-lr-{_stamp()}", "rows": len(rows), "c": best[1],
-            "cv_macro_f1": round(best[0], 4)}
-    model = TextModel(name="department", labels=[str(c) for c in lr.classes_], weights=np.asarray(lr.coef_, np.float32),
-                      bias=np.asarray(lr.intercept_, np.float32), info=info, idf=tfidf.idf_.astype(np.float32))
-    model.save(out_dir / "department.npz")
+    info = {"version": f"department-lr-{_stamp()}", "rows": len(rows), "c": best[1], "cv_macro_f1": round(best[0], 4)}
+    _save("department", department_estimator(best[1]).fit(x, y), info, out_dir)
     return info
 
 
