@@ -53,26 +53,14 @@ def vectorizers() -> tuple[Any, Any]:
         return _vectorizers
 
 
-def _log_tf(counts: Any) -> Any:
+def _scaled(counts: Any) -> Any:
     import numpy as np
+    from sklearn.preprocessing import normalize
 
     x = counts.tocsr().astype(np.float32)
     np.log(x.data, out=x.data)
     x.data += 1.0
-    return x
-
-
-def _scaled(counts: Any) -> Any:
-    from sklearn.preprocessing import normalize
-
-    return normalize(_log_tf(counts), norm="l2", copy=False)
-
-
-def weighted(log_tf: Any, idf: Any) -> Any:
-    """``log_tf`` (rows × features) times a per-feature ``idf``, each row L2-normalised."""
-    from sklearn.preprocessing import normalize
-
-    return normalize(log_tf.multiply(idf).tocsr(), norm="l2", copy=False)
+    return normalize(x, norm="l2", copy=False)
 
 
 @dataclass
@@ -83,7 +71,6 @@ class Features:
     char_counts: Any
     word_counts: Any
     _scaled: Any = None
-    _log_tf: Any = None
 
     @property
     def scaled(self) -> Any:
@@ -92,16 +79,6 @@ class Features:
 
             self._scaled = sp.hstack([_scaled(self.char_counts), _scaled(self.word_counts)], format="csr")
         return self._scaled
-
-    @property
-    def log_tf(self) -> Any:
-        """Both blocks log-scaled (``1 + log tf``), side by side, not normalised: what a model with
-        its own IDF weights (:attr:`TextModel.idf`) reads."""
-        if self._log_tf is None:
-            import scipy.sparse as sp
-
-            self._log_tf = sp.hstack([_log_tf(self.char_counts), _log_tf(self.word_counts)], format="csr")
-        return self._log_tf
 
 
 def featurize(texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> Features:
@@ -113,25 +90,19 @@ def featurize(texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> Features
 @dataclass
 class TextModel:
     """A linear model over :func:`featurize`: ``weights`` is (classes × features), or one row for a
-    binary model whose single output is the logit of ``labels[1]``. With ``idf`` (one weight per
-    feature) the model reads TF-IDF (:func:`weighted` of :attr:`Features.log_tf`) instead of
-    :attr:`Features.scaled`."""
+    binary model whose single output is the logit of ``labels[1]``."""
 
     name: str
     labels: list[str]
     weights: Any
     bias: Any
     info: dict[str, Any]
-    idf: Any = None
 
     def proba(self, features: Features | Any) -> Any:
         """Class probabilities, one row per text, columns in ``labels`` order."""
         import numpy as np
 
-        if isinstance(features, Features):
-            x = features.scaled if self.idf is None else weighted(features.log_tf, self.idf)
-        else:
-            x = features
+        x = features.scaled if isinstance(features, Features) else features
         z = np.asarray(x @ self.weights.T, dtype=np.float64) + self.bias
         if len(self.labels) == 2 and z.shape[1] == 1:
             p = 1.0 / (1.0 + np.exp(-z[:, 0]))
@@ -146,10 +117,9 @@ class TextModel:
         path.parent.mkdir(parents=True, exist_ok=True)
         info = {**self.info, "name": self.name, "labels": self.labels, "char_features": CHAR_FEATURES,
                 "word_features": WORD_FEATURES, "char_ngrams": list(CHAR_NGRAMS)}
-        extra = {} if self.idf is None else {"idf": np.asarray(self.idf, dtype=np.float32)}
         with path.open("wb") as fh:
             np.savez_compressed(fh, weights=np.asarray(self.weights, dtype=np.float32),
-                                bias=np.asarray(self.bias, dtype=np.float32), info=np.array(json.dumps(info)), **extra)
+                                bias=np.asarray(self.bias, dtype=np.float32), info=np.array(json.dumps(info)))
 
     @classmethod
     def load(cls, path: Path) -> TextModel:
@@ -159,14 +129,12 @@ class TextModel:
             with np.load(path, allow_pickle=False) as data:
                 info = json.loads(str(data["info"]))
                 weights, bias = data["weights"], data["bias"]
-                idf = data["idf"] if "idf" in data.files else None
         except FileNotFoundError as exc:
             raise YuqingError(f"model {path} is missing: run `yuqing train {path.stem}`") from exc
         if (info.get("char_features"), info.get("word_features"), info.get("char_ngrams")) != (
                 CHAR_FEATURES, WORD_FEATURES, list(CHAR_NGRAMS)):
             raise YuqingError(f"model {path} was trained with other features: run `yuqing train {path.stem}`")
-        return cls(name=str(info["name"]), labels=list(info["labels"]), weights=weights, bias=bias, info=info,
-                   idf=idf)
+        return cls(name=str(info["name"]), labels=list(info["labels"]), weights=weights, bias=bias, info=info)
 
 
 def model(name: str) -> TextModel:
