@@ -150,6 +150,9 @@ class FalseInfoSettings(Model):
     # edited before it appears, and an accident report reads like the accident rumours the model saw).
     # A text of unknown tier (``yuqing analyze-text``) counts as self-media. The wording rules apply everywhere.
     model_tiers: list[str] = ["self_media"]
+    # Kinds of document the model alone never flags: a message to a government board is addressed to
+    # the office that must answer it, not spread (its pleas read like CED's "help" rumours).
+    model_skip_doc_types: list[str] = ["board_message"]
     rebuttal_terms: list[str] = ["辟谣", "不实信息", "系谣言", "是谣言", "纯属虚构", "虚假信息", "不信谣"]
 
 
