@@ -27,6 +27,7 @@ from yuqing.segment import Segmenter, segmenter
 # Bump when scoring changes: `yuqing analyze` then re-scores every stored mention.
 ANALYSIS_VERSION = "3"
 FALSE_INFO = "false_info"
+EMERGENCY = "emergency"
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,11 @@ class Analyzer:
             if model_only:
                 force[FALSE_INFO] = [f"模型评分 {cls.rumour_score:.2f}"]
             ids = [h.id for h in hits if h.parent is None] + list(force)
-            kind = self.handling.classify(text, ids, sentiment, item.official)
+            # A suspicion resting on the model alone does not turn an emergency report into false
+            # information: an eyewitness account of an accident is handled as the emergency it reports
+            # (its clocks), and the model's score stays on the mention as evidence.
+            kind_ids = [i for i in ids if i != FALSE_INFO] if model_only and EMERGENCY in ids else ids
+            kind = self.handling.classify(text, kind_ids, sentiment, item.official)
             if (item.doc_type == "board_message" and board.priority and kind in board.kinds
                     and board.priority not in ids):
                 force[board.priority] = [f"留言板：{HANDLING_ZH[kind]}"]
