@@ -381,8 +381,7 @@ def _first_prose(text: str, now: dt.datetime) -> str:
     where the article's words start, after a headline, a byline or an author's name kept above them."""
     lines = text.split("\n")
     for i, line in enumerate(lines):
-        if ((re.search(r"[。！？；!?，]", line) or (len(_squeeze(line)) >= 15 and not _heading_like(line)))
-                and not _is_byline(line, now)):
+        if ((re.search(r"[。！？；!?，]", line) or len(_squeeze(line)) >= 40) and not _is_byline(line, now)):
             return "\n".join(lines[i:])
     return text
 
@@ -393,7 +392,7 @@ def _title_above_text(page_text: str, text: str, fallback: str) -> str:
     own headline wins when it is written there too."""
     lines = [line.strip() for line in page_text.split("\n")]
     first = next((ln for ln in text.split("\n") if len(ln) >= 4), "")[:20]
-    start = locate_text(lines, text)
+    start = locate_text(lines, _first_prose(text, dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
     if start is None:
         return fallback
     above = lines[max(0, start - 6):start + 1]
@@ -404,12 +403,13 @@ def _title_above_text(page_text: str, text: str, fallback: str) -> str:
     if len(body_lines) > 2 and len(body_lines[0]) <= 40 and _heading_like(body_lines[0]):
         return body_lines[0]  # the main text starts with its headline
     text_first = next((ln for ln in text.split("\n") if len(_squeeze(ln)) >= 4), "")
-    squeezed_start = _squeeze(lines[start])
-    if (4 <= len(lines[start]) <= 80 and len(squeezed_start) < len(_squeeze(text_first))
-            and _squeeze(text_first).startswith(squeezed_start) and not _SENTENCE.search(lines[start])
-            and (_heading_like(lines[start])
+    folded = locate_text(lines, text)
+    squeezed_start = _squeeze(lines[folded]) if folded is not None else ""
+    if (folded is not None and 4 <= len(lines[folded]) <= 80 and len(squeezed_start) < len(_squeeze(text_first))
+            and _squeeze(text_first).startswith(squeezed_start) and not _SENTENCE.search(lines[folded])
+            and (_heading_like(lines[folded])
                  or _is_byline(_drop_prefix(text_first, squeezed_start), dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))):
-        return lines[start]  # the headline folded into the text's first line (its byline or its text after it)
+        return lines[folded]  # the headline folded into the text's first line (its byline or its text after it)
     first_line = lines[start]
     if first_line.startswith(first) is False and _heading_like(first_line.split(first)[0].strip()):
         return first_line.split(first)[0].strip()  # the headline and the text share one line
@@ -425,6 +425,8 @@ _META_TABLE = re.compile(
     r"^\|.*(索引号|文\s*号|发文日期|发布机构|发文机关|成文日期|主题分类|标\s*题)\s*[:：]|^\|[-|\s]+\|$"
 )
 _META_LABEL = re.compile(r"(来源|作者|记者|编辑|发布|时间|日期|阅读|浏览|点击|字号|发表于|来自|张贴|^\s*译者?\s*[:：])")
+_POSTED = re.compile(r"(发表于|发布于|发布时间|发表时间|发布日期|更新时间|张贴|[Pp]osted"
+                     r"|(?<![\u4e00-\u9fff])(时间|日期)\s*[:：])")
 _TAIL_LABEL = re.compile(r"^[【\[(（]?\s*(责任编辑|编辑|审核|校对|责编|监制|值班编辑)\s*[:：]")
 
 
@@ -485,7 +487,7 @@ def _date_near_title(page_text: str, title: str, text: str, meta_lines: list[str
     if (found := find_date(before, now, year=year)) is not None:
         return found
     for line in text.split("\n"):  # an entry's byline kept inside the text (a blog's 发表于 line)
-        if _is_byline(line, now) and _META_LABEL.search(line) and (found := find_date(line, now, year=year)):
+        if _is_byline(line, now) and _POSTED.search(line) and (found := find_date(line, now, year=year)):
             return found
     tail = text.split("\n")[-1][-20:]
     after = next((i for i in range(len(lines) - 1, -1, -1) if tail and tail in lines[i]), None)
