@@ -471,13 +471,14 @@ def _run_day(runner: Any, store: Any, config: Any, web: Any, steps: list[dt.date
 
     hot_at = [at for at in hot_steps(steps[0].date()) if steps[0] < at < steps[-1]]
     hot_cycle = [*hot_collect_dags(config), "yuqing_analysis", "yuqing_alert_dispatch"]
-    for at in sorted([*steps, *hot_at]):
+    every = sorted([*steps, *hot_at])
+    for n, at in enumerate(every, 1):
         web.set_now(at)
         progress.line()
         if at in hot_at:
-            progress.line(f"—— 模拟时间 {at:%Y-%m-%d %H:%M}（热榜巡查：只采集热榜）——")
+            progress.line(f"—— 模拟时间 {at:%Y-%m-%d %H:%M}（第 {n}/{len(every)} 步，热榜巡查：只采集热榜）——")
         else:
-            progress.line(f"—— 模拟时间 {at:%Y-%m-%d %H:%M} ——")
+            progress.line(f"—— 模拟时间 {at:%Y-%m-%d %H:%M}（第 {n}/{len(every)} 步）——")
         for dag_id in hot_cycle if at in hot_at else cycle:
             run_dag(dag_id, at)
         for line in observer.changes():
