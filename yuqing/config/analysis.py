@@ -97,6 +97,33 @@ class CasualtySettings(Model):
         return self.tables.get(kind) or self.tables.get(self.default_kind) or NATIONAL_ACCIDENT_TABLE
 
 
+class SpreadStep(Model):
+    """A spread speed (new interactions per hour) from which ``points`` are added to the score."""
+
+    min_per_hour: float = Field(gt=0)
+    points: float = Field(ge=0)
+    label: str  # how the reason names this speed (较快, 很快, 极快)
+
+
+class SpreadSpeedSettings(Model):
+    """How fast an incident's posts spread weighs in its score: the engagement snapshots' growth
+    (reposts + comments + likes per hour, summed over the incident's mentions, latest snapshot each);
+    the highest step reached adds its points. ``steps: []`` turns it off."""
+
+    steps: list[SpreadStep] = [
+        SpreadStep(min_per_hour=200, points=0.5, label="较快"),
+        SpreadStep(min_per_hour=1000, points=1.0, label="很快"),
+        SpreadStep(min_per_hour=5000, points=1.5, label="极快"),
+    ]
+
+    @model_validator(mode="after")
+    def _ascending(self) -> SpreadSpeedSettings:
+        speeds = [s.min_per_hour for s in self.steps]
+        if speeds != sorted(speeds) or len(set(speeds)) != len(speeds):
+            raise ValueError(f"steps must rise by min_per_hour, got {speeds}")
+        return self
+
+
 class SeveritySettings(Model):
     thresholds: list[SeverityThreshold]
     tier_weights: dict[str, float]
@@ -104,6 +131,7 @@ class SeveritySettings(Model):
     reach_weight: float = 1.0
     velocity_weight: float = 1.0
     negative_weight: float = 1.0
+    spread_speed: SpreadSpeedSettings = SpreadSpeedSettings()
     # The spread score alone never makes an incident more severe than this: 重大 and 特别重大 (and so
     # the 5 h / 24 h clocks) rest on casualty figures or an official grading (domain §3).
     score_max_level: LevelName = "III"
