@@ -309,7 +309,10 @@ def start_console(console_url: str, prefix: str, work: Path) -> tuple[subprocess
 class Client:
     def __init__(self, base: str, user: User, plan: dict[str, Any], rng: random.Random) -> None:
         self.user, self.rng = user, rng
-        self.http = httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False)
+        # Idle connections are dropped before uvicorn's 5 s keep-alive ends them, as a browser does:
+        # a request on a connection the server is closing would fail with a read error.
+        self.http = httpx.AsyncClient(base_url=base, timeout=60, follow_redirects=False,
+                                      limits=httpx.Limits(keepalive_expiry=4.0))
         self.csrf = ""
         office = user.office
         self.incidents = plan["by_office"].get(office, []) if office else plan["all"]
@@ -451,6 +454,11 @@ def main() -> None:
                 print(f"  {kind}: {len(values)} requests, p50 {statistics.median(values):.0f} ms, "
                       f"p95 {nearest_rank(values, 0.95):.0f} ms, max {max(values):.0f} ms")
         print(f"p95_ms={nearest_rank(every, 0.95):.0f}")
+    except BaseException:
+        if (work / "console.log").exists():
+            print("console log (last lines):\n" + "\n".join(
+                (work / "console.log").read_text(errors="replace").splitlines()[-30:]))
+        raise
     finally:
         if console is not None:
             console.terminate()

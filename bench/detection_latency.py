@@ -84,7 +84,7 @@ STAGES = [
 TASK = """
 import os, runpy, sys
 END = sys.argv[1]
-sys.path.insert(0, os.path.dirname(sys.argv[2]))  # Airflow puts the DAGs folder on the path
+sys.path.append(os.path.dirname(sys.argv[2]))  # Airflow appends the DAGs folder to the path
 runpy.run_path(sys.argv[2], run_name="yuqing_dag")  # the task runner parses the DAG file first
 from pipeline.tasks import run_analysis, run_crawl, run_dispatch, run_routing
 result = {call}
