@@ -422,6 +422,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="yuqing-consolebench-"))
     node = None
+    started = False
     console = None
     began = time.perf_counter()
     try:
@@ -432,7 +433,9 @@ def main() -> None:
             node_dir.mkdir(parents=True, exist_ok=True)
             os.chmod(node_dir, 0o755)
             print(f"starting the benchmark node ({node_dir}) …", flush=True)
-            node = esnode.start(name=NODE_NAME, port=None, node_dir=node_dir)
+            running = esnode.status(NODE_NAME).get("running")  # already up: reused, and left up
+            node = esnode.start(name=NODE_NAME, port=None, node_dir=node_dir, timeout=900)  # loaded hosts are slow
+            started = not running
             tasks_url, console_url = node.client_url("tasks"), node.client_url("console")
         prefix = f"benchcon-s{args.seed}"
         store = Store(make_client(tasks_url, timeout=300), prefix=prefix)
@@ -466,7 +469,7 @@ def main() -> None:
                 console.wait(15)
             except subprocess.TimeoutExpired:
                 console.kill()
-        if node is not None:
+        if node is not None and started:
             esnode.stop(node)
         shutil.rmtree(work, ignore_errors=True)
 
