@@ -15,8 +15,9 @@ Excluded, and stated: the source's crawl interval (``schedule`` in sources.yaml;
 post waits up to one interval, half on average, for the next crawl to start), and the scheduler's
 hops between the stages (asset events → scheduler → executor queue → worker slot) and the Airflow
 task supervisor's own start. Those are what the scheduler-driven figure of the production
-rehearsal adds: see :func:`scheduler_latencies` below, the hook ``deploy/rehearsal.py`` can call
-with its published items, the start times of its collection runs and its receivers' messages.
+rehearsal adds; the rehearsal measures it itself (``detection_latency_seconds`` in its summary,
+split at the end of the crawl task). Pass its saved output with ``--rehearsal-summary FILE`` and
+this benchmark quotes that figure next to its own (:func:`rehearsal_figure`).
 
 The scenario clock is frozen (``interval_end`` of each stage = the simulated time of the post), so the
 demo's rules and hot list see the same day every run. Aim: p95 ≤ 60 s beyond the crawl interval.
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import json
 import math
 import os
 import resource
@@ -41,7 +43,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,25 +117,16 @@ def run_cycle(now: dt.datetime, env: dict[str, str]) -> dict[str, float]:
     return {stage: run_stage(stage, dag_file, call, now, env) for stage, dag_file, call in STAGES}
 
 
-def scheduler_latencies(published: Iterable[tuple[str, float]], crawl_starts: Sequence[float],
-                        received: Iterable[Received], *, channel_id: str = "duty_wecom") -> dict[str, float | None]:
-    """The scheduler-driven figure, for the production rehearsal (``deploy/rehearsal.py``) to call.
-
-    ``published``: (text the alert must contain, wall time of ``publish``) per fresh post;
-    ``crawl_starts``: wall start times of the post's source's collection task runs (from Airflow's
-    task instances); ``received``: the receivers' messages. Per post, the latency beyond the crawl
-    interval is: first alert on ``channel_id`` containing the text, minus the start of the first
-    collection run that began after the publication (the wait for that run is the crawl interval,
-    excluded as here). Returns {text: seconds, or None when no alert or no later crawl}; its p95
-    (:func:`p95` over the values, None counting as infinite) is the scheduler-driven figure."""
-    messages = sorted((m for m in received if m.channel_id == channel_id), key=lambda m: m.at)
-    starts = sorted(crawl_starts)
-    out: dict[str, float | None] = {}
-    for text, at in published:
-        crawl = next((s for s in starts if s >= at), None)
-        alert = next((m for m in messages if m.at >= at and text in m.text), None)
-        out[text] = None if crawl is None or alert is None else alert.at - crawl
-    return out
+def rehearsal_figure(summary: str) -> dict[str, float] | None:
+    """The scheduler-driven figure from the production rehearsal's printed summary (``scripts/rehearse.sh``
+    output): its line ``detection_latency_seconds: {"publication_to_message": …, "publication_to_crawl_end":
+    …, "crawl_end_to_message": …}`` — one fresh post, driven by the real scheduler, asset events and
+    Celery workers, split at the end of the crawl task that stored it (``crawl_end_to_message`` is what
+    the pipeline adds beyond the wait for the crawl). None when the summary has no such line."""
+    for line in summary.splitlines():
+        if line.strip().startswith("detection_latency_seconds:"):
+            return {str(k): float(v) for k, v in json.loads(line.split(":", 1)[1]).items()}
+    return None
 
 
 def p95(values: list[float]) -> float:
@@ -147,6 +139,8 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=10)
     parser.add_argument("--verbose", action="store_true", help="show incidents and messages when an alert is missing")
     parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait for an alert after dispatch")
+    parser.add_argument("--rehearsal-summary", type=Path, default=None,
+                        help="saved output of scripts/rehearse.sh: quote its scheduler-driven figure too")
     args = parser.parse_args()
 
     node = contextlib.ExitStack()
@@ -213,6 +207,10 @@ def main() -> None:
                 print(f"median {statistics.median(latencies):.1f}s, max {max(latencies):.1f}s")
             # A post that never alerted is the worst case: it makes the figure infinite, never hidden.
             figure = float("inf") if missing or not latencies else p95(latencies)
+        if args.rehearsal_summary is not None:
+            quoted = rehearsal_figure(args.rehearsal_summary.read_text(encoding="utf-8", errors="replace"))
+            print(f"scheduler-driven (production rehearsal, one post): {quoted}" if quoted
+                  else f"scheduler-driven: no detection_latency_seconds line in {args.rehearsal_summary}")
         print(f"p95_seconds={figure:.1f}" if math.isfinite(figure) else "p95_seconds=inf")
     finally:
         try:
