@@ -25,7 +25,7 @@ from yuqing.models import HANDLING_ZH, Department, Emotion, FalseInfo, HandlingK
 from yuqing.segment import Segmenter, segmenter
 
 # Bump when scoring changes: `yuqing analyze` then re-scores every stored mention.
-ANALYSIS_VERSION = "2"
+ANALYSIS_VERSION = "3"
 FALSE_INFO = "false_info"
 
 
@@ -129,7 +129,8 @@ class Analyzer:
         settings = self.config.analysis.false_info
         rule = next((h for h in hits if h.id == FALSE_INFO and h.parent is None), None)
         tier_ok = item.media_tier is None or item.media_tier in settings.model_tiers
-        by_model = not item.official and tier_ok and score >= settings.model_threshold
+        by_model = (not item.official and tier_ok and item.doc_type not in settings.model_skip_doc_types
+                    and score >= settings.model_threshold)
         flagged = rule is not None or by_model
         confidence = 1 - (1 - (rule.confidence if rule else 0.0)) * (1 - (score if by_model else 0.0))
         cues = list(rule.evidence) if rule else []

@@ -78,6 +78,20 @@ def test_false_information_needs_no_rebuttal_and_news_titles_stay_clear(config: 
         assert not analyzer.analyze_text(title).false_info.flagged, title
 
 
+def test_a_board_message_is_not_called_false_information_by_the_model_alone(config: Config) -> None:
+    # the demo's unpaid-wages plea as a Weibo post and as a message to the leaders' board: the model
+    # reads both alike, but only the post is spread
+    item = ITEMS_BY_ID["b-qj-01"]
+    plea = " ".join(item.body)
+    analyzer = analyzer_for(config)
+    post, board = analyzer.analyze_many([TextInput(title=item.title, text=plea),
+                                         TextInput(title=item.title, text=plea, doc_type="board_message")])
+    assert post.false_info.model_score == board.false_info.model_score
+    assert post.false_info.model_score >= config.analysis.false_info.model_threshold
+    assert post.false_info.flagged and not board.false_info.flagged
+    assert "false_info" not in {h.id for h in board.priorities}
+
+
 @pytest.mark.integration
 def test_demo_rumour_is_flagged_from_the_posts_and_later_linked_to_the_rebuttal(ana: Any, store: Store,
                                                                                config: Config) -> None:

@@ -11,11 +11,14 @@ from yuqing.config.base import Model, SpanField
 
 
 class SentimentSettings(Model):
-    negative_below: float = Field(default=-0.2, ge=-1, le=1)
-    positive_above: float = Field(default=0.2, ge=-1, le=1)
+    negative_below: float = Field(default=-0.05, ge=-1, le=1)
+    positive_above: float = Field(default=0.3, ge=-1, le=1)
     # How much the project's lexicon (government-opinion negatives such as 暴力执法) moves the
     # trained model's score: final = clip(model + lexicon_weight * tanh(lexicon sum)).
     lexicon_weight: float = Field(default=0.6, ge=0, le=2)
+    # Extra lexicon terms with signed weights (negative below 0), added to the shipped lexicon
+    # (analysis/lexicon.py) — e.g. a deployment's or the demo's own wording (demo/config/analysis.yaml).
+    terms: dict[str, float] = {}
 
 
 class NegationSettings(Model):
@@ -142,11 +145,14 @@ class FalseInfoSettings(Model):
     cross-validation, see docs/analysis.md); an official mention with a rebuttal term in an
     incident is the rebuttal the other members' evidence links to."""
 
-    model_threshold: float = Field(default=0.4, gt=0, le=1)
+    model_threshold: float = Field(default=0.225, gt=0, le=1)
     # Media tiers where the model alone may flag (rumours spread on self-media; an outlet's report is
     # edited before it appears, and an accident report reads like the accident rumours the model saw).
     # A text of unknown tier (``yuqing analyze-text``) counts as self-media. The wording rules apply everywhere.
     model_tiers: list[str] = ["self_media"]
+    # Kinds of document the model alone never flags: a message to a government board is addressed to
+    # the office that must answer it, not spread (its pleas read like CED's "help" rumours).
+    model_skip_doc_types: list[str] = ["board_message"]
     rebuttal_terms: list[str] = ["辟谣", "不实信息", "系谣言", "是谣言", "纯属虚构", "虚假信息", "不信谣"]
 
 
