@@ -12,7 +12,8 @@ of a real duty desk, whose queue reloads itself once a minute). The mix per user
   office, place, priority and state, and deep pages;
 * 30 % incident — ``GET /incidents/<id>`` of an incident the user may see (its clocks, its mentions
   out of the million grouped by first appearance, releases, deliveries, audit, routing explanation);
-* 15 % search — ``GET /?q=<words>``: the console's full-text search over incident titles;
+* 15 % search — half ``GET /mentions?q=<words>`` (full-text search over the million mentions, with
+  highlighting, sometimes filtered by sentiment or place) and half ``GET /?q=<words>`` (incident titles);
 * 10 % acknowledge — ``POST /deliveries/<id>/acknowledge`` (CSRF token, audited, each one a different
   alert delivery not yet acknowledged; the 303 redirect is not followed).
 
@@ -80,6 +81,7 @@ QUEUE_VIEWS: list[dict[str, str]] = [
 ]
 SEARCH_WORDS = ["暴雨", "食品安全", "挂号", "农民工工资", "营商环境", "供暖", "景区", "谣言", "政策解读", "安全生产",
                 "学校 食堂", "医院"]
+MENTION_FILTERS: list[dict[str, str]] = [{}, {}, {"sentiment": "negative"}, {"place": "530100"}, {"sort": "newest"}]
 WEIGHTS = {"queue": 45, "incident": 30, "search": 15, "acknowledge": 10}
 
 # --- the corpus: mentions shaped like the pipeline's, segmentation done once per fragment ----------
@@ -343,6 +345,10 @@ class Client:
                 params.pop("office", None)
             r = await self.http.get("/", params=params)
             ok = r.status_code == 200 and "incident-queue" in r.text
+        elif kind == "search" and self.rng.random() < 0.5:
+            params = {"q": self.rng.choice(SEARCH_WORDS), **self.rng.choice(MENTION_FILTERS)}
+            r = await self.http.get("/mentions", params=params)
+            ok = r.status_code == 200 and 'id="mention-results"' in r.text
         elif kind == "search":
             r = await self.http.get("/", params={"q": self.rng.choice(SEARCH_WORDS)})
             ok = r.status_code == 200 and "incident-queue" in r.text
