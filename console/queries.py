@@ -148,6 +148,11 @@ def owed_clocks_for(store: Store, incident_ids: list[str]) -> dict[str, list[Clo
 def due_clocks(store: Store, user: User, *, office: str = "", size: int = 20) -> list[Clock]:
     """Clocks still owed on open incidents — missed ones (longest overdue first), then running ones,
     nearest due first; office staff see only their office's."""
+    return _due_clocks(store, user, office=office, size=size)[0]
+
+
+def _due_clocks(store: Store, user: User, *, office: str, size: int) -> tuple[list[Clock], dict[str, dict[str, Any]]]:
+    """:func:`due_clocks` and the state and title of their incidents (one lookup for both)."""
     must: list[dict[str, Any]] = [unresolved_clock_filter()]
     owner = office or ("" if user.sees_everything else (user.office or ""))
     if owner:
@@ -156,32 +161,34 @@ def due_clocks(store: Store, user: User, *, office: str = "", size: int = 20) ->
     # more than asked and drop those.
     docs = store.find("clocks", {"bool": {"filter": must}}, size=size * 2, sort=[{"due_at": "asc"}])
     clocks = [Clock.from_doc(d) for d in docs]
-    states = incident_states(store, [c.incident_id for c in clocks])
-    return [c for c in clocks if states.get(c.incident_id) in OPEN_STATES][:size]
+    found = _incident_fields(store, [c.incident_id for c in clocks], ["state", "title"])
+    owed = [c for c in clocks if c.incident_id in found
+            and str(found[c.incident_id].get("state", "new")) in OPEN_STATES][:size]
+    return owed, found
+
+
+def _incident_fields(store: Store, incident_ids: list[str], fields: list[str]) -> dict[str, dict[str, Any]]:
+    ids = list(dict.fromkeys(incident_ids))
+    if not ids:
+        return {}
+    resp = store.search("incidents", query={"ids": {"values": ids}}, size=len(ids), source=fields,
+                        track_total_hits=False)
+    return {h["_id"]: h["_source"] for h in resp["hits"]["hits"]}
 
 
 def incident_states(store: Store, incident_ids: list[str]) -> dict[str, str]:
-    ids = list(dict.fromkeys(incident_ids))
-    if not ids:
-        return {}
-    resp = store.search("incidents", query={"ids": {"values": ids}}, size=len(ids), source=["state"],
-                        track_total_hits=False)
-    return {h["_id"]: str(h["_source"].get("state", "new")) for h in resp["hits"]["hits"]}
+    return {i: str(d.get("state", "new")) for i, d in _incident_fields(store, incident_ids, ["state"]).items()}
 
 
 def incident_titles(store: Store, incident_ids: list[str]) -> dict[str, str]:
-    ids = list(dict.fromkeys(incident_ids))
-    if not ids:
-        return {}
-    resp = store.search("incidents", query={"ids": {"values": ids}}, size=len(ids), source=["id", "title"],
-                        track_total_hits=False)
-    return {h["_id"]: str(h["_source"].get("title", "")) for h in resp["hits"]["hits"]}
+    return {i: str(d.get("title", "")) for i, d in _incident_fields(store, incident_ids, ["title"]).items()}
 
 
 def due_clocks_with_titles(store: Store, user: User, *, office: str = "",
                            size: int = 20) -> tuple[list[Clock], dict[str, str]]:
-    clocks = due_clocks(store, user, office=office, size=size)
-    return clocks, incident_titles(store, [c.incident_id for c in clocks])
+    """:func:`due_clocks` and their incidents' titles, from one incident lookup."""
+    clocks, found = _due_clocks(store, user, office=office, size=size)
+    return clocks, {c.incident_id: str(found[c.incident_id].get("title", "")) for c in clocks}
 
 
 def recent_deliveries(store: Store, user: User, *, size: int = 20) -> list[Delivery]:
@@ -214,6 +221,10 @@ class IncidentDetail:
     audit: list[AuditEvent]
 
 
+# Segmented copies and dedup keys: as large as the text again, never shown on the incident page.
+_MENTION_UNSHOWN = ("title_seg", "text_seg", "simhash_bands")
+
+
 def get_incident(store: Store, incident_id: str) -> Incident | None:
     doc = store.get("incidents", incident_id)
     return Incident.from_doc(doc) if doc else None
@@ -224,7 +235,8 @@ def incident_detail(store: Store, incident: Incident, *, mention_limit: int = 20
     clocks = [Clock.from_doc(d) for d in store.find("clocks", {"term": {"incident_id": iid}},
                                                     size=100, sort=[{"due_at": "asc"}])]
     resp = store.search("mentions", query={"term": {"incident_id": iid}}, size=mention_limit,
-                        sort=[{"published_at": {"order": "asc", "missing": "_last"}}, {"id": "asc"}])
+                        sort=[{"published_at": {"order": "asc", "missing": "_last"}}, {"id": "asc"}],
+                        source={"excludes": list(_MENTION_UNSHOWN)})
     mentions = [Mention.from_doc(h["_source"]) for h in resp["hits"]["hits"]]
     by_id = {m.id: m for m in mentions}
     groups: dict[str, MentionGroup] = {}

@@ -376,9 +376,9 @@ def office_page(request: Request, user: PageUser, office: str = "") -> HTMLRespo
             raise HTTPException(status_code=403, detail="无权查看其他单位")
         office = user.office or ""
     incidents = queries.office_incidents(context.store, office) if office else []
-    clocks = queries.due_clocks(context.store, user, office=office, size=100) if office else []
+    clocks, titles = (queries.due_clocks_with_titles(context.store, user, office=office, size=100) if office
+                      else ([], {}))
     owed = queries.owed_clocks_for(context.store, [i.id for i in incidents])
-    titles = queries.incident_titles(context.store, [c.incident_id for c in clocks])
     return render(request, "office.html", office=office, incidents=incidents, clocks=clocks, owed=owed,
                   titles=titles)
 

@@ -186,11 +186,18 @@ class MentionPipeline:
         others are re-linked to it (``self.relinks``)."""
         k = self.spider.crawl_settings.simhash_max_distance
         eligible = [m for m in mentions if m.simhash_bands]
-        stored = self._stored_candidates(eligible, k)
+        # Stored candidates by band key: a mention is compared only with those sharing one of its probe
+        # keys — every hash within k does (dedup.probes) — not with every candidate of the batch.
+        stored: dict[str, list[Candidate]] = {}
+        for c in self._stored_candidates(eligible, k):
+            for key in dedup.bands(c.hash):
+                stored.setdefault(key, []).append(c)
         for m in eligible:
             h = dedup.from_hex(m.simhash or "0")
-            pool: dict[str, Candidate] = {c.id: c for c in stored}
+            pool: dict[str, Candidate] = {}
             for key in dedup.probes(h, k):
+                for c in stored.get(key, ()):
+                    pool.setdefault(c.id, c)
                 for c in self.bands.get(key, []):
                     pool[c.id] = c
             group = [c for c in pool.values() if c.id != m.id and dedup.distance(c.hash, h) <= k]
@@ -223,7 +230,11 @@ class MentionPipeline:
         mentions = [m for m, _ in self.buffer]
         self.link_reprints(mentions)
         now_iso = iso(sp.now)
+        # A new item's crawl state is written whole (every field of its mapping), so a plain index
+        # does what an upsert would, without Elasticsearch reading the old document first; an
+        # update's state is partial (first_seen_at kept) and stays an upsert.
         states: list[tuple[str, dict[str, Any]]] = []
+        seen_states: list[tuple[str, dict[str, Any]]] = []
         for m, item in self.buffer:
             states.append((stable_id(sp.source.id, item["key"]), {
                 "id": stable_id(sp.source.id, item["key"]), "source_id": sp.source.id, "key": item["key"],
@@ -236,12 +247,13 @@ class MentionPipeline:
             if item.get("engagement_only"):
                 continue  # fresh figures only: the crawl state (e.g. a reply still awaited) is unchanged
             sid = stable_id(sp.source.id, item["key"])
-            states.append((sid, {"id": sid, "source_id": sp.source.id, "key": item["key"], "mention_id": mid,
+            seen_states.append((sid, {"id": sid, "source_id": sp.source.id, "key": item["key"], "mention_id": mid,
                                  "last_seen_at": now_iso, "complete": True}))
         writes: list[tuple[str, str, list[tuple[str, dict[str, Any]]]]] = [
             ("mentions", "create", [(m.id, m.to_doc()) for m in mentions]),
             ("mentions", "update", partials),
-            ("crawl_state", "update", states),
+            ("crawl_state", "index", states),
+            ("crawl_state", "update", seen_states),
             ("engagement", "index", [(snap.id, snap.to_doc()) for snap in self.snapshots]),
             ("hotlist", "index", [(entry.id, entry.to_doc()) for entry in self.hot_entries]),
         ]
