@@ -159,14 +159,7 @@ def open_incident(store: Store, config: Config, mention_id: str, *, actor: str, 
         return GroupingResult(new_id, [], False, "该信息已单独立为事件")
     if old_id == new_id:  # an earlier call moved it and stopped before the incident was written
         old_id = (mention.get("grouping") or {}).get("from_incident")
-    moving = {mention_id}
-    if old_id:
-        source = _incident(store, old_id)
-        _require_open(source, "信息所在事件")
-        members = _members(store, old_id)
-        moving = _with_reprints(moving, members)
-        _leave_one(source, members, moving, "无需另立事件")
-    ids = sorted(moving)
+    ids = _leaving(store, mention_id, old_id, "无需另立事件")
     _move(store, ids, new_id, action="open", actor=actor, now=now, from_incident=old_id)
     _rebuild(store, config, [new_id, old_id or ""], now)
     store.update("incidents", new_id, {"created_by": actor, **({"split_from": old_id} if old_id else {})},
@@ -182,6 +175,19 @@ def open_incident(store: Store, config: Config, mention_id: str, *, actor: str, 
     return GroupingResult(new_id, ids, True, f"已由该信息新建事件（{len(ids)} 条信息）")
 
 
+def _leaving(store: Store, mention_id: str, old_id: str | None, instead: str) -> list[str]:
+    """The mentions that move with ``mention_id`` out of its open incident ``old_id`` (its reprints
+    there go along); refused when that would empty the incident (``instead`` says what to do)."""
+    moving = {mention_id}
+    if old_id:
+        source = _incident(store, old_id)
+        _require_open(source, "信息所在事件")
+        members = _members(store, old_id)
+        moving = _with_reprints(moving, members)
+        _leave_one(source, members, moving, instead)
+    return sorted(moving)
+
+
 def attach_mention(store: Store, config: Config, mention_id: str, incident_id: str, *, actor: str,
                    now: dt.datetime, reason: str = "") -> GroupingResult:
     """Put a mention (with its reprints in the same incident) into an open incident."""
@@ -191,14 +197,7 @@ def attach_mention(store: Store, config: Config, mention_id: str, incident_id: s
     if old_id == incident_id:
         return GroupingResult(incident_id, [], False, f"该信息已在事件「{target.title}」中")
     _require_open(target)
-    moving = {mention_id}
-    if old_id:
-        source = _incident(store, old_id)
-        _require_open(source, "信息所在事件")
-        members = _members(store, old_id)
-        moving = _with_reprints(moving, members)
-        _leave_one(source, members, moving, "请改用「合并事件」")
-    ids = sorted(moving)
+    ids = _leaving(store, mention_id, old_id, "请改用「合并事件」")
     _move(store, ids, incident_id, action="attach", actor=actor, now=now, from_incident=old_id)
     _rebuild(store, config, [incident_id, old_id or ""], now)
     title = str(mention.get("title") or "（无标题）")[:60]

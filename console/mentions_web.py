@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -124,38 +125,43 @@ def _back(target: str) -> RedirectResponse:
     return RedirectResponse(target, status_code=303)
 
 
-@router.post("/mentions/{mention_id}/open-incident")
-def open_incident_form(request: Request, user: PageUser, mention_id: str, csrf_token: str = Form(""),
-                       reason: str = Form("")) -> Response:
-    check_csrf(request, csrf_token)
+def _regroup(request: Request, user: User, csrf: str, what: str, back: str,
+             change: Callable[[Any, str, dt.datetime], grouping.GroupingResult]) -> Response:
+    """A grouping form's POST: CSRF and role checks, the change (given the context, the actor and
+    the time), then back to the incident it produced, or to ``back`` with the reason it was refused."""
+    check_csrf(request, csrf)
     require_regroup(user)
     context = ctx(request)
     try:
-        result = grouping.open_incident(context.store, context.config, mention_id, actor=user.name,
-                                        now=context.clock(), reason=reason.strip()[:500])
+        result = change(context, user.name, context.clock())
     except (grouping.NotFound, TransitionError, InputError) as exc:
-        flash(request, "error", f"新建事件未完成：{exc}")
-        return _back(f"/mentions/{mention_id}")
+        flash(request, "error", f"{what}未完成：{exc}")
+        return _back(back)
     flash(request, "ok", result.message)
     return _back(f"/incidents/{result.incident_id}")
+
+
+def _chosen(value: str, missing: str) -> str:
+    if not value.strip():
+        raise InputError(missing)
+    return value.strip()
+
+
+@router.post("/mentions/{mention_id}/open-incident")
+def open_incident_form(request: Request, user: PageUser, mention_id: str, csrf_token: str = Form(""),
+                       reason: str = Form("")) -> Response:
+    return _regroup(request, user, csrf_token, "新建事件", f"/mentions/{mention_id}",
+                    lambda c, actor, now: grouping.open_incident(c.store, c.config, mention_id, actor=actor, now=now,
+                                                                 reason=reason.strip()[:500]))
 
 
 @router.post("/mentions/{mention_id}/attach")
 def attach_form(request: Request, user: PageUser, mention_id: str, csrf_token: str = Form(""),
                 incident_id: str = Form(""), reason: str = Form("")) -> Response:
-    check_csrf(request, csrf_token)
-    require_regroup(user)
-    context = ctx(request)
-    try:
-        if not incident_id.strip():
-            raise InputError("请选择要归入的事件")
-        result = grouping.attach_mention(context.store, context.config, mention_id, incident_id.strip(),
-                                         actor=user.name, now=context.clock(), reason=reason.strip()[:500])
-    except (grouping.NotFound, TransitionError, InputError) as exc:
-        flash(request, "error", f"归入事件未完成：{exc}")
-        return _back(f"/mentions/{mention_id}")
-    flash(request, "ok", result.message)
-    return _back(f"/incidents/{result.incident_id}")
+    return _regroup(request, user, csrf_token, "归入事件", f"/mentions/{mention_id}",
+                    lambda c, actor, now: grouping.attach_mention(
+                        c.store, c.config, mention_id, _chosen(incident_id, "请选择要归入的事件"), actor=actor,
+                        now=now, reason=reason.strip()[:500]))
 
 
 @router.get("/incidents/{incident_id}/grouping", response_class=HTMLResponse)
@@ -172,36 +178,20 @@ def grouping_page(request: Request, user: PageUser, incident_id: str) -> HTMLRes
 @router.post("/incidents/{incident_id}/split")
 async def split_form(request: Request, user: PageUser, incident_id: str) -> Response:
     form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
-    require_regroup(user)
-    context = ctx(request)
     chosen = [str(v) for v in form.getlist("mention_id")]
-    try:
-        result = grouping.split_incident(context.store, context.config, incident_id, chosen, actor=user.name,
-                                         now=context.clock(), reason=str(form.get("reason", "")).strip()[:500])
-    except (grouping.NotFound, TransitionError, InputError) as exc:
-        flash(request, "error", f"拆分未完成：{exc}")
-        return _back(f"/incidents/{incident_id}/grouping")
-    flash(request, "ok", result.message)
-    return _back(f"/incidents/{result.incident_id}")
+    reason = str(form.get("reason", "")).strip()[:500]
+    return _regroup(request, user, str(form.get("csrf_token", "")), "拆分", f"/incidents/{incident_id}/grouping",
+                    lambda c, actor, now: grouping.split_incident(c.store, c.config, incident_id, chosen, actor=actor,
+                                                                  now=now, reason=reason))
 
 
 @router.post("/incidents/{incident_id}/merge")
 def merge_form(request: Request, user: PageUser, incident_id: str, csrf_token: str = Form(""),
                other: str = Form(""), reason: str = Form("")) -> Response:
-    check_csrf(request, csrf_token)
-    require_regroup(user)
-    context = ctx(request)
-    try:
-        if not other.strip():
-            raise InputError("请选择要合并的事件")
-        result = grouping.merge_incidents(context.store, context.config, incident_id, other.strip(),
-                                          actor=user.name, now=context.clock(), reason=reason.strip()[:500])
-    except (grouping.NotFound, TransitionError, InputError) as exc:
-        flash(request, "error", f"合并未完成：{exc}")
-        return _back(f"/incidents/{incident_id}/grouping")
-    flash(request, "ok", result.message)
-    return _back(f"/incidents/{result.incident_id}")
+    return _regroup(request, user, csrf_token, "合并", f"/incidents/{incident_id}/grouping",
+                    lambda c, actor, now: grouping.merge_incidents(
+                        c.store, c.config, incident_id, _chosen(other, "请选择要合并的事件"), actor=actor, now=now,
+                        reason=reason.strip()[:500]))
 
 
 # -- exports ---------------------------------------------------------------------------------------
