@@ -153,7 +153,7 @@ def build_incident_report(store: Store, config: Config, incident_id: str, *, now
             continue
         label = AUDIT_ZH.get(str(e.get("action")), str(e.get("action")))
         reason = f"：{e['reason']}" if e.get("reason") else ""
-        events.append((at, [f"{label}（{e.get('actor', '')}）{reason}"]))
+        events.append((at, [f"{label}（{labels.actor(str(e.get('actor', '')))}）{reason}"]))
     if closed := parse_ts(inc.get("closed_at")):
         events.append((closed, ["事件办结"]))
     events.sort(key=lambda ev: ev[0])
