@@ -42,10 +42,10 @@ def dispatch(store: Store, config: Config, *, now: dt.datetime, resolver: Resolv
 def acknowledge(store: Store, delivery_id: str, actor: str, now: dt.datetime) -> Delivery:
     """Acknowledge a delivery (idempotent: a second acknowledgement keeps the first one)."""
     if not actor.strip():
-        raise InputError("an acknowledgement needs the name of who acknowledges")
+        raise InputError("签收须注明签收人（--actor）")
     doc = store.get("deliveries", delivery_id)
     if doc is None:
-        raise InputError(f"no delivery {delivery_id!r}")
+        raise InputError(f"推送记录不存在：{delivery_id!r}")
     return _acknowledge(store, Delivery.from_doc(doc), actor, now, refresh=True)
 
 
@@ -69,7 +69,7 @@ def open_deliveries_query(*, incident_id: str | None = None, alert_key: str | No
     """Deliveries not yet acknowledged (and not suppressed), of one incident or one alert key,
     optionally of one office."""
     if (incident_id is None) == (alert_key is None):
-        raise InputError("acknowledge a group by its incident or by its alert key (one of them)")
+        raise InputError("确认一组提醒须指定事件或预警（二者取一）")
     filters: list[dict[str, Any]] = [
         {"term": {"incident_id": incident_id}} if incident_id is not None else {"term": {"alert_key": alert_key}},
         {"terms": {"state": list(OPEN_DELIVERY_STATES)}}]
@@ -86,7 +86,7 @@ def acknowledge_group(store: Store, *, actor: str, now: dt.datetime, incident_id
     :func:`acknowledge`, and the group gets one audit event (``acknowledge_alerts``) listing them.
     Idempotent: a second call finds nothing left and writes nothing. Returns those acknowledged now."""
     if not actor.strip():
-        raise InputError("an acknowledgement needs the name of who acknowledges")
+        raise InputError("签收须注明签收人（--actor）")
     query = open_deliveries_query(incident_id=incident_id, alert_key=alert_key, office=office)
     store.refresh("deliveries")
     docs = list(store.scan("deliveries", query))

@@ -26,6 +26,7 @@ from analysis.incidents import (
 from analysis.pipeline import ANALYSIS_VERSION, Analyzer, TextAnalysis, TextInput, full_text
 from yuqing.clock import iso
 from yuqing.config import Config
+from yuqing.progress import batches
 from yuqing.storage import Store
 
 log = logging.getLogger(__name__)
@@ -162,8 +163,7 @@ def analyze_pending(store: Store, config: Config, *, now: dt.datetime) -> Analyz
     # 1. score
     scored: list[dict[str, Any]] = []
     failures: list[tuple[dict[str, Any], str]] = []
-    for start in range(0, len(pending), BATCH):
-        batch = pending[start:start + BATCH]
+    for batch in batches(pending, BATCH, "研判"):
         inputs = [text_input(d) for d in batch]
         try:
             results: list[TextAnalysis | None] = list(analyzer.analyze_many(inputs))

@@ -27,7 +27,7 @@ from elasticsearch import ConnectionError as ESConnectionError
 from elasticsearch import ConnectionTimeout as ESConnectionTimeout
 from elasticsearch import TransportError as ESTransportError
 
-from yuqing.errors import StorageAuthError, StorageError, StorageUnavailable
+from yuqing.errors import InputError, StorageAuthError, StorageError, StorageUnavailable
 
 if TYPE_CHECKING:
     from yuqing.config.storage import StorageConfig
@@ -197,9 +197,13 @@ def make_client(url: str | None = None, timeout: float = 30.0, *, purpose: str =
         from yuqing.esnode import node_url
 
         url = node_url(purpose=purpose)
-    from yuqing.essecurity import split_urls
+    from yuqing.essecurity import redact, split_urls
 
-    return Elasticsearch(split_urls(url), request_timeout=timeout, retry_on_timeout=False, max_retries=1)
+    try:
+        return Elasticsearch(split_urls(url), request_timeout=timeout, retry_on_timeout=False, max_retries=1)
+    except ValueError as exc:  # a malformed ES_URL / connection: the operator's input, not a bug
+        raise InputError(f"Elasticsearch 地址无效：{redact(url)!r}（应如 http://127.0.0.1:9200，见 ES_URL）："
+                         f"{exc}") from exc
 
 
 def client_url(client: Elasticsearch) -> str:
@@ -490,13 +494,16 @@ def _wrap(client: Elasticsearch, what: str, exc: Exception) -> StorageError:
             return StorageAuthError(
                 f"Elasticsearch at {hosts} refused the credentials ({what}): 401 "
                 + (f"for user {user!r}; check the password" if user else
-                   "and none were given; put user:password@ in ES_URL, or set ES_USERNAME/ES_PASSWORD"))
+                   "and none were given; put user:password@ in ES_URL, or set ES_USERNAME/ES_PASSWORD"),
+                hosts=hosts, what=what, user=user, status=401)
         return StorageAuthError(
             f"Elasticsearch at {hosts} denied {what} to user {user or '?'!r}: 403 {exc.message}; the account's "
-            f"role lacks this privilege (roles: yuqing/data/es_roles.yaml)")
+            f"role lacks this privilege (roles: yuqing/data/es_roles.yaml)",
+            hosts=hosts, what=what, user=user, status=403)
     if isinstance(exc, ApiError):
-        return StorageError(f"Elasticsearch refused to {what}: {exc.meta.status} {exc.message}")
+        return StorageError(f"Elasticsearch refused to {what}: {exc.meta.status} {exc.message}", hosts=hosts,
+                            what=what, status=exc.meta.status)
     return StorageUnavailable(
         f"Elasticsearch at {hosts} is not reachable ({what}): {type(exc).__name__}. "
-        f"Start the local node with `yuqing es start`, or check ES_URL."
+        f"Start the local node with `yuqing es start`, or check ES_URL.", hosts=hosts, what=what
     )
