@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from alerts import api as alerts_api
+from console.grouping import GROUPING_ACTIONS_ZH
 from response import clocks, lifecycle, releases
 from yuqing import labels
 from yuqing.config import Config
@@ -24,7 +25,7 @@ ACTIONS_ZH = {a: lifecycle.ACTION_ZH[a] for a in
               ("assign", "reassign", "acknowledge", "start_response", "escalate", "dismiss", "close")}
 CHANNELS_ZH = releases.CHANNELS_ZH
 REVIEW_STEPS_ZH = releases.REVIEW_STEPS_ZH
-AUDIT_ACTIONS_ZH = labels.AUDIT_ACTION_ZH
+AUDIT_ACTIONS_ZH = {**labels.AUDIT_ACTION_ZH, **GROUPING_ACTIONS_ZH}
 
 
 def lifecycle_allows(incident: Incident, action: str) -> bool:

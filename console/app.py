@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from console import api, deliveries_web, web
+from console import api, deliveries_web, mentions_web, web
 from console.auth import UserDirectory, load_users, session_secret
 from console.context import Context, LoginRequired
 from yuqing import clock as yclock
@@ -181,6 +181,7 @@ def create_app(store: Store, config: Config, *, clock: Callable[[], dt.datetime]
     app.include_router(api.router)
     app.include_router(web.router)
     app.include_router(deliveries_web.router)
+    mentions_web.register(app)  # mentions: search, stream, grouping, exports (after web: /mentions/failed first)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     env_tls, env_proxies = tls_settings()
     max_age = int(config.console.sessions.max_age.as_timedelta().total_seconds())

@@ -23,6 +23,7 @@ SEVERITY_ZH = {"I": "特别重大", "II": "重大", "III": "较大", "IV": "一�
 STATE_ZH = {
     "new": "新发现", "assigned": "已交办", "acknowledged": "已签收", "responding": "处置中",
     "released": "已回应", "closed": "已办结", "escalated": "已升级", "dismissed": "已排除",
+    "merged": "已合并",  # absorbed by another incident (Incident.merged_into), its mentions moved there
 }
 CLOCK_STATE_ZH = {"running": "计时中", "met": "已按时完成", "missed": "已超时", "waived": "已豁免"}
 HANDLING_ZH = {
@@ -61,6 +62,7 @@ ROUTE_INPUT_ZH = {
 ACTION_ZH = {
     "assign": "交办", "reassign": "改派", "acknowledge": "签收", "start_response": "开始处置",
     "record_release": "发布回应", "escalate": "升级", "dismiss": "排除", "close": "办结",
+    "merge": "合并",
 }
 # Everything the audit log records, by action.
 AUDIT_ACTION_ZH = {
@@ -70,6 +72,9 @@ AUDIT_ACTION_ZH = {
     "open": "开始计时", "met": "按时完成", "met_late": "超时完成", "missed": "超时", "waive": "豁免时限",
     "remind": "提醒", "change_owner": "变更责任单位", "reopen": "重新打开", "transition": "状态变更",
     "upgrade": "级别上调", "unknown_outcome": "发送结果未知", "acknowledge_alerts": "确认提醒",
+    # fixing the grouping by hand (console.grouping)
+    "open_from_mention": "由信息新建事件", "attach_mention": "归入信息", "detach_mention": "移出信息",
+    "absorb": "合并事件", "split": "拆分事件", "split_from": "拆分新建",
 }
 AUDIT_ENTITY_ZH = {"incident": "事件", "clock": "时限", "release": "发布", "delivery": "提醒", "mention": "信息",
                    "report": "报告", "alert": "预警", "config": "配置", "source": "信息源"}

@@ -18,45 +18,25 @@ from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# The Chinese names live in yuqing.labels (one place); re-exported here for existing imports.
-from yuqing.labels import (
-    CLOCK_STATE_ZH as CLOCK_STATE_ZH,
-)
-from yuqing.labels import (
-    EMOTION_ZH as EMOTION_ZH,
-)
-from yuqing.labels import (
-    ENGAGEMENT_ZH as ENGAGEMENT_ZH,
-)
-from yuqing.labels import (
-    HANDLING_ZH as HANDLING_ZH,
-)
-from yuqing.labels import (
-    RELEASE_STATUS_ZH as RELEASE_STATUS_ZH,
-)
-from yuqing.labels import (
-    REVIEW_NOT_RECORDED_ZH as REVIEW_NOT_RECORDED_ZH,
-)
-from yuqing.labels import (
-    ROUTE_ASK_ZH as ROUTE_ASK_ZH,
-)
-from yuqing.labels import (
-    ROUTE_ROLE_ZH as ROUTE_ROLE_ZH,
-)
-from yuqing.labels import (
-    SEVERITY_ZH as SEVERITY_ZH,
-)
-from yuqing.labels import (
-    STATE_ZH as STATE_ZH,
-)
-from yuqing.labels import (
-    TIER_ZH as TIER_ZH,
-)
+from yuqing import labels
+
+# The Chinese names live in yuqing.labels (one place); kept here under their old names.
+CLOCK_STATE_ZH = labels.CLOCK_STATE_ZH
+EMOTION_ZH = labels.EMOTION_ZH
+ENGAGEMENT_ZH = labels.ENGAGEMENT_ZH
+HANDLING_ZH = labels.HANDLING_ZH
+RELEASE_STATUS_ZH = labels.RELEASE_STATUS_ZH
+REVIEW_NOT_RECORDED_ZH = labels.REVIEW_NOT_RECORDED_ZH
+ROUTE_ASK_ZH = labels.ROUTE_ASK_ZH
+ROUTE_ROLE_ZH = labels.ROUTE_ROLE_ZH
+SEVERITY_ZH = labels.SEVERITY_ZH
+STATE_ZH = labels.STATE_ZH
+TIER_ZH = labels.TIER_ZH
 
 SeverityLevel = Literal["I", "II", "III", "IV"]
 SEVERITY_RANK = {"I": 4, "II": 3, "III": 2, "IV": 1}
 IncidentState = Literal[
-    "new", "assigned", "acknowledged", "responding", "released", "closed", "escalated", "dismissed"
+    "new", "assigned", "acknowledged", "responding", "released", "closed", "escalated", "dismissed", "merged"
 ]
 ClockState = Literal["running", "met", "missed", "waived"]
 HandlingKind = Literal["suggestion", "difficulty", "major_problem", "confusion", "wrong_opinion", "false_info"]
@@ -135,6 +115,17 @@ class Place(BaseModel):
     source: Literal["text", "source"] = "text"  # from the text, or the source's jurisdiction
 
 
+class ManualGrouping(BaseModel):
+    """A person put this mention in its incident (console: open, attach, merge, split). The analysis
+    never regroups such a mention: it stays where the person put it."""
+
+    manual: bool = True
+    action: Literal["open", "attach", "merge", "split"]
+    actor: str
+    at: dt.datetime
+    from_incident: str | None = None  # the incident it was in before, if any
+
+
 class Mention(Doc):
     kind: ClassVar[str] = "mentions"
 
@@ -176,6 +167,7 @@ class Mention(Doc):
     emotion: Emotion | None = None
     false_info: FalseInfo | None = None
     department: Department | None = None
+    grouping: ManualGrouping | None = None  # set when a person (not the analysis) chose its incident
 
 
 ENGAGEMENT_FIELDS = ("reposts", "comments", "likes", "views")
@@ -361,6 +353,12 @@ class Incident(Doc):
     # response: the deadline that matters most now — the oldest unanswered miss, else the nearest
     # running clock (the console's queue sorts on it; see response/urgency.py)
     urgent_due_at: dt.datetime | None = None
+    # console: grouping fixed by hand. An absorbed incident is state "merged" and names its survivor;
+    # the survivor lists what it absorbed; an incident split out of another names it.
+    merged_into: str | None = None
+    merged_from: list[str] = []
+    split_from: str | None = None
+    created_by: str | None = None  # a person who opened it by hand (analysis-created ones have none)
     created_at: dt.datetime
     updated_at: dt.datetime
 

@@ -61,6 +61,8 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "place": PLACE, "keywords": KW, "incident_id": KW, "handling_kind": KW,
         # analysis failures: attempts so far, the last reason, and set aside after too many
         "analysis_attempts": INT, "analysis_error": KW, "analysis_failed_at": DATE, "analysis_failed": BOOL,
+        # a person chose its incident (console): the analysis never regroups it
+        "grouping": {"properties": {"manual": BOOL, "action": KW, "actor": KW, "at": DATE, "from_incident": KW}},
     },
     "incidents": {
         "id": KW, "title": RAW_TEXT, "summary": RAW_TEXT, "first_seen_at": DATE, "last_seen_at": DATE,
@@ -81,6 +83,7 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "assigned_office": KW, "acknowledged_by": KW, "acknowledged_at": DATE, "closed_at": DATE,
         "dismiss_reason": KW, "created_at": DATE, "updated_at": DATE,
         "escalated_at": DATE, "urgent_due_at": DATE,
+        "merged_into": KW, "merged_from": KW, "split_from": KW, "created_by": KW,
     },
     "clocks": {
         "id": KW, "incident_id": KW, "rule_id": KW, "name_zh": KW, "opened_at": DATE, "due_at": DATE,
@@ -439,11 +442,13 @@ class Store:
 
     def search(self, kind: str, *, query: Mapping[str, Any] | None = None, size: int = 10,
                sort: Any = None, aggs: Mapping[str, Any] | None = None, from_: int = 0,
-               source: Any = None, track_total_hits: bool = True) -> dict[str, Any]:
+               source: Any = None, track_total_hits: bool = True,
+               highlight: Mapping[str, Any] | None = None) -> dict[str, Any]:
         with self._errors(f"search {kind}"):
             resp = self.client.search(index=self.alias(kind), query=dict(query or {"match_all": {}}),
                                       size=size, sort=sort, aggs=dict(aggs) if aggs else None,
-                                      from_=from_, source=source, track_total_hits=track_total_hits)
+                                      from_=from_, source=source, track_total_hits=track_total_hits,
+                                      highlight=dict(highlight) if highlight else None)
         return dict(resp)
 
     def find(self, kind: str, query: Mapping[str, Any] | None = None, *, size: int = 10000,

@@ -34,6 +34,7 @@ class Day:
     health: str  # level III in Qujing, answered by a release
     spread: str  # two cities (multi-place)
     source_id: str
+    mention: str  # the blast's first mention
 
 
 def _unrouted(inc: Incident) -> Incident:
@@ -43,7 +44,8 @@ def _unrouted(inc: Incident) -> Incident:
 def populate(store: Store, config: Config, *, now: dt.datetime, reports_dir: Path, console_url: str) -> Day:
     start = now - dt.timedelta(hours=7)
     day = Day(blast=stable_id("day", "blast"), rumour=stable_id("day", "rumour"), health=stable_id("day", "health"),
-              spread=stable_id("day", "spread"), source_id=config.sources.sources[0].id)
+              spread=stable_id("day", "spread"), source_id=config.sources.sources[0].id,
+              mention=stable_id(stable_id("day", "blast"), "m", 0))
     age = now - start + dt.timedelta(minutes=30)
     incidents = [
         sample.incident(day.blast, now=now, title="昆明某化工厂爆炸致多人伤亡", level="II", place="530100",

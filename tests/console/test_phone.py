@@ -80,7 +80,7 @@ def owner(cstore: Store, incident_id: str) -> str:
 
 # -- which pages ------------------------------------------------------------------------------------
 
-PAGE_PARAMS = {"incident_id": "blast", "source_id": "source_id"}
+PAGE_PARAMS = {"incident_id": "blast", "source_id": "source_id", "mention_id": "mention"}
 
 
 def page_routes(app: object) -> list[str]:
@@ -90,7 +90,7 @@ def page_routes(app: object) -> list[str]:
         if not isinstance(route, APIRoute) or "GET" not in route.methods:
             continue
         path = route.path
-        if path.startswith(("/api", "/static", "/openapi", "/docs", "/redoc", "/reports/files")):
+        if path.startswith(("/api", "/static", "/openapi", "/docs", "/redoc", "/reports/files", "/export")):
             continue
         paths.append(path)
     return paths
