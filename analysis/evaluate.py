@@ -191,7 +191,9 @@ def _prf(gold: Sequence[bool], pred: Sequence[bool]) -> dict[str, float]:
 
 def evaluate_false_info(data_dir: Path, config: Config) -> dict[str, Any]:
     """False information on the grouped held-out part of ``rumor_dev.csv`` (rumour vs non-rumour)
-    and the share of news titles (report half of ``news_titles_dev.csv``, all topics) flagged."""
+    and the share flagged of texts that are not rumours: news titles (report half of
+    ``news_titles_dev.csv``, all topics) and everyday Weibo (report halves of ``weibo_senti_dev.csv``
+    and ``sentiment_dev.csv``, none trained on)."""
     from analysis.api import analyzer_for
 
     analyzer = analyzer_for(config)
@@ -202,8 +204,16 @@ def evaluate_false_info(data_dir: Path, config: Config) -> dict[str, Any]:
     naive = naive_priorities(config)
     baseline = ["false_info" in naive(r["text"]) for r in rumours]
     flagged_news = sum(1 for a in _analyses(analyzer, news) if a.false_info.flagged)
-    return {"ours": _prf(gold, ours), "naive_terms": _prf(gold, baseline), "news_n": len(news),
-            "news_flagged": flagged_news, "news_rate": flagged_news / len(news) if news else 0.0}
+    out = {"ours": _prf(gold, ours), "naive_terms": _prf(gold, baseline), "news_n": len(news),
+           "news_flagged": flagged_news, "news_rate": flagged_news / len(news) if news else 0.0}
+    for key, name in (("weibo", "weibo_senti_dev.csv"), ("sentiment", "sentiment_dev.csv")):
+        path = data_dir / name
+        if not path.exists():
+            continue
+        texts = [r["text"] for r in read_csv(path, ["text"]) if splits.is_report_half(r["text"])]
+        flagged = sum(1 for a in _analyses(analyzer, texts) if a.false_info.flagged)
+        out[f"{key}_n"], out[f"{key}_rate"] = len(texts), flagged / len(texts) if texts else 0.0
+    return out
 
 
 def format_false_info(report: dict[str, Any]) -> str:
@@ -214,9 +224,15 @@ def format_false_info(report: dict[str, Any]) -> str:
         f"(any-term baseline: {b['precision']:.4f} / {b['recall']:.4f} / {b['f1']:.4f})",
         f"news titles flagged as false information (report half, n={report['news_n']}): "
         f"{report['news_flagged']} ({100 * report['news_rate']:.2f} %)",
+        *[f"everyday Weibo flagged as false information ({name}, report half, n={report[key + '_n']}): "
+          f"{100 * report[key + '_rate']:.2f} %" for key, name in (("weibo", "weibo_senti_dev.csv"),
+                                                                   ("sentiment", "sentiment_dev.csv"))
+          if key + "_n" in report],
         f"false_info_precision={o['precision']:.4f}",
         f"false_info_recall={o['recall']:.4f}",
         f"false_info_f1={o['f1']:.4f}",
+        *[f"{key}_false_info_rate={report[key + '_rate']:.4f}" for key in ("weibo", "sentiment")
+          if key + "_n" in report],
         f"news_false_info_rate={report['news_rate']:.4f}",
     ])
 
@@ -333,19 +349,17 @@ def format_classes(report: dict[str, Any], title: str) -> str:
 
 def evaluate_department(rows: Sequence[dict[str, str]], folds: int = 5) -> dict[str, Any]:
     """Stratified ``folds``-fold cross-validation (seed 0) of the department model's recipe on ``rows``
-    (columns ``text``, optional ``title``, ``label``): each fold is predicted by a model fitted on the others."""
-    from sklearn.linear_model import LogisticRegression
+    (columns ``text``, optional ``title``, ``label``): each fold is predicted by a model fitted on the
+    others."""
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     from analysis import features
-    from analysis.train import Prepared
+    from analysis.train import Prepared, department_estimator, department_texts
     from yuqing.config import load_config
 
-    texts = [f"{r.get('title', '')}\n{r['text']}".strip() for r in rows]
     gold = [r["label"].strip() for r in rows]
     model = features.model("department")
-    x = Prepared(load_config()).features(texts).scaled
-    pred = cross_val_predict(LogisticRegression(C=float(model.info.get("c", 10.0)), max_iter=3000,
-                                                class_weight="balanced"), x, gold,
+    x = Prepared(load_config()).features(department_texts(rows)).scaled
+    pred = cross_val_predict(department_estimator(float(model.info.get("c", 10.0))), x, gold,
                              cv=StratifiedKFold(folds, shuffle=True, random_state=0))
     return classification_report(gold, [str(p) for p in pred], sorted(set(gold)))

@@ -2,7 +2,9 @@
 
 Rules, first match wins (the terms are in ``config/analysis.yaml`` under ``handling``):
 
-1. touches ``false_info`` → 虚假和不实信息 (rebut; maybe refer to police / cyberspace office);
+1. touches ``false_info`` → 虚假和不实信息 (rebut; maybe refer to police / cyberspace office) — unless
+   the rumour model alone flags it and it also reports an emergency: then rule 2 (the pipeline
+   leaves ``false_info`` out of the ids it passes here; the flag and score stay as evidence);
 2. touches ``emergency`` → 重大问题 (investigate, publish the result);
 3. touches ``public_interest`` / ``moral_livelihood`` while negative, or uses difficulty terms
    (恳请, 欠薪…) → 实际困难 (say how it is being solved): a wage dispute that mentions 推诿 is

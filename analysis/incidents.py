@@ -374,6 +374,7 @@ class IncidentBuilder:
             priorities=priorities, mention_count=len(ms), reprint_count=reprints, reach=round(reach, 3),
             tiers=dict(tiers), peak_per_bucket=max((p.mentions for p in trend), default=0),
             negative_share=negative_share, mentions=figures, emergency_kind=self.emergency_kind(texts),
+            spread_per_hour=spread,
         )
         places = self._places(ms)
         placeholder = times[0]

@@ -25,8 +25,9 @@ from yuqing.models import HANDLING_ZH, Department, Emotion, FalseInfo, HandlingK
 from yuqing.segment import Segmenter, segmenter
 
 # Bump when scoring changes: `yuqing analyze` then re-scores every stored mention.
-ANALYSIS_VERSION = "2"
+ANALYSIS_VERSION = "3"
 FALSE_INFO = "false_info"
+EMERGENCY = "emergency"
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ class Analyzer:
         settings = self.config.analysis.false_info
         rule = next((h for h in hits if h.id == FALSE_INFO and h.parent is None), None)
         tier_ok = item.media_tier is None or item.media_tier in settings.model_tiers
-        by_model = not item.official and tier_ok and score >= settings.model_threshold
+        by_model = (not item.official and tier_ok and item.doc_type not in settings.model_skip_doc_types
+                    and score >= settings.model_threshold)
         flagged = rule is not None or by_model
         confidence = 1 - (1 - (rule.confidence if rule else 0.0)) * (1 - (score if by_model else 0.0))
         cues = list(rule.evidence) if rule else []
@@ -154,7 +156,11 @@ class Analyzer:
             if model_only:
                 force[FALSE_INFO] = [f"模型评分 {cls.rumour_score:.2f}"]
             ids = [h.id for h in hits if h.parent is None] + list(force)
-            kind = self.handling.classify(text, ids, sentiment, item.official)
+            # A suspicion resting on the model alone does not turn an emergency report into false
+            # information: an eyewitness account of an accident is handled as the emergency it reports
+            # (its clocks), and the model's score stays on the mention as evidence.
+            kind_ids = [i for i in ids if i != FALSE_INFO] if model_only and EMERGENCY in ids else ids
+            kind = self.handling.classify(text, kind_ids, sentiment, item.official)
             if (item.doc_type == "board_message" and board.priority and kind in board.kinds
                     and board.priority not in ids):
                 force[board.priority] = [f"留言板：{HANDLING_ZH[kind]}"]

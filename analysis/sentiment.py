@@ -43,6 +43,8 @@ class SentimentModel:
     def __init__(self, arrays: dict[str, Any]) -> None:
         self.info = json.loads(str(arrays["info"]))
         self.version = str(self.info.get("version", "unknown"))
+        # Added to every score: the model's balance point, chosen on the selection half (analysis.train).
+        self.offset = float(self.info.get("offset", 0.0))
         self.idf = arrays["idf"]
         self.lr_w = arrays["lr_w"]
         self.lr_b = float(arrays["lr_b"][0])
@@ -95,7 +97,7 @@ class SentimentModel:
         x = self._tfidf(feats.char_counts, self.idf)
         xw = self._tfidf(feats.word_counts, self.w_idf)
         total = (2 * self._pair(x, self.lr_w, self.lr_b, self.nb_logp)
-                 + self._pair(xw, self.w_lr_w, self.w_lr_b, self.w_nb_logp)) / 3
+                 + self._pair(xw, self.w_lr_w, self.w_lr_b, self.w_nb_logp)) / 3 + self.offset
         return [float(v) for v in total]
 
 
@@ -123,7 +125,8 @@ class SentimentScorer:
         self.settings = settings.sentiment
         neg = settings.negation
         self.negation = Negation(neg.negators, neg.not_negators, neg.window)
-        self.terms = {**{t: -w for t, w in lexicon.NEGATIVE.items()}, **lexicon.POSITIVE}
+        self.terms = {**{t: -w for t, w in lexicon.NEGATIVE.items()}, **lexicon.POSITIVE,
+                      **self.settings.terms}
         self.matcher = TermMatcher(self.terms)
         self.relief = TermMatcher(lexicon.RELIEF_TERMS)
 

@@ -11,7 +11,9 @@ Two things decide the level (domain §3):
    official source stating the event's grade (认定为较大事故) counts like a figure.
 2. **The spread score** — how much attention the incident draws:
    ``priority_weight × (highest weight among its priorities) + reach_weight × log10(1 + reach)
-   + velocity_weight × log2(1 + peak mentions in one trend bucket) + negative_weight × negative share``
+   + velocity_weight × log2(1 + peak mentions in one trend bucket) + negative_weight × negative share
+   + the points of the highest spread-speed step reached`` (``spread_speed.steps``: new reposts,
+   comments and likes per hour from the engagement snapshots, summed over the incident's mentions)
    against ``thresholds``, but never above ``score_max_level`` (III): 重大 and 特别重大 (and with them
    the 5 h / 24 h clocks) rest on figures or an official grading, never on wording or spread alone.
 
@@ -76,6 +78,7 @@ class IncidentFacts:
     negative_share: float
     mentions: list[MentionFigures] = field(default_factory=list)  # in time order
     emergency_kind: str | None = None
+    spread_per_hour: float = 0.0  # new interactions per hour (engagement snapshots), summed over mentions
 
 
 def authority_of(doc: dict[str, Any]) -> str:
@@ -194,7 +197,10 @@ def assess(facts: IncidentFacts, settings: SeveritySettings, priorities: Priorit
     reasons.append(f"传播速度：单位时段内最多{facts.peak_per_bucket}条")
     n_part = settings.negative_weight * facts.negative_share
     reasons.append(f"负面信息占比{facts.negative_share:.0%}")
-    score = round(p_part + r_part + v_part + n_part, 3)
+    s_part, spread_reason = spread_points(facts.spread_per_hour, settings)
+    if spread_reason:
+        reasons.append(spread_reason)
+    score = round(p_part + r_part + v_part + n_part + s_part, 3)
     raw = _score_level(score, settings)
     cap = settings.score_max_level
     score_level: SeverityLevel = raw if SEVERITY_RANK[raw] <= SEVERITY_RANK[cap] else cap
@@ -236,6 +242,20 @@ def assess(facts: IncidentFacts, settings: SeveritySettings, priorities: Priorit
     return Severity(level=level, score=score, reasons=reasons, casualty_level=fig_level, basis=basis,
                     figures=dict(selection.best), emergency_kind=kind,
                     history=_history(facts.mentions, facts, score_level, (c, table)))
+
+
+def spread_points(per_hour: float, settings: SeveritySettings) -> tuple[float, str | None]:
+    """Points for how fast the incident's posts spread (the highest step of
+    ``severity.spread_speed.steps`` reached) and the reason naming the figure; no reason without figures."""
+    steps = settings.spread_speed.steps
+    if per_hour <= 0 or not steps:
+        return 0.0, None
+    reached = [step for step in steps if per_hour >= step.min_per_hour]
+    figure = f"扩散速度：每小时新增转发、评论、点赞约{per_hour:,.0f}次"
+    if not reached:
+        return 0.0, f"{figure}（未达“{steps[0].label}”标准{steps[0].min_per_hour:,.0f}次/小时，不加分）"
+    step = reached[-1]
+    return step.points, f"{figure}，达到“{step.label}”标准（≥{step.min_per_hour:,.0f}次/小时），加{step.points:g}分"
 
 
 def _history(mentions: Iterable[MentionFigures], facts: IncidentFacts, score_level: SeverityLevel,

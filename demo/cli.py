@@ -11,7 +11,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="启动本地 Elasticsearch 节点、演示网站和本地推送接收端，用 dag.test() 按模拟的一天运行各 DAG："
                     "采集、研判、交办、时限、推送、每日简报和回应评估，最后输出从 Elasticsearch 统计的汇总。")
     parser.add_argument("--day", default=None, help="场景日期 YYYY-MM-DD（默认：场景自带日期）")
-    parser.add_argument("--fast", action="store_true", help="减少时间步（4 步而非 9 步）")
+    parser.add_argument("--fast", action="store_true", help="减少时间步（5 步而非 10 步，均含 13:10 热榜巡查一步）")
     parser.add_argument("--prefix", default="demo", help="演示数据的索引前缀（默认 demo；"
                         "每次运行开始时清空其索引）")
     parser.add_argument("--serve", action="store_true", help="运行结束后在演示数据上继续运行值班台")

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from pipeline.groups import source_groups
 from yuqing import labels, places
 from yuqing.clock import TZ, parse_ts
 from yuqing.models import CLOCK_STATE_ZH, SEVERITY_ZH, STATE_ZH
@@ -136,6 +137,35 @@ def step_times(day: dt.date, fast: bool) -> list[dt.datetime]:
     return [dt.datetime.combine(day, t, tzinfo=TZ) for t in (FAST_STEPS if fast else FULL_STEPS)]
 
 
+HOT_STEP_AFTER = dt.timedelta(minutes=5)  # a hot-list step this long after an incident's entry appears
+
+
+def hot_steps(day: dt.date) -> list[dt.datetime]:
+    """Extra steps (both modes) that crawl the hot list just after an incident's entry appears on it and
+    before any other source mentions that incident, so the day shows opinion breaking on the hot list:
+    the crawler first sees it there, and nothing else about it is online yet."""
+    from demo.scenario import HOT_ENTRIES, day_start, items_of
+
+    out: list[dt.datetime] = []
+    for entry in HOT_ENTRIES:
+        if entry.incident is None:
+            continue
+        appear = day_start(day) + entry.appear_at
+        first_other = min((item.published_at(day) for item in items_of(entry.incident)), default=None)
+        at = appear + HOT_STEP_AFTER
+        if first_other is not None and at >= first_other:
+            at = appear + (first_other - appear) / 2
+        out.append(at)
+    return sorted(out)
+
+
+def hot_collect_dags(config: Any) -> list[str]:
+    """The collection DAGs (one per schedule group, ``pipeline.groups``) that crawl a hot list."""
+    hot = {s.id for s in config.sources.sources if s.type == "hotlist" and s.enabled}
+    return [f"yuqing_collect_every_{g.slug}" for g in source_groups(Path(config.directory) / "sources.yaml")
+            if hot & set(g.source_ids)]
+
+
 # -- what happened: read from Elasticsearch after each step ----------------------------------------
 
 
@@ -150,6 +180,7 @@ class Observer:
         self.clocks: dict[str, str] = {}  # id -> state
         self.deliveries_sent = 0
         self.told: set[str] = set()  # routed offices' own alerts already shown
+        self.hot_keys: set[str] = set()  # hot-list entries already shown
         self.received = 0
         self.receiver_count = receiver_count
 
@@ -161,6 +192,14 @@ class Observer:
         except StorageError:
             return []
         lines: list[str] = []
+        for doc in sorted(self.store.scan("hotlist", {"exists": {"field": "mention_id"}}), key=lambda d: d["at"]):
+            if doc["key"] in self.hot_keys:
+                continue
+            self.hot_keys.add(doc["key"])
+            listed = parse_ts(doc.get("listed_at")) or parse_ts(doc.get("at"))
+            heat = f"，热度 {doc['heat']:,}" if doc.get("heat") else ""
+            lines.append(f"  热榜上榜 「{_short(doc.get('title', ''))}」第 {doc.get('rank')} 名{heat}"
+                         f"（{listed:%H:%M} 上榜，涉及：{'、'.join(doc.get('terms') or [])}）")
         titles: dict[str, str] = {}
         for doc in self.store.scan("incidents"):
             iid, state = doc["id"], doc.get("state", "new")
@@ -224,6 +263,11 @@ def terms_of(store: Any, kind: str, field: str, query: dict[str, Any]) -> dict[s
     return {b["key"]: b["doc_count"] for b in resp["aggregations"]["by"]["buckets"]}
 
 
+def _minutes_zh(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60} 小时 {minutes % 60} 分钟" if minutes >= 60 else f"{minutes} 分钟"
+
+
 def _short(text: str, limit: int = 28) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -254,18 +298,34 @@ def summarize(store: Any, received: int) -> dict[str, Any]:
         "reports": store.count("reports"),
         "assessments": store.count("assessments"),
         "incidents_first_on_hotlist": first_on_hotlist(store),
+        "hotlist_leads": hotlist_leads(store),
     }
 
 
 def first_on_hotlist(store: Any) -> list[str]:
     """Titles of the incidents whose first mention is a hot-list entry (they broke on a hot list)."""
-    incidents = {d["first_mention_id"]: d.get("title", "") for d in store.scan("incidents")
-                 if d.get("first_mention_id")}
+    return [row["title"] for row in hotlist_leads(store)]
+
+
+def hotlist_leads(store: Any) -> list[dict[str, Any]]:
+    """The incidents that broke on a hot list: title, when the entry came onto the list, and the first
+    mention from any other source (time and source) — what the demo's summary tells."""
+    incidents = {d["first_mention_id"]: d for d in store.scan("incidents") if d.get("first_mention_id")}
     if not incidents:
         return []
     firsts = store.find("mentions", {"bool": {"filter": [{"ids": {"values": sorted(incidents)}},
                                                          {"term": {"source_type": "hotlist"}}]}})
-    return sorted(incidents[m["id"]] for m in firsts)
+    rows = []
+    for first in firsts:
+        incident = incidents[first["id"]]
+        others = store.find("mentions", {"bool": {"filter": [{"term": {"incident_id": incident["id"]}}],
+                                                  "must_not": [{"term": {"source_type": "hotlist"}}]}},
+                            size=1, sort=[{"published_at": "asc"}])
+        rows.append({"title": incident.get("title", ""), "hot_title": first.get("title", ""),
+                     "hot_at": first.get("published_at"),
+                     "next_at": others[0].get("published_at") if others else None,
+                     "next_source": others[0].get("source_id") if others else None})
+    return sorted(rows, key=lambda row: row["title"])
 
 
 # -- the run ---------------------------------------------------------------------------------------
@@ -383,7 +443,8 @@ def run(options: Options, stream: IO[str] | None = None) -> dict[str, Any]:
                 summary = summarize(store, received())
             finally:
                 progress.stream = stream or sys.stdout
-        _print_summary(summary, progress, options, day, steps[-1], config.offices)
+        _print_summary(summary, progress, options, day, steps[-1], config.offices,
+                       {src.id: src.name for src in config.sources.sources})
         if options.serve:
             _serve_console(Store.connect(console_url, options.prefix), config, options, steps[-1], progress)
     return summary
@@ -407,11 +468,17 @@ def _run_day(runner: Any, store: Any, config: Any, web: Any, steps: list[dt.date
         progress.line(f"{at:%H:%M} {dag_id:<28} {mark} {result.seconds:4.1f}s  {brief}")
         return result.results
 
-    for n, at in enumerate(steps, 1):
+    hot_at = [at for at in hot_steps(steps[0].date()) if steps[0] < at < steps[-1]]
+    hot_cycle = [*hot_collect_dags(config), "yuqing_analysis", "yuqing_alert_dispatch"]
+    every = sorted([*steps, *hot_at])
+    for n, at in enumerate(every, 1):
         web.set_now(at)
         progress.line()
-        progress.line(f"—— 模拟时间 {at:%Y-%m-%d %H:%M}（第 {n}/{len(steps)} 步）——")
-        for dag_id in cycle:
+        if at in hot_at:
+            progress.line(f"—— 模拟时间 {at:%Y-%m-%d %H:%M}（第 {n}/{len(every)} 步，热榜巡查：只采集热榜）——")
+        else:
+            progress.line(f"—— 模拟时间 {at:%Y-%m-%d %H:%M}（第 {n}/{len(every)} 步）——")
+        for dag_id in hot_cycle if at in hot_at else cycle:
             run_dag(dag_id, at)
         for line in observer.changes():
             progress.plain(line)
@@ -516,7 +583,7 @@ def _record_first_review(store: Any, config: Any, incident_id: str, now: dt.date
 
 
 def _print_summary(summary: dict[str, Any], progress: Progress, options: Options, day: dt.date,
-                   end: dt.datetime, offices: Any) -> None:
+                   end: dt.datetime, offices: Any, source_names: dict[str, str]) -> None:
     from pipeline.tasks import reports_dir
 
     def fmt(counts: dict[str, int], labels: dict[str, str]) -> str:
@@ -537,8 +604,15 @@ def _print_summary(summary: dict[str, Any], progress: Progress, options: Options
     told = "、".join(places.office_name(offices, o) for o in summary["routed_offices_told"]) or "无"
     p(f"  交办告知  配合、通报、会商单位各自收到告警 {summary['routed_office_alerts']} 条：{told}")
     p(f"  报告      {summary['reports']} 份，回应评估 {summary['assessments']} 份")
-    hot = summary.get("incidents_first_on_hotlist") or []
-    p(f"  热榜首发  {len(hot)} 起事件最早见于热榜" + (f"：{'、'.join(_short(t, 24) for t in hot)}" if hot else ""))
+    hot = summary.get("hotlist_leads") or []
+    p(f"  热榜首发  {len(hot)} 起事件最早出现在热榜上" + ("：" if hot else ""))
+    for row in hot:
+        hot_at, next_at = parse_ts(row.get("hot_at")), parse_ts(row.get("next_at"))
+        after = (f"，{_minutes_zh(next_at - hot_at)}后才有其他来源的首条信息（{next_at:%H:%M}，"
+                 f"{source_names.get(row['next_source'], row['next_source'])}）"
+                 if hot_at and next_at else "，其他来源尚无相关信息")
+        p(f"            「{_short(row['title'], 24)}」：{hot_at:%H:%M} 以「{_short(row['hot_title'], 20)}」"
+          f"登上热榜{after}" if hot_at else f"            「{_short(row['title'], 24)}」")
     p("")
     p(f"报告与评估文件：{reports_dir()}")
     p(f"收到的告警：    {demo_dir() / 'alerts.jsonl'}")

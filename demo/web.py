@@ -618,7 +618,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _hot(self, base: str) -> _Response:
         """The hot list (热搜) at the web's ``now``: word, rank and heat of each entry."""
+        start = day_start(self.web.day)
         entries = [{"word": entry.words, "rank": rank, "num": heat,
+                    "onboard_time": int((start + entry.appear_at).timestamp()),  # 上榜时间, Unix seconds
                     "url": f"{base}/search?q={urllib.parse.quote(entry.words)}"}
                    for rank, entry, heat in hot_list(self.web.day, self.web.now)]
         return self._json({"ok": 1, "data": {"realtime": entries}})

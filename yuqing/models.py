@@ -211,7 +211,8 @@ class HotlistEntry(Doc):
     url: str | None = None
     rank: int
     heat: int | None = None
-    at: dt.datetime
+    at: dt.datetime  # the crawl that saw it
+    listed_at: dt.datetime | None = None  # the entry's own time on the list (上榜时间) where the list gives one
     relevant: bool = False
     priorities: list[str] = []  # collection priorities whose terms the entry contains
     places: list[str] = []  # jurisdiction codes whose names it contains

@@ -137,7 +137,8 @@ MAPPINGS: dict[str, dict[str, Any]] = {
     # Hot-list entries: one document per entry per crawl (rank history), HotlistEntry.
     "hotlist": {
         "id": KW, "source_id": KW, "key": KW, "title": RAW_TEXT, "url": KW, "rank": INT, "heat": {"type": "long"},
-        "at": DATE, "relevant": BOOL, "priorities": KW, "places": KW, "terms": KW, "mention_id": KW,
+        "at": DATE, "listed_at": DATE, "relevant": BOOL, "priorities": KW, "places": KW, "terms": KW,
+        "mention_id": KW,
     },
     # Crawl bookkeeping: one document per seen URL/GUID per source, so a second run skips it.
     "crawl_state": {

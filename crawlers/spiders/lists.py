@@ -4,6 +4,7 @@ with ``{keyword}`` and ``{page}``, queried for the priorities' terms, the places
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -14,6 +15,8 @@ from crawlers.engagement import figures_from_json, figures_from_page
 from crawlers.extract import canonical_url, short_title
 from crawlers.lists import Entry, Watchwords, entry_key, read_entries
 from crawlers.spiders.base import SourceSpider
+from yuqing.clock import TZ
+from yuqing.errors import StorageUnavailable
 
 
 class HotlistSpider(SourceSpider):
@@ -23,14 +26,38 @@ class HotlistSpider(SourceSpider):
     async def start(self) -> AsyncIterator[Any]:
         self.load_seen()
         self.watch = Watchwords(self.config, self.source.keywords)
+        self.first_seen = self.load_first_seen()
         yield self.request(self.source.url, self.parse_list, start=True)
+
+    def load_first_seen(self) -> dict[str, dt.datetime]:
+        """When each entry was first on the list: its earliest stored crawl (the rank history)."""
+        if self.store_down:
+            return {}
+        try:
+            resp = self.store.search("hotlist", size=0, query={"term": {"source_id": self.source.id}},
+                                     aggs={"keys": {"terms": {"field": "key", "size": 10_000},
+                                                    "aggs": {"first": {"min": {"field": "at"}}}}})
+        except StorageUnavailable:
+            return {}
+        out: dict[str, dt.datetime] = {}
+        for bucket in resp.get("aggregations", {}).get("keys", {}).get("buckets", []):
+            if (value := bucket["first"].get("value")) is not None:
+                out[bucket["key"]] = dt.datetime.fromtimestamp(value / 1000, TZ)
+        return out
+
+    def listed_at(self, key: str, entry: Entry) -> dt.datetime:
+        """An entry's first-seen time: the list's own time for it where it gives one, else the first
+        crawl that saw it on the list (this one, for a new entry), never later than now."""
+        if entry.at is not None:
+            return min(entry.at, self.now)
+        return min(self.first_seen.get(key, self.now), self.now)
 
     def parse_list(self, response: Response) -> Iterator[Any]:
         decoded = self.decode(response)
         if decoded is None:
             self.counts.start_failed = True
             return
-        entries = read_entries(response.body, decoded[0], response.url, self.source)
+        entries = read_entries(response.body, decoded[0], response.url, self.source, now=self.now)
         if not entries:
             self.fail("no_items", start=True, url=response.url)
             return
@@ -42,15 +69,17 @@ class HotlistSpider(SourceSpider):
             done.add(key)
             self.counts.found += 1
             found = self.watch.match(f"{entry.title} {entry.summary}")
+            listed = self.listed_at(key, entry)
             hot = {"title": entry.title, "url": entry.url, "rank": entry.rank, "heat": entry.heat,
                    "relevant": found.relevant, "priorities": found.priorities, "places": found.places,
-                   "terms": found.terms}
+                   "terms": found.terms, "listed_at": entry.at}
+            # published_at: when the entry came onto the list, not when this crawl happened to read it
             yield self.item(key=key, url=entry.url or response.url, title=short_title(entry.title, 80),
-                            text=entry.summary or entry.title, published_at=self.now, encoding="utf-8",
+                            text=entry.summary or entry.title, published_at=listed, encoding="utf-8",
                             doc_type="post", hot=hot, no_mention=not found.relevant,
                             engagement_only=found.relevant and self.is_done(key),
                             extra={"hot_rank": entry.rank, "hot_heat": entry.heat, "hot_list": self.source.id,
-                                   "hot_terms": found.terms})
+                                   "hot_terms": found.terms, "hot_listed_at": listed.isoformat()})
 
 
 class SearchSpider(SourceSpider):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -76,6 +77,37 @@ def test_false_information_needs_no_rebuttal_and_news_titles_stay_clear(config: 
     assert any(h.id == "false_info" for h in hit.priorities)
     for title in news:
         assert not analyzer.analyze_text(title).false_info.flagged, title
+
+
+def test_a_board_message_is_not_called_false_information_by_the_model_alone(config: Config) -> None:
+    # the demo's unpaid-wages plea as a Weibo post and as a message to the leaders' board: the model
+    # reads both alike, but only the post is spread
+    item = ITEMS_BY_ID["b-qj-01"]
+    plea = " ".join(item.body)
+    analyzer = analyzer_for(config)
+    post, board = analyzer.analyze_many([TextInput(title=item.title, text=plea),
+                                         TextInput(title=item.title, text=plea, doc_type="board_message")])
+    assert post.false_info.model_score == board.false_info.model_score
+    assert post.false_info.model_score >= config.analysis.false_info.model_threshold
+    assert post.false_info.flagged and not board.false_info.flagged
+    assert "false_info" not in {h.id for h in board.priorities}
+
+
+def test_an_eyewitness_accident_report_flagged_by_the_model_alone_is_handled_as_an_emergency(
+        config: Config) -> None:
+    # the rumour model reads some first-hand accident posts like rumours; the handling (and so the
+    # clocks) must follow the emergency they report, while the suspicion stays visible as evidence
+    settings = config.analysis.false_info.model_copy(update={"model_threshold": 0.0})
+    strict = dataclasses.replace(config, analysis=config.analysis.model_copy(update={"false_info": settings}))
+    analyzer = analyzer_for(strict)
+    accident = ITEMS_BY_ID["w-dali-01"]
+    rumour = ITEMS_BY_ID["w-water-01"]
+    seen, heard = analyzer.analyze_many([TextInput(title=accident.title, text=accident.text),
+                                         TextInput(title=rumour.title, text=rumour.text)])
+    assert "emergency" in {h.id for h in seen.priorities}
+    assert seen.false_info.flagged and not seen.false_info.cues  # flagged by the model alone
+    assert seen.handling_kind == "major_problem"
+    assert heard.false_info.flagged and heard.handling_kind == "false_info"
 
 
 @pytest.mark.integration

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.dates import parse_date
+from crawlers.dates import find_date, parse_date
 from crawlers.evaluate import date_matches
 from crawlers.extract import decode_html, element_text, extract_bytes, extract_page
 from yuqing.clock import TZ
@@ -124,6 +124,57 @@ def test_us_order_and_issue_month_dates() -> None:
     page = f"<html><body><p>{PROSE * 3}</p><p>——《某某杂志》1998年3月号</p></body></html>"
     found = extract_page(page, url=None, now=NOW)
     assert found.published_at is not None and (found.published_at.year, found.published_at.month) == (1998, 3)
+
+
+def test_headline_and_byline_folded_into_the_first_line_are_peeled_and_read() -> None:
+    # the page writes title, byline and date as lines; the extractor joins them with the text's first line
+    page = ("<html><head><title>Some Site - 给计算机系学生的建议</title></head><body>"
+            "<table><tr><td><a href='/'>Some Site</a></td></tr><tr><td>"
+            "<p><strong>给计算机系学生的建议</strong></p>"
+            "<font>作者： 周某某 (Joel Someone)<br/>译： Chen Bin<br/>2005年1月2日<br/></font>"
+            f"<p>{PROSE}</p><p>{PROSE}</p><p>{PROSE}</p>"
+            "<p>出生日期：1976年4月25日。</p></td></tr></table></body></html>")
+    found = extract_page(page, url=None, now=NOW)
+    assert found.title == "给计算机系学生的建议"  # not the site's (Latin) name, the longer <title> part
+    assert found.published_at == dt.datetime(2005, 1, 2, tzinfo=TZ)
+    assert found.author == "周某某 (Joel Someone)"
+    assert found.text.startswith(PROSE[:10])
+
+
+def test_a_field_named_date_is_not_the_publication_date() -> None:
+    # 出道日期/出生日期/报名日期 name other facts: only a bare 日期/时间 label or a publishing one counts
+    infobox = "出生日期：1976年4月25日\n出道日期 1995年9月1日\n本页更新时间：2020年4月17日 08:16"
+    assert find_date(infobox, NOW) == dt.datetime(2020, 4, 17, 8, 16, tzinfo=TZ)
+    page = (f"<html><body><h1>某某歌手</h1><p>{PROSE}</p><p>出生日期 1976年4月25日</p><p>{PROSE}</p>"
+            f"<p>{PROSE}</p></body></html>")
+    assert extract_page(page, url=None, now=NOW).published_at is None  # a fact in the text is no byline
+
+
+def test_a_book_edition_month_in_a_note_is_not_an_issue_date() -> None:
+    page = f"<html><body><p>{PROSE * 3}</p><p>参见：《某某传》，北京大学出版社2002年1月第1版。</p></body></html>"
+    assert extract_page(page, url=None, now=NOW).published_at is None
+
+
+def test_blog_title_folded_with_its_date_and_a_name_posted_line() -> None:
+    page = ("<html><head><title>某人 | blog.example.com</title></head><body>"
+            "<div>[查看我的博客目录] [加入个人书签]</div><div>昨天去金矿玩 (图)</div><div>2005-03-21 01:20:44</div>"
+            f"<div>{PROSE} {PROSE}</div><div>{PROSE}</div></body></html>")
+    found = extract_page(page, url=None, now=NOW)
+    assert found.title == "昨天去金矿玩 (图)"  # not the blog's domain nor its menu
+    assert found.published_at == dt.datetime(2005, 3, 21, 1, 20, 44, tzinfo=TZ)
+    forum = ("<html><body><div>Blog名:某某小站</div><div>someone88 发表于 2005-9-15 11:46:00</div>"
+             f"<div>陈天华《警世钟》</div><p>{PROSE}</p><p>{PROSE}</p></body></html>")
+    assert extract_page(forum, url=None, now=NOW).author == "someone88"
+
+
+def test_a_bare_name_under_the_headline_is_the_author_and_leaves_the_text() -> None:
+    page = (f"<html><head><title>犬儒病</title></head><body><p>显示</p><p>犬儒病</p><p>胡某</p>"
+            f"<p>{PROSE}</p><p>{PROSE}</p><p>与作者联系</p></body></html>")
+    found = extract_page(page, url=None, now=NOW)
+    assert found.author == "胡某" and not found.text.startswith("胡某")
+    scholar = ("<html><head><meta name='citation_authors' content='赵  培'><meta name='Author' "
+               f"content='某某出版社,Publishers'></head><body><h1>物流配送</h1><p>{PROSE}</p></body></html>")
+    assert extract_page(scholar, url=None, now=NOW).author == "赵培"
 
 
 def test_declared_charset_is_kept_when_a_few_bytes_are_broken() -> None:

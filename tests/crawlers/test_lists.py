@@ -109,6 +109,61 @@ def test_hot_list_rank_history_over_three_crawls(store: Store, tmp_path: Path) -
     assert [s.new for s in stats[0]] == [1, 1] and [s.new for s in stats[1]] == [0, 0]
 
 
+def test_hot_list_entry_is_dated_by_its_own_time_else_by_the_first_crawl_that_saw_it(store: Store,
+                                                                                     tmp_path: Path) -> None:
+    onboard, later = NOON - dt.timedelta(minutes=50), NOON + dt.timedelta(hours=2)
+    sources = """sources:
+  - id: h-timed
+    name: 热搜（带上榜时间）
+    type: hotlist
+    url: {base}/timed.json
+    media_tier: self_media
+    jurisdiction: "530000"
+    selectors: {{list_item: data.realtime, title: word, heat: num, published_at: onboard_time}}
+  - id: h-html-timed
+    name: 热榜（网页，相对时间）
+    type: hotlist
+    url: {base}/timed.html
+    media_tier: self_media
+    jurisdiction: "530000"
+    format: html
+    selectors: {{list_item: "tr.item", title: "td.t a::text", published_at: "td.h::text"}}
+  - id: h-untimed
+    name: 热搜（无时间）
+    type: hotlist
+    url: {base}/untimed.json
+    media_tier: self_media
+    jurisdiction: "530000"
+    selectors: {{list_item: data.realtime, title: word, heat: num}}
+"""
+    with loop_site() as site:
+        site.json("/timed.json", json.dumps({"data": {"realtime": [
+            {"word": "昆明一商场突发火灾", "num": 900_000, "onboard_time": int(onboard.timestamp())},
+            {"word": "五华区一工地塌方", "num": 500_000, "onboard_time": int(later.timestamp())},
+        ]}}, ensure_ascii=False))
+        site.html("/timed.html", _hot_html([("盘龙区一小区停电", "25分钟前")]))
+        site.json("/untimed.json", json.dumps({"data": {"realtime": [{"word": "某乐队官宣巡演", "num": 1}]}},
+                                              ensure_ascii=False))
+        plain = config_with_sources(tmp_path / "plain", sources.format(base=site.base))
+        crawl_sources(store, plain, ["h-timed", "h-html-timed", "h-untimed"], now=NOON, settings=FAST)
+        # a later crawl, with the source now watching a word of that entry: it becomes a mention dated
+        # by the crawl that first saw it on the list, not by this one
+        watching = config_with_sources(tmp_path / "watching", sources.format(base=site.base).replace(
+            "    selectors: {list_item: data.realtime, title: word, heat: num}\n",
+            "    keywords: [乐队]\n    selectors: {list_item: data.realtime, title: word, heat: num}\n"))
+        crawl_sources(store, watching, ["h-untimed"], now=NOON + dt.timedelta(minutes=30), settings=FAST)
+    store.refresh()
+    by_title = {m["title"]: m for m in store.find("mentions", {"terms": {
+        "source_id": ["h-timed", "h-html-timed", "h-untimed"]}})}
+    assert by_title["昆明一商场突发火灾"]["published_at"] == "2026-11-23T11:10:00+08:00"  # its 上榜时间
+    assert by_title["盘龙区一小区停电"]["published_at"] == "2026-11-23T11:35:00+08:00"  # 25分钟前 at noon
+    # a time after the crawl is not believed: the crawl saw it first
+    assert by_title["五华区一工地塌方"]["published_at"] == "2026-11-23T12:00:00+08:00"
+    assert by_title["某乐队官宣巡演"]["published_at"] == "2026-11-23T12:00:00+08:00"
+    listed = store.find("hotlist", {"term": {"source_id": "h-timed"}})
+    assert {d["title"]: d.get("listed_at") for d in listed}["昆明一商场突发火灾"] == "2026-11-23T11:10:00+08:00"
+
+
 def _results(keyword: str, page: int) -> str:
     if page > 2:
         return json.dumps({"list": []})

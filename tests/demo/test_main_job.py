@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from yuqing.clock import parse_ts
 from yuqing.paths import PROJECT_ROOT
 from yuqing.storage import Store, make_client
 
@@ -100,7 +101,21 @@ def test_fast_demo_summary_matches_elasticsearch_and_shows_the_whole_cycle(es_ur
         for clock in store.find("clocks", {"terms": {"rule_id": sorted(kinds)}}, size=100):
             if clock.get("met_at"):
                 assert clock["evidence"]["kind"] in kinds[clock["rule_id"]], clock
-        assert "热榜首发" in out  # the line naming incidents first seen on the hot list (may be none)
+        # The mall fire breaks on the hot list: its entry (上榜 13:05, the list's own time) is the incident's
+        # first mention, earlier than any other source's, and the story and the summary say so.
+        leads = [row for row in summary["hotlist_leads"] if "商场" in row["hot_title"] and "火灾" in row["hot_title"]]
+        assert len(leads) == 1, summary["hotlist_leads"]
+        lead = leads[0]
+        assert lead["hot_at"] == "2026-11-23T13:05:00+08:00" and lead["next_at"] > lead["hot_at"], lead
+        fire = [d for d in store.find("incidents", None, size=200) if d["title"] == lead["title"]]
+        members = store.find("mentions", {"term": {"incident_id": fire[0]["id"]}}, size=200)
+        first = store.get("mentions", fire[0]["first_mention_id"])
+        assert first is not None and first["source_type"] == "hotlist"
+        assert all(parse_ts(first["published_at"]) < parse_ts(m["published_at"])
+                   for m in members if m["id"] != first["id"])
+        assert len(members) >= 4  # the posts and reports of the fire joined the hot-list incident
+        assert "热榜上榜 「昆明官渡一商场突发火灾」" in out and "热榜巡查：只采集热榜）" in out
+        assert f"13:05 以「{lead['hot_title']}」登上热榜" in out and "最早出现在热榜上" in out
         # The 5 h clocks met and missed rest on figures that warrant 重大 or above; 2–3 dead stays below.
         incidents = {d["id"]: d for d in store.find("incidents", None, size=200)}
         five_hour = store.find("clocks", {"term": {"rule_id": "authoritative_info"}}, size=200)

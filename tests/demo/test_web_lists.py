@@ -40,6 +40,7 @@ def test_the_mall_fire_is_on_the_hot_list_before_any_post_about_it(web: DemoWeb)
     fire = next(e for e in hot if "商场" in e["word"])
     first_post = min(i.appear_at for i in items_of("guandu_mall_fire"))
     assert at("13:10") < first_post  # the list has it before any site does
+    assert fire["onboard_time"] == int(_at("13:05").timestamp())  # its own time on the list (上榜时间)
     web.set_now(_at("15:30"))
     later = next(e for e in get(f"{web.base_url}/hot/realtime.json")["data"]["realtime"] if "商场" in e["word"])
     assert later["rank"] < fire["rank"] and later["num"] > fire["num"]  # it climbs as it heats up

@@ -11,11 +11,14 @@ from yuqing.config.base import Model, SpanField
 
 
 class SentimentSettings(Model):
-    negative_below: float = Field(default=-0.2, ge=-1, le=1)
-    positive_above: float = Field(default=0.2, ge=-1, le=1)
+    negative_below: float = Field(default=-0.05, ge=-1, le=1)
+    positive_above: float = Field(default=0.3, ge=-1, le=1)
     # How much the project's lexicon (government-opinion negatives such as 暴力执法) moves the
     # trained model's score: final = clip(model + lexicon_weight * tanh(lexicon sum)).
     lexicon_weight: float = Field(default=0.6, ge=0, le=2)
+    # Extra lexicon terms with signed weights (negative below 0), added to the shipped lexicon
+    # (analysis/lexicon.py) — e.g. a deployment's or the demo's own wording (demo/config/analysis.yaml).
+    terms: dict[str, float] = {}
 
 
 class NegationSettings(Model):
@@ -94,6 +97,33 @@ class CasualtySettings(Model):
         return self.tables.get(kind) or self.tables.get(self.default_kind) or NATIONAL_ACCIDENT_TABLE
 
 
+class SpreadStep(Model):
+    """A spread speed (new interactions per hour) from which ``points`` are added to the score."""
+
+    min_per_hour: float = Field(gt=0)
+    points: float = Field(ge=0)
+    label: str  # how the reason names this speed (较快, 很快, 极快)
+
+
+class SpreadSpeedSettings(Model):
+    """How fast an incident's posts spread weighs in its score: the engagement snapshots' growth
+    (reposts + comments + likes per hour, summed over the incident's mentions, latest snapshot each);
+    the highest step reached adds its points. ``steps: []`` turns it off."""
+
+    steps: list[SpreadStep] = [
+        SpreadStep(min_per_hour=200, points=0.5, label="较快"),
+        SpreadStep(min_per_hour=1000, points=1.0, label="很快"),
+        SpreadStep(min_per_hour=5000, points=1.5, label="极快"),
+    ]
+
+    @model_validator(mode="after")
+    def _ascending(self) -> SpreadSpeedSettings:
+        speeds = [s.min_per_hour for s in self.steps]
+        if speeds != sorted(speeds) or len(set(speeds)) != len(speeds):
+            raise ValueError(f"steps must rise by min_per_hour, got {speeds}")
+        return self
+
+
 class SeveritySettings(Model):
     thresholds: list[SeverityThreshold]
     tier_weights: dict[str, float]
@@ -101,6 +131,7 @@ class SeveritySettings(Model):
     reach_weight: float = 1.0
     velocity_weight: float = 1.0
     negative_weight: float = 1.0
+    spread_speed: SpreadSpeedSettings = SpreadSpeedSettings()
     # The spread score alone never makes an incident more severe than this: 重大 and 特别重大 (and so
     # the 5 h / 24 h clocks) rest on casualty figures or an official grading (domain §3).
     score_max_level: LevelName = "III"
@@ -142,11 +173,14 @@ class FalseInfoSettings(Model):
     cross-validation, see docs/analysis.md); an official mention with a rebuttal term in an
     incident is the rebuttal the other members' evidence links to."""
 
-    model_threshold: float = Field(default=0.4, gt=0, le=1)
+    model_threshold: float = Field(default=0.225, gt=0, le=1)
     # Media tiers where the model alone may flag (rumours spread on self-media; an outlet's report is
     # edited before it appears, and an accident report reads like the accident rumours the model saw).
     # A text of unknown tier (``yuqing analyze-text``) counts as self-media. The wording rules apply everywhere.
     model_tiers: list[str] = ["self_media"]
+    # Kinds of document the model alone never flags: a message to a government board is addressed to
+    # the office that must answer it, not spread (its pleas read like CED's "help" rumours).
+    model_skip_doc_types: list[str] = ["board_message"]
     rebuttal_terms: list[str] = ["辟谣", "不实信息", "系谣言", "是谣言", "纯属虚构", "虚假信息", "不信谣"]
 
 
