@@ -3,7 +3,8 @@
 - :func:`dispatch` evaluates the rules over the state in Elasticsearch at ``now``, creates the
   deliveries that are due and sends them; re-running it sends nothing new.
 - :func:`acknowledge` records who acknowledged a delivery; its alert then stops climbing the
-  escalation ladder and stops repeating.
+  escalation ladder and stops repeating. :func:`acknowledge_group` does so for every open delivery
+  of one incident at once (its reminders and escalations on every channel).
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ from yuqing.errors import InputError
 from yuqing.models import Delivery
 from yuqing.storage import Store
 
-__all__ = ["DispatchStats", "acknowledge", "dispatch", "list_deliveries"]
+__all__ = ["DispatchStats", "acknowledge", "acknowledge_group", "dispatch", "list_deliveries"]
+
+
+# Deliveries a person still has to acknowledge (a suppressed one was never sent).
+OPEN_DELIVERY_STATES = ("pending", "sending", "sent", "failed")
 
 
 def dispatch(store: Store, config: Config, *, now: dt.datetime, resolver: Resolver | None = None) -> DispatchStats:
@@ -41,19 +46,59 @@ def acknowledge(store: Store, delivery_id: str, actor: str, now: dt.datetime) ->
     doc = store.get("deliveries", delivery_id)
     if doc is None:
         raise InputError(f"推送记录不存在：{delivery_id!r}")
-    delivery = Delivery.from_doc(doc)
+    return _acknowledge(store, Delivery.from_doc(doc), actor, now, refresh=True)
+
+
+def _acknowledge(store: Store, delivery: Delivery, actor: str, now: dt.datetime, *, refresh: bool) -> Delivery:
     if delivery.acknowledged_at is not None:
         return delivery
-    store.update("deliveries", delivery_id, {"acknowledged_by": actor, "acknowledged_at": iso(now)}, upsert=False,
-                 refresh=True)
+    store.update("deliveries", delivery.id, {"acknowledged_by": actor, "acknowledged_at": iso(now)}, upsert=False,
+                 refresh=refresh)
     store.update("alert_state", state_id(delivery.alert_key),
                  {"id": state_id(delivery.alert_key), "alert_key": delivery.alert_key, "state": "acknowledged",
-                  "acknowledged_at": iso(now), "acknowledged_by": actor}, refresh=True)
-    audit.record(store, entity="delivery", entity_id=delivery_id, action="acknowledge", actor=actor, at=now,
+                  "acknowledged_at": iso(now), "acknowledged_by": actor}, refresh=refresh)
+    audit.record(store, entity="delivery", entity_id=delivery.id, action="acknowledge", actor=actor, at=now,
                  reason=delivery.alert_key, before={"acknowledged_at": None},
                  after={"acknowledged_at": iso(now), "acknowledged_by": actor})
     delivery.acknowledged_by, delivery.acknowledged_at = actor, now
     return delivery
+
+
+def open_deliveries_query(*, incident_id: str | None = None, alert_key: str | None = None,
+                          office: str | None = None) -> dict[str, Any]:
+    """Deliveries not yet acknowledged (and not suppressed), of one incident or one alert key,
+    optionally of one office."""
+    if (incident_id is None) == (alert_key is None):
+        raise InputError("确认一组提醒须指定事件或预警（二者取一）")
+    filters: list[dict[str, Any]] = [
+        {"term": {"incident_id": incident_id}} if incident_id is not None else {"term": {"alert_key": alert_key}},
+        {"terms": {"state": list(OPEN_DELIVERY_STATES)}}]
+    if office is not None:
+        filters.append({"term": {"office": office}})
+    return {"bool": {"filter": filters, "must_not": [{"exists": {"field": "acknowledged_at"}}]}}
+
+
+def acknowledge_group(store: Store, *, actor: str, now: dt.datetime, incident_id: str | None = None,
+                      alert_key: str | None = None, office: str | None = None) -> list[Delivery]:
+    """Acknowledge at once every delivery not yet acknowledged of one incident (its reminders,
+    escalations and repeats on every channel) or of one alert key (a source's alerts); ``office``
+    limits it to that office's deliveries. Each delivery is acknowledged and audited as by
+    :func:`acknowledge`, and the group gets one audit event (``acknowledge_alerts``) listing them.
+    Idempotent: a second call finds nothing left and writes nothing. Returns those acknowledged now."""
+    if not actor.strip():
+        raise InputError("签收须注明签收人（--actor）")
+    query = open_deliveries_query(incident_id=incident_id, alert_key=alert_key, office=office)
+    store.refresh("deliveries")
+    docs = list(store.scan("deliveries", query))
+    done = [_acknowledge(store, Delivery.from_doc(d), actor, now, refresh=False) for d in docs]
+    if done:
+        ids = sorted(d.id for d in done)
+        audit.record(store, entity="incident" if incident_id is not None else "delivery",
+                     entity_id=incident_id if incident_id is not None else str(alert_key), action="acknowledge_alerts",
+                     actor=actor, at=now, reason=f"一次确认{len(ids)}条提醒",
+                     after={"deliveries": ids, "office": office})
+        store.refresh("deliveries", "alert_state", "audit")
+    return done
 
 
 def list_deliveries(store: Store, *, state: str | None = None, incident_id: str | None = None,

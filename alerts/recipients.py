@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 
+from yuqing import labels
 from yuqing.config import Config
 from yuqing.errors import ConfigError
 
 GROUP_CHANNELS = frozenset({"wecom", "dingtalk", "feishu"})
-ROLE_ZH = {"duty_officer": "值班员", "office_staff": "联络员", "office_head": "处室负责人",
-           "leader": "分管领导", "administrator": "管理员"}
+ROLE_ZH = labels.CONTACT_ROLE_ZH
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,7 +25,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from yuqing import links, places
+from yuqing import labels, links, places
 from yuqing.clock import Duration, iso, parse_ts
 from yuqing.config import Config
 from yuqing.config.alerts import AlertRule
@@ -52,14 +52,7 @@ ROUTED_STATES = ("new", "assigned", "acknowledged", "responding", "escalated")
 ACKNOWLEDGED_STATES = ("acknowledged", "responding", "released", "closed", "dismissed")
 OPEN_STATES = ("new", "assigned", "escalated")
 
-KIND_ZH = {
-    "new_incident": "舆情事件", "priority_hit": "命中收集重点", "mention_spike": "信息量激增",
-    "negative_spike": "负面占比上升", "clock_due_soon": "时限即将到期", "clock_missed": "时限已超期",
-    "source_silent": "信息源无更新", "source_failing": "信息源采集失败",
-    "routed_office": "交办告知",
-    "hotlist_entered": "登上热榜", "hotlist_top": "热榜排名上升", "source_login": "信息源需要重新登录",
-    "calendar_missing": "节假日安排未配置", "level_upgrade": "事件级别上调",
-}
+KIND_ZH = labels.ALERT_KIND_ZH
 
 
 @dataclasses.dataclass

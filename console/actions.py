@@ -14,6 +14,7 @@ import datetime as dt
 from alerts import api as alerts_api
 from console.grouping import GROUPING_ACTIONS_ZH
 from response import clocks, lifecycle, releases
+from yuqing import labels
 from yuqing.config import Config
 from yuqing.errors import InputError
 from yuqing.models import Clock, Delivery, Incident, Release, ReviewStep
@@ -24,12 +25,7 @@ ACTIONS_ZH = {a: lifecycle.ACTION_ZH[a] for a in
               ("assign", "reassign", "acknowledge", "start_response", "escalate", "dismiss", "close")}
 CHANNELS_ZH = releases.CHANNELS_ZH
 REVIEW_STEPS_ZH = releases.REVIEW_STEPS_ZH
-AUDIT_ACTIONS_ZH = {**lifecycle.ACTION_ZH, "record": "登记发布", "detect": "监测发现发布", "met": "按时完成",
-                    "detect_pending": "监测发现发布（待确认）", "confirm": "确认发布", "reject": "否认发布",
-                    "match": "发布匹配确认", "record_review": "登记审核",
-                    "met_late": "超时完成", "waive": "豁免", "change_owner": "变更责任单位",
-                    "route": "交办", "missed": "超时", "remind": "提醒", "open": "开始计时", "reroute": "重新交办",
-                    "open_consultation": "启动会商", **GROUPING_ACTIONS_ZH}
+AUDIT_ACTIONS_ZH = {**labels.AUDIT_ACTION_ZH, **GROUPING_ACTIONS_ZH}
 
 
 def lifecycle_allows(incident: Incident, action: str) -> bool:
@@ -84,3 +80,11 @@ def release_of(store: Store, incident: Incident, release_id: str) -> Release | N
 
 def acknowledge_delivery(store: Store, delivery_id: str, *, actor: str, now: dt.datetime) -> Delivery:
     return alerts_api.acknowledge(store, delivery_id, actor, now)
+
+
+def acknowledge_group(store: Store, *, actor: str, now: dt.datetime, incident_id: str | None = None,
+                      alert_key: str | None = None, office: str | None = None) -> list[Delivery]:
+    """Acknowledge every open reminder of one incident (or alert key) at once; ``office`` limits it to
+    that office's (office staff acknowledge their own only)."""
+    return alerts_api.acknowledge_group(store, actor=actor, now=now, incident_id=incident_id or None,
+                                        alert_key=alert_key or None, office=office)

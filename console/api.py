@@ -19,6 +19,7 @@ from console.auth import User, can_act
 from console.context import SignInRefused, api_user, check_csrf, csrf_token, ctx, delivery_for, incident_for
 from console.context import sign_in as context_sign_in
 from console.context import sign_out as context_sign_out
+from yuqing import labels
 from yuqing.errors import InputError, TransitionError
 from yuqing.models import AuditEvent, Clock, Delivery, Incident, Mention, Release, ReviewStep
 
@@ -288,6 +289,54 @@ def ack_delivery(request: Request, user: ApiUser, delivery_id: str) -> Response:
     except (InputError, TransitionError) as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     return Response(status_code=204)
+
+
+class DeliveryGroupOut(BaseModel):
+    incident_id: str | None
+    alert_key: str | None
+    title: str
+    count: int
+    latest: Delivery
+    channels: list[str]
+    channels_zh: list[str]
+    kinds: list[str]
+    level: str | None
+
+
+class GroupAckIn(BaseModel):
+    incident_id: str | None = None
+    alert_key: str | None = None
+
+
+class GroupAckOut(BaseModel):
+    acknowledged: int
+    delivery_ids: list[str]
+
+
+@router.get("/delivery-groups", response_model=list[DeliveryGroupOut],
+            summary="Deliveries not yet acknowledged, grouped by incident (else alert key), latest first")
+def list_delivery_groups(request: Request, user: ApiUser,
+                         size: int = Query(15, ge=1, le=200)) -> list[DeliveryGroupOut]:
+    context = ctx(request)
+    return [DeliveryGroupOut(incident_id=g.incident_id, alert_key=g.alert_key, title=g.title, count=g.count,
+                             latest=g.latest, channels=g.channels,
+                             channels_zh=[labels.name("channel", c, context.config) for c in g.channels],
+                             kinds=g.kinds, level=g.level)
+            for g in queries.delivery_groups(context.store, user, size=size)]
+
+
+@router.post("/delivery-groups/acknowledge", response_model=GroupAckOut,
+             summary="Acknowledge every open delivery of one incident (or alert key) at once (send X-CSRF-Token)")
+def ack_delivery_group(request: Request, user: ApiUser, body: GroupAckIn) -> GroupAckOut:
+    check_csrf(request, None)
+    context = ctx(request)
+    try:
+        done = actions.acknowledge_group(context.store, actor=user.name, now=context.clock(),
+                                         incident_id=body.incident_id, alert_key=body.alert_key,
+                                         office=None if user.sees_everything else (user.office or ""))
+    except InputError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return GroupAckOut(acknowledged=len(done), delivery_ids=sorted(d.id for d in done))
 
 
 @router.get("/reports", response_model=ReportsOut, summary="Reports and assessments, newest first")

@@ -24,10 +24,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from console import api, mentions_web, overview_web, web
+from console import api, deliveries_web, mentions_web, overview_web, web
 from console.auth import UserDirectory, load_users, session_secret
 from console.context import Context, LoginRequired
 from yuqing import clock as yclock
+from yuqing import labels
 from yuqing.clock import TZ
 from yuqing.config import Config
 from yuqing.errors import StorageUnavailable
@@ -128,6 +129,22 @@ def show(value: Any) -> str:
     return "—" if value is None or value == "" else str(value)
 
 
+@jinja2.pass_context
+def _zh(tctx: Any, code: Any, kind: str, default: str = "—") -> str:
+    """``{{ value|zh("state") }}``: the Chinese name of a code (:func:`yuqing.labels.name`)."""
+    context = tctx.get("ctx")
+    return labels.name(kind, code, context.config if context is not None else None, default)
+
+
+@jinja2.pass_context
+def _actor(tctx: Any, actor_id: str | None) -> str:
+    """``{{ event.actor|actor }}``: a person by their display name, a system component by what it does."""
+    if not actor_id:
+        return "—"
+    context = tctx.get("ctx")
+    return context.person(actor_id) if context is not None else labels.actor(actor_id)
+
+
 def templates() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -138,6 +155,8 @@ def templates() -> jinja2.Environment:
     env.filters["pct"] = lambda v: f"{float(v or 0):.0%}"
     env.filters["safe_url"] = safe_url
     env.filters["show"] = show
+    env.filters["zh"] = _zh
+    env.filters["actor"] = _actor
     env.filters["excerpt"] = lambda text, n=300: (text or "")[:n] + ("…" if len(text or "") > n else "")
     return env
 
@@ -161,6 +180,7 @@ def create_app(store: Store, config: Config, *, clock: Callable[[], dt.datetime]
     app.state.templates = templates()
     app.include_router(api.router)
     app.include_router(web.router)
+    app.include_router(deliveries_web.router)
     mentions_web.register(app)  # mentions: search, stream, grouping, exports (after web: /mentions/failed first)
     app.include_router(overview_web.router)  # 舆情概览, 单位统计 (the spread path is on the incident page)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -24,13 +24,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from yuqing import labels
 from yuqing.errors import InputError
 from yuqing.models import Incident
 
 Role = Literal["duty_officer", "office_staff", "leader", "administrator"]
 ROLES: tuple[Role, ...] = ("duty_officer", "office_staff", "leader", "administrator")
-ROLE_ZH = {"duty_officer": "舆情值班员", "office_staff": "处置单位工作人员", "leader": "领导",
-           "administrator": "管理员"}
+ROLE_ZH = labels.USER_ROLE_ZH
 
 # Incident actions each role may take (the response lifecycle then decides whether the state allows it).
 ROLE_ACTIONS: dict[str, frozenset[str]] = {

@@ -22,7 +22,7 @@ from fastapi import HTTPException, Request
 
 from console import queries, sessions
 from console.auth import User, UserDirectory, can_view
-from yuqing import places
+from yuqing import labels, places
 from yuqing.config import Config
 from yuqing.errors import StorageUnavailable
 from yuqing.models import Incident
@@ -50,6 +50,14 @@ class Context:
 
     def priority_name(self, pid: str) -> str:
         return self.config.priorities.name_of(pid)
+
+    def person(self, actor: str) -> str:
+        """Who did something, as users read it: a console user's display name, a system component's
+        Chinese name (``system:router`` → 系统自动分派), else the name as recorded."""
+        if actor.startswith("system:"):
+            return labels.actor(actor)
+        user = self.users.get(actor)
+        return user.label if user is not None else actor
 
 
 class LoginRequired(Exception):

@@ -191,15 +191,80 @@ def due_clocks_with_titles(store: Store, user: User, *, office: str = "",
     return clocks, {c.incident_id: str(found[c.incident_id].get("title", "")) for c in clocks}
 
 
-def recent_deliveries(store: Store, user: User, *, size: int = 20) -> list[Delivery]:
-    """Alert deliveries not yet acknowledged, newest first."""
+def _open_deliveries(user: User) -> dict[str, Any]:
+    """Alert deliveries not yet acknowledged (office staff: their office's)."""
     must: list[dict[str, Any]] = [{"terms": {"state": ["pending", "sending", "sent", "failed"]}}]
-    must_not: list[dict[str, Any]] = [{"exists": {"field": "acknowledged_at"}}]
     if not user.sees_everything:
         must.append({"term": {"office": user.office or ""}})
-    docs = store.find("deliveries", {"bool": {"filter": must, "must_not": must_not}}, size=size,
-                      sort=[{"created_at": "desc"}])
+    return {"bool": {"filter": must, "must_not": [{"exists": {"field": "acknowledged_at"}}]}}
+
+
+def recent_deliveries(store: Store, user: User, *, size: int = 20) -> list[Delivery]:
+    """Alert deliveries not yet acknowledged, newest first."""
+    docs = store.find("deliveries", _open_deliveries(user), size=size, sort=[{"created_at": "desc"}])
     return [Delivery.from_doc(d) for d in docs]
+
+
+@dataclasses.dataclass
+class DeliveryGroup:
+    """The open reminders of one incident (or, without an incident, of one alert key, e.g. a source's),
+    shown and acknowledged as one."""
+
+    incident_id: str | None
+    alert_key: str | None
+    title: str
+    count: int  # deliveries not yet acknowledged
+    latest: Delivery
+    channels: list[str]  # channel ids, most used first
+    kinds: list[str]  # alert kinds (new incident, clock missed …)
+    level: str | None  # the most severe level among them
+
+    @property
+    def key(self) -> str:
+        return self.incident_id or self.alert_key or ""
+
+
+_LEVEL_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
+
+
+def delivery_groups(store: Store, user: User, *, size: int = 15) -> list[DeliveryGroup]:
+    """Open deliveries grouped by incident (else by alert key), the most recent group first: per group
+    the count, the latest delivery, the channels, the alert kinds and the most severe level. One
+    aggregation (bounded by ``size`` groups), however many reminders an incident has had."""
+
+    def groups_by(field: str) -> dict[str, Any]:
+        return {"terms": {"field": field, "size": size, "order": {"latest": "desc"}}, "aggs": {
+            "latest": {"max": {"field": "created_at"}},
+            "channels": {"terms": {"field": "channel_id", "size": 20}},
+            "kinds": {"terms": {"field": "alert_kind", "size": 20}},
+            "levels": {"terms": {"field": "level", "size": 4}},
+            "top": {"top_hits": {"size": 1, "sort": [{"created_at": "desc"}],
+                                 "_source": {"excludes": ["body", "facts", "response"]}}},
+        }}
+
+    resp = store.search("deliveries", query=_open_deliveries(user), size=0, track_total_hits=False, aggs={
+        "incidents": {"filter": {"exists": {"field": "incident_id"}}, "aggs": {"groups": groups_by("incident_id")}},
+        "others": {"filter": {"bool": {"must_not": [{"exists": {"field": "incident_id"}}]}},
+                   "aggs": {"groups": groups_by("alert_key")}},
+    })
+    aggs = resp.get("aggregations", {})
+    groups: list[DeliveryGroup] = []
+    for name in ("incidents", "others"):
+        for b in aggs.get(name, {}).get("groups", {}).get("buckets", []):
+            latest = Delivery.from_doc({"body": "", **b["top"]["hits"]["hits"][0]["_source"]})
+            levels = sorted((x["key"] for x in b["levels"]["buckets"]), key=lambda v: _LEVEL_ORDER.get(v, 9))
+            groups.append(DeliveryGroup(
+                incident_id=b["key"] if name == "incidents" else None,
+                alert_key=b["key"] if name == "others" else None, title=latest.title, count=int(b["doc_count"]),
+                latest=latest, channels=[x["key"] for x in b["channels"]["buckets"]],
+                kinds=[x["key"] for x in b["kinds"]["buckets"]], level=levels[0] if levels else None))
+    groups.sort(key=lambda g: g.latest.created_at, reverse=True)
+    groups = groups[:size]
+    titles = incident_titles(store, [g.incident_id for g in groups if g.incident_id])
+    for g in groups:
+        if g.incident_id and titles.get(g.incident_id):
+            g.title = titles[g.incident_id]
+    return groups
 
 
 @dataclasses.dataclass

@@ -35,6 +35,7 @@ from console.context import (
 )
 from console.overview import spread_view
 from response.releases import missing_parts
+from yuqing import labels
 from yuqing.clock import TZ, iso, parse_ts
 from yuqing.config.releases import CONTENT_PART_ZH
 from yuqing.errors import InputError, StorageUnavailable, TransitionError
@@ -124,7 +125,7 @@ def queue_page(request: Request, user: PageUser,
     context = ctx(request)
     # The side panels do not depend on the queue: fetch them while the queue query runs.
     clocks_job = context.pool.submit(queries.due_clocks_with_titles, context.store, user, size=10)
-    deliveries_job = context.pool.submit(queries.recent_deliveries, context.store, user, size=15)
+    deliveries_job = context.pool.submit(queries.delivery_groups, context.store, user, size=10)
     result = queries.incident_queue(context.store, user, f)
     (clocks, titles), deliveries = clocks_job.result(), deliveries_job.result()
 
@@ -139,20 +140,28 @@ def queue_page(request: Request, user: PageUser,
 
 
 
-def timeline(detail: queries.IncidentDetail) -> list[tuple[dt.datetime, str, str]]:
-    """One chronological list of what happened: first seen, mentions, routing, actions, releases, clocks."""
+def timeline(detail: queries.IncidentDetail, context: Context | None = None) -> list[tuple[dt.datetime, str, str]]:
+    """One chronological list of what happened: first seen, mentions, routing, actions, releases, clocks
+    (people and sources by their Chinese names when ``context`` is given)."""
     inc = detail.incident
+    person = context.person if context is not None else labels.actor
+
+    def source(source_id: str) -> str:
+        return labels.name("source", source_id, context.config) if context is not None else source_id
+
     items: list[tuple[dt.datetime, str, str]] = [(inc.first_seen_at, "发现", f"首次发现：{inc.title}")]
     for group in detail.groups:
         m = group.mention
         when = m.published_at or m.crawled_at
         extra = f"（转载 {len(group.reprints)} 次）" if group.reprints else ""
-        items.append((when, "信息", f"{m.publisher or m.source_id}：{m.title}{extra}"))
+        items.append((when, "信息", f"{m.publisher or source(m.source_id)}：{m.title}{extra}"))
     if inc.routing:
         items.append((inc.routing.routed_at, "交办", inc.routing.reason_zh))
     for event in detail.audit:
         label = actions.AUDIT_ACTIONS_ZH.get(event.action, event.action)
-        items.append((event.at, "操作", f"{event.actor}：{label}" + (f"（{event.reason}）" if event.reason else "")))
+        # a delivery's audit reason is its alert key (an internal id): not for reading
+        reason = f"（{event.reason}）" if event.reason and event.entity != "delivery" else ""
+        items.append((event.at, "操作", f"{person(event.actor)}：{label}{reason}"))
     for rel in detail.releases:
         status = "" if rel.status == "matched" else f"（{RELEASE_STATUS_ZH.get(rel.status, rel.status)}）"
         items.append((rel.published_at, "发布",
@@ -198,7 +207,8 @@ def incident_page(request: Request, user: PageUser, incident_id: str) -> HTMLRes
     is_open = incident.state in queries.OPEN_STATES
     overdue = [c for c in detail.clocks if c.is_overdue(now)] if is_open else []
     handling, _ = handling_kind(incident)
-    return render(request, "incident.html", d=detail, inc=incident, timeline=timeline(detail),
+    return render(request, "incident.html", d=detail, inc=incident, timeline=timeline(detail, context),
+                  route_inputs=labels.route_inputs(incident.routing.inputs, context.config) if incident.routing else [],
                   may_decide=can_act(user, incident, "record_release"), release_kinds=context.config.releases.kinds,
                   kind_zh=context.config.releases.kind_zh, RELEASE_STATUS_ZH=RELEASE_STATUS_ZH,
                   PART_ZH=CONTENT_PART_ZH, REVIEW_NOT_RECORDED_ZH=REVIEW_NOT_RECORDED_ZH,
@@ -211,7 +221,10 @@ def incident_page(request: Request, user: PageUser, incident_id: str) -> HTMLRes
                   may_release=can_act(user, incident, "record_release")
                   and actions.lifecycle_allows(incident, "record_release"),
                   overdue=overdue, may_waive=is_open and can_act(user, incident, "waive_clock"),
-                  spread=spread_job.result())
+                  spread=spread_job.result(),
+                  open_deliveries=sum(1 for dl in detail.deliveries if dl.acknowledged_at is None
+                                      and dl.state != "suppressed"
+                                      and (user.sees_everything or dl.office == user.office)))
 
 
 @router.post("/incidents/{incident_id}/clocks/{clock_id}/waive")

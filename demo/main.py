@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pipeline.groups import source_groups
-from yuqing import places
+from yuqing import labels, places
 from yuqing.clock import TZ, parse_ts
 from yuqing.models import CLOCK_STATE_ZH, SEVERITY_ZH, STATE_ZH
 
@@ -46,8 +46,7 @@ FULL_STEPS = tuple(dt.time(h) for h in range(6, 23, 2))  # 06:00, 08:00, … 22:
 FAST_STEPS = (dt.time(7), dt.time(10), dt.time(14), dt.time(22))
 DUTY_OFFICER = "值班员（演示）"
 SUMMARY_MARK = "SUMMARY_JSON "
-DELIVERY_STATE_ZH = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败",
-                     "suppressed": "已抑制"}
+DELIVERY_STATE_ZH = labels.DELIVERY_STATE_ZH
 
 
 @dataclasses.dataclass(frozen=True)

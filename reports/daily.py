@@ -39,7 +39,7 @@ from reports.data import (
 )
 from reports.render.doc import Bullets, Document, Figure, Link, Para, Span, Table
 from reports.text import change, clip, factual_summary, hours, pct, when
-from yuqing import links
+from yuqing import labels, links
 from yuqing.clock import iso
 from yuqing.config import Config
 from yuqing.models import CLOCK_STATE_ZH, EMOTION_ZH, SEVERITY_ZH, STATE_ZH, TIER_ZH, unresolved_clock_filter
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 TABLE_LIMIT = 30  # rows per list table; the console has the full lists (a leader reads the top)
 
-SOURCE_STATUS_ZH = {"ok": "正常", "degraded": "部分失败", "failing": "采集失败", "silent": "长时间无更新"}
+SOURCE_STATUS_ZH = labels.SOURCE_STATUS_ZH
 
 
 @dataclasses.dataclass

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from yuqing import labels
 from yuqing.clock import TZ, iso, parse_ts
 from yuqing.config import Config
 from yuqing.places import office_name, place_name
@@ -24,7 +25,7 @@ from yuqing.storage import Store
 
 log = logging.getLogger(__name__)
 
-SENTIMENT_ZH = {"negative": "负面", "neutral": "中性", "positive": "正面"}
+SENTIMENT_ZH = labels.SENTIMENT_ZH
 UNKNOWN_PLACE = "未识别地区"
 NO_PRIORITY = "未命中收集重点"
 BUCKETS = 500  # terms size for open-ended keys (sources, places, incidents)

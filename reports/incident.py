@@ -24,6 +24,7 @@ from reports.data import (
 )
 from reports.render.doc import Document, Figure, Link, Para, Span, Table
 from reports.text import clip, hours, pct, when
+from yuqing import labels
 from yuqing.clock import parse_ts
 from yuqing.config import Config
 from yuqing.errors import InputError
@@ -32,17 +33,8 @@ from yuqing.storage import Store
 
 log = logging.getLogger(__name__)
 
-CHANNEL_ZH = {
-    "website": "政府网站", "weibo": "政务微博", "wechat": "政务微信", "press_conference": "新闻发布会",
-    "briefing": "媒体吹风会", "interview": "接受采访", "online_interview": "在线访谈", "hotline": "12345热线",
-    "reply": "留言答复", "board_reply": "留言答复", "message_board": "留言板答复",
-    "app": "政务客户端", "douyin": "政务抖音",
-}
-AUDIT_ZH = {
-    "create": "创建事件", "route": "交办", "assign": "交办", "reassign": "改派", "acknowledge": "签收",
-    "escalate": "升级", "release": "登记发布", "close": "办结", "dismiss": "排除", "reopen": "重新打开",
-    "transition": "状态变更", "waive": "豁免时限",
-}
+CHANNEL_ZH = labels.RELEASE_CHANNEL_ZH
+AUDIT_ZH = labels.AUDIT_ACTION_ZH
 
 
 @dataclasses.dataclass
@@ -162,7 +154,7 @@ def build_incident_report(store: Store, config: Config, incident_id: str, *, now
             continue
         label = AUDIT_ZH.get(str(e.get("action")), str(e.get("action")))
         reason = f"：{e['reason']}" if e.get("reason") else ""
-        events.append((at, [f"{label}（{e.get('actor', '')}）{reason}"]))
+        events.append((at, [f"{label}（{labels.actor(str(e.get('actor', '')))}）{reason}"]))
     if closed := parse_ts(inc.get("closed_at")):
         events.append((closed, ["事件办结"]))
     events.sort(key=lambda ev: ev[0])

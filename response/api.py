@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from response import clocks as clocks_mod
 from response import lifecycle, releases, routing
 from response.clocks import SweepStats
-from yuqing import audit, places
+from yuqing import audit, labels, places
 from yuqing.clock import iso, parse_ts
 from yuqing.config import Config
 from yuqing.errors import InputError, StorageUnavailable, YuqingError
@@ -133,8 +133,13 @@ def route_one(store: Store, config: Config, incident_id: str, *, now: dt.datetim
     if incident.state == "new":
         lifecycle.apply(store, config, incident_id, "assign", actor=ROUTE_ACTOR, now=now,
                         office=incident.assigned_office or result.lead_office,
-                        reason=f"按规则「{result.rule_id}」自动交办")
+                        reason=f"按交办规则{_rule(config, result.rule_id)}自动交办")
     return True
+
+
+def _rule(config: Config, rule_id: str) -> str:
+    """A routing rule as people name it: 「特别重大、重大突发事件」."""
+    return labels.rule_short(labels.name("route_rule", rule_id, config))
 
 
 def _rank(level: str | None) -> int:
@@ -147,7 +152,7 @@ def _follow_up(store: Store, config: Config, incident: Incident, *, now: dt.date
     assert incident.routing is not None
     if incident.state == "new":
         lifecycle.apply(store, config, incident.id, "assign", actor=ROUTE_ACTOR, now=now, refresh=False,
-                        reason=f"按规则「{incident.routing.rule_id}」自动交办")
+                        reason=f"按交办规则{_rule(config, incident.routing.rule_id)}自动交办")
         return True
     level = incident.severity.level if incident.severity else None
     routed_level = incident.routing.inputs.get("level")
@@ -178,7 +183,7 @@ def _follow_up(store: Store, config: Config, incident: Incident, *, now: dt.date
             and incident.state in lifecycle.TRANSITIONS["reassign"][0]):
         lifecycle.apply(store, config, incident.id, "reassign", actor=ROUTE_ACTOR, now=now, refresh=False,
                         office=result.lead_office,
-                        reason=f"级别升为{SEVERITY_ZH[level]}，按规则「{result.rule_id}」改派")
+                        reason=f"级别升为{SEVERITY_ZH[level]}，按交办规则{_rule(config, result.rule_id)}改派")
     return True
 
 

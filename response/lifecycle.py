@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from response.urgency import sync_urgency
+from yuqing import labels
 from yuqing.clock import iso
 from yuqing.config import Config
 from yuqing.errors import InputError, TransitionError
@@ -23,11 +24,7 @@ from yuqing.storage import ConflictError, Store
 
 log = logging.getLogger(__name__)
 
-ACTION_ZH = {
-    "assign": "交办", "reassign": "改派", "acknowledge": "签收", "start_response": "开始处置",
-    "record_release": "发布回应", "escalate": "升级", "dismiss": "排除", "close": "办结",
-    "merge": "合并",
-}
+ACTION_ZH = labels.ACTION_ZH
 # action -> (states it may be taken from, resulting state)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "assign": (frozenset({"new", "escalated"}), "assigned"),

@@ -37,7 +37,7 @@ from typing import Any, Literal, TypedDict
 
 from response import lifecycle
 from response.urgency import sync_urgency
-from yuqing import places
+from yuqing import labels, places
 from yuqing.clock import iso, parse_ts
 from yuqing.config import Config
 from yuqing.config.clocks import ClockRule
@@ -59,13 +59,8 @@ from yuqing.storage import ConflictError, Store
 log = logging.getLogger(__name__)
 
 DETECT_ACTOR = "system:release-detection"
-CHANNELS_ZH = {
-    "website": "政府网站", "weibo": "政务微博", "wechat": "政务微信", "press_conference": "新闻发布会",
-    "briefing": "媒体吹风会", "interview": "接受采访", "online_interview": "在线访谈", "hotline": "12345热线",
-    "message_board": "留言板答复",
-}
-REVIEW_STEPS_ZH = {"drafter": "承办人初审", "office_head": "承办部门负责人审核", "unit_head": "单位负责人审发",
-                   "confidentiality": "保密审查"}
+CHANNELS_ZH = labels.RELEASE_CHANNEL_ZH
+REVIEW_STEPS_ZH = labels.REVIEW_STEP_ZH
 REQUIRED_REVIEW_STEPS = ("drafter", "office_head", "unit_head")
 CONTENT_PARTS = ("facts", "measures", "result", "rebuttal")
 # A release recorded by hand keeps its text; an index created before the field existed maps it as a

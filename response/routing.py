@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from yuqing import handling, places
+from yuqing import handling, labels, places
 from yuqing.config import Config
 from yuqing.config.routing import RouteRule
 from yuqing.errors import ConfigError
@@ -146,13 +146,13 @@ def _names(config: Config, ids: list[str]) -> str:
 
 def reason_zh(config: Config, rule: RouteRule, inputs: dict[str, Any], lead: str, how: str,
               supporting: list[str], notify: list[str], consultation: bool) -> str:
-    place = f"{inputs['place_name']}（{inputs['place']}）" if inputs["place"] else "未识别属地"
+    place = inputs["place_name"] if inputs["place"] else "未识别属地"
     if inputs["multi_place"]:
         codes = "、".join(places.place_name(config.offices, c) for c in inputs["place_codes"])
         place = f"涉及{codes}，由共同上级{place}负责"
     level = inputs["level"]
     parts = [
-        f"按规则「{rule.id}」交办：{rule.description_zh}。",
+        f"按交办规则{labels.rule_short(rule.description_zh)}交办：{rule.description_zh}。",
         f"属地：{place}；",
         f"级别：{SEVERITY_ZH[level]}（{level}级）；" if level else "级别：未定级；",
         f"收集重点：{_names(config, inputs['priorities'])}；",

@@ -18,28 +18,28 @@ from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from yuqing import labels
+
+# The Chinese names live in yuqing.labels (one place); kept here under their old names.
+CLOCK_STATE_ZH = labels.CLOCK_STATE_ZH
+EMOTION_ZH = labels.EMOTION_ZH
+ENGAGEMENT_ZH = labels.ENGAGEMENT_ZH
+HANDLING_ZH = labels.HANDLING_ZH
+RELEASE_STATUS_ZH = labels.RELEASE_STATUS_ZH
+REVIEW_NOT_RECORDED_ZH = labels.REVIEW_NOT_RECORDED_ZH
+ROUTE_ASK_ZH = labels.ROUTE_ASK_ZH
+ROUTE_ROLE_ZH = labels.ROUTE_ROLE_ZH
+SEVERITY_ZH = labels.SEVERITY_ZH
+STATE_ZH = labels.STATE_ZH
+TIER_ZH = labels.TIER_ZH
+
 SeverityLevel = Literal["I", "II", "III", "IV"]
-SEVERITY_ZH = {"I": "特别重大", "II": "重大", "III": "较大", "IV": "一般"}
 SEVERITY_RANK = {"I": 4, "II": 3, "III": 2, "IV": 1}
 IncidentState = Literal[
     "new", "assigned", "acknowledged", "responding", "released", "closed", "escalated", "dismissed", "merged"
 ]
-STATE_ZH = {
-    "new": "新发现", "assigned": "已交办", "acknowledged": "已签收", "responding": "处置中",
-    "released": "已回应", "closed": "已办结", "escalated": "已升级", "dismissed": "已排除",
-    "merged": "已合并",  # absorbed by another incident (Incident.merged_into), its mentions moved there
-}
 ClockState = Literal["running", "met", "missed", "waived"]
-CLOCK_STATE_ZH = {"running": "计时中", "met": "已按时完成", "missed": "已超时", "waived": "已豁免"}
 HandlingKind = Literal["suggestion", "difficulty", "major_problem", "confusion", "wrong_opinion", "false_info"]
-HANDLING_ZH = {
-    "suggestion": "建设性意见建议", "difficulty": "反映实际困难", "major_problem": "反映重大问题",
-    "confusion": "模糊认识", "wrong_opinion": "错误看法", "false_info": "虚假和不实信息",
-}
-TIER_ZH = {
-    "central": "中央媒体", "provincial": "省级媒体", "local": "地方媒体",
-    "self_media": "自媒体", "official": "政务账号",
-}
 
 
 def stable_id(*parts: object) -> str:
@@ -72,7 +72,6 @@ class Sentiment(BaseModel):
 
 EmotionLabel = Literal["happy", "angry", "sad", "fear", "surprise", "neutral"]
 EMOTIONS: tuple[str, ...] = ("happy", "angry", "sad", "fear", "surprise", "neutral")
-EMOTION_ZH = {"happy": "喜悦", "angry": "愤怒", "sad": "悲伤", "fear": "恐惧", "surprise": "惊奇", "neutral": "中性"}
 
 
 class Emotion(BaseModel):
@@ -172,7 +171,6 @@ class Mention(Doc):
 
 
 ENGAGEMENT_FIELDS = ("reposts", "comments", "likes", "views")
-ENGAGEMENT_ZH = {"reposts": "转发", "comments": "评论", "likes": "点赞", "views": "阅读"}
 
 
 class EngagementSnapshot(Doc):
@@ -272,10 +270,6 @@ class Severity(BaseModel):
 # The parts an office plays in a routed incident, and what each is asked to do (domain §2: 牵头/配合,
 # 通报 to the police and the cyberspace authority for false information, 会商 for major cases).
 RouteRole = Literal["lead", "supporting", "notify", "consultation"]
-ROUTE_ROLE_ZH: dict[str, str] = {"lead": "牵头单位", "supporting": "配合单位", "notify": "通报单位",
-                                 "consultation": "会商单位"}
-ROUTE_ASK_ZH: dict[str, str] = {"lead": "牵头办理", "supporting": "配合提供情况", "notify": "知悉并依法处置",
-                                "consultation": "参加会商"}
 
 
 class Routing(BaseModel):
@@ -413,8 +407,6 @@ def unresolved_clock_filter() -> dict[str, Any]:
 
 
 ReleaseStatus = Literal["matched", "pending", "confirmed", "rejected"]
-RELEASE_STATUS_ZH = {"matched": "已匹配", "pending": "待确认", "confirmed": "已确认", "rejected": "已否认"}
-REVIEW_NOT_RECORDED_ZH = "已发布，未记录审核"
 
 
 class ReviewStep(BaseModel):

@@ -28,6 +28,7 @@ class Channel(Model):
     connection: str  # name of the connection holding the URL / token / secret
     format: Literal["text", "markdown", "card"] = "markdown"
     keyword: str | None = None  # robot keyword security setting: every message must contain it
+    name_zh: str | None = None  # what the console calls it (default: the name of its type, e.g. 飞书)
     timeout: SpanField = Field(default="10s", validate_default=True)
 
 
