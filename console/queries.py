@@ -279,7 +279,7 @@ def reports_and_assessments(store: Store, user: User, *, size: int = 100) -> tup
                                                                  office_query(user.office or "")]}},
                                size=len(subjects))
             visible = {str(d.get("id")) for d in found}
-        reports = [r for r in reports if r.get("report_type") in ("daily", "office_stats")
+        reports = [r for r in reports if r.get("report_type") in ("daily", "weekly", "monthly", "office_stats")
                    or str(r.get("subject")) in visible]
     assessments = store.find("assessments", query, size=size, sort=[{"generated_at": "desc"}])
     return reports, assessments

@@ -17,6 +17,7 @@ import pandas as pd
 
 from reports.render import write_all
 from yuqing.config import Config
+from yuqing.errors import InputError
 from yuqing.models import Report, stable_id
 from yuqing.paths import var_dir
 from yuqing.storage import Store
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 
 # The file name stem of each kind of report (``<stem><subject>.html|pdf|docx``): one place, so the
 # console can find the report (and so the incident) a file belongs to by its deterministic id.
-FILE_STEMS = {"office_stats": "office-stats-", "daily": "daily-", "incident": "incident-", "assessment": "assessment-"}
+FILE_STEMS = {"office_stats": "office-stats-", "daily": "daily-", "weekly": "weekly-", "monthly": "monthly-",
+              "incident": "incident-", "assessment": "assessment-"}
 
 
 def report_id(report_type: str, subject: str) -> str:
@@ -73,13 +75,23 @@ def _store_report(store: Store, *, report_type: str, subject: str, title: str, n
 def write_daily(store: Store, config: Config, day: dt.date, out_dir: Path | None = None, *,
                 now: dt.datetime) -> dict[str, Path]:
     """The daily report for ``day`` (Asia/Shanghai) as html/pdf/docx; also stores a ``Report`` doc."""
-    from reports.daily import build_daily
+    return write_period(store, config, "daily", day, out_dir, now=now)
 
-    report = build_daily(store, config, day, now=now)
-    paths = write_all(report.document, out_dir or default_out_dir(), FILE_STEMS["daily"] + day.isoformat())
-    _store_report(store, report_type="daily", subject=day.isoformat(), title=report.title, now=now,
+
+def write_period(store: Store, config: Config, kind: str, day: dt.date, out_dir: Path | None = None, *,
+                 now: dt.datetime) -> dict[str, Path]:
+    """The daily, weekly (the ISO week holding ``day``) or monthly (its month) report; stores a
+    ``Report`` with subject ``2026-11-20`` / ``2026-W47`` / ``2026-11``."""
+    from reports.daily import Period, build_period
+
+    if kind not in ("daily", "weekly", "monthly"):
+        raise InputError(f"unknown report period {kind!r} (daily, weekly or monthly)")
+    period = Period.of(kind, day)
+    report = build_period(store, config, period, now=now)
+    paths = write_all(report.document, out_dir or default_out_dir(), FILE_STEMS[kind] + period.subject)
+    _store_report(store, report_type=kind, subject=period.subject, title=report.title, now=now,
                   figures=report.figures, files=paths)
-    log.info("daily report %s written to %s", day, paths["html"].parent)
+    log.info("%s report %s written to %s", kind, period.subject, paths["html"].parent)
     return paths
 
 

@@ -140,8 +140,8 @@ def test_docx_contains_the_chinese_headings_and_escaped_text(daily: dict[str, An
     document = docx.Document(str(daily["paths"]["docx"]))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith(("Heading", "Title"))]
     assert headings[0] == "每日舆情简报（2026年11月20日）"
-    expected = ["一、总体情况", "二、信息分布", "三、重点舆情事件", "四、当日新增事件", "五、回应时限",
-                "六、信息源运行情况"]
+    expected = ["一、总体情况", "二、研判建议", "三、信息分布", "四、重点舆情事件", "五、处置情况", "六、当日新增事件",
+                "七、回应时限", "八、信息源运行情况"]
     assert set(expected) <= set(headings)
     body = "\n".join(p.text for p in document.paragraphs)
     assert "<script>alert('x')</script>家长质疑食堂管理" in body
