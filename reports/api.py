@@ -146,3 +146,61 @@ def write_office_stats(store: Store, config: Config, start: dt.date, end: dt.dat
     _store_report(store, report_type="office_stats", subject=subject, title=report.title, now=now,
                   figures=report.figures, files=paths)
     return paths
+
+
+SPECIAL_REPORT_ACTOR = "system:reports"
+
+
+def due_special_reports(store: Store, config: Config) -> list[tuple[str, str, dt.datetime]]:
+    """The incidents at ``special_report_min_level`` or above (not dismissed) whose current level has
+    no 专报 yet: ``(incident id, level, when the level was reached)``. A level's 专报 is recorded as
+    an audit event with a deterministic id (incident, level, when reached), so each is written once."""
+    from yuqing.clock import parse_ts
+    from yuqing.models import SEVERITY_RANK, Severity
+
+    floor = SEVERITY_RANK[config.reports.special_report_min_level]
+    levels = [lv for lv, rank in SEVERITY_RANK.items() if rank >= floor]
+    docs = list(store.scan("incidents", {"bool": {"filter": [{"terms": {"severity.level": levels}}],
+                                                  "must_not": [{"term": {"state": "dismissed"}}]}},
+                           source=["id", "severity", "created_at"]))
+    candidates = []
+    for d in docs:
+        severity = Severity.model_validate(d["severity"])
+        reached = severity.level_since([severity.level]) or parse_ts(d.get("created_at"))
+        if reached is None:
+            continue
+        candidates.append((d["id"], severity.level, reached))
+    marks = {special_report_mark(i, lv, at): (i, lv, at) for i, lv, at in candidates}
+    done = store.mget("audit", list(marks))
+    return sorted((v for k, v in marks.items() if k not in done), key=lambda c: (c[2], c[0]))
+
+
+def special_report_mark(incident_id: str, level: str, reached: dt.datetime) -> str:
+    from yuqing.clock import iso
+
+    return stable_id("incident", incident_id, "special_report", SPECIAL_REPORT_ACTOR, f"{level}@{iso(reached)}")
+
+
+def write_due_special_reports(store: Store, config: Config, out_dir: Path | None = None, *,
+                              now: dt.datetime) -> list[dict[str, str]]:
+    """Write the 专报 of every incident that reached level II (configurable) or above and has none for
+    that level yet; returns ``{incident_id, level, report_id, edition}`` for each written. A re-run
+    writes nothing new; a later rise (II → I) writes the next one."""
+    from yuqing.models import SEVERITY_ZH, AuditEvent
+
+    written = []
+    for incident_id, level, reached in due_special_reports(store, config):
+        write_incident_report(store, config, incident_id, out_dir, now=now)
+        # Written like yuqing.audit.record, but keyed by the level and when it was reached (not by the
+        # time of writing): the mark that makes this level's 专报 a once-only event.
+        event = AuditEvent(
+            id=special_report_mark(incident_id, level, reached), entity="incident", entity_id=incident_id,
+            action="special_report", actor=SPECIAL_REPORT_ACTOR, at=now,
+            reason=f"事件达到{SEVERITY_ZH[level]}（{level}级），自动生成舆情专报",
+            before={}, after={"level": level, "reached_at": reached.isoformat()},
+        )
+        store.put("audit", event.id, event.to_doc(), refresh=True)
+        written.append({"incident_id": incident_id, "level": level, "report_id": report_id("incident", incident_id),
+                        "edition": f"level-{level}"})
+    log.info("special reports written automatically: %d", len(written))
+    return written

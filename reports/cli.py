@@ -1,4 +1,4 @@
-"""``yuqing report daily|incident|stats`` and ``yuqing assess``: write reports and print the paths.
+"""``yuqing report daily|weekly|monthly|incident|stats`` and ``yuqing assess``: write reports and print the paths.
 
 Top-level imports stay light (argparse only); the work happens in :mod:`reports.api`.
 """
@@ -42,6 +42,21 @@ def _daily(args: argparse.Namespace) -> int:
     store, config, out, now = _context(args)
     day = args.date or (now.date() - dt.timedelta(days=1))
     _print(write_daily(store, config, day, out, now=now))
+    return 0
+
+
+def _period(args: argparse.Namespace) -> int:
+    from reports.api import write_period
+
+    store, config, out, now = _context(args)
+    today = now.date()
+    if args.date is not None:
+        day = args.date
+    elif args.report_command == "weekly":
+        day = today - dt.timedelta(days=today.weekday() + 7)  # the last full week (Monday–Sunday)
+    else:
+        day = today.replace(day=1) - dt.timedelta(days=1)  # the last full month
+    _print(write_period(store, config, args.report_command, day, out, now=now))
     return 0
 
 
@@ -95,6 +110,16 @@ def register(subparsers: Any) -> None:
     daily.add_argument("--date", type=_date, default=None, help="the day, YYYY-MM-DD (default: yesterday)")
     _common(daily)
     daily.set_defaults(func=_daily)
+
+    for kind, help_text, date_help in (
+            ("weekly", "the weekly report (每周舆情综述), compared with the week before",
+             "any day of the week (Monday–Sunday), YYYY-MM-DD (default: last week)"),
+            ("monthly", "the monthly report (每月舆情综述), compared with the month before",
+             "any day of the month, YYYY-MM-DD (default: last month)")):
+        period = sub.add_parser(kind, help=help_text)
+        period.add_argument("--date", type=_date, default=None, help=date_help)
+        _common(period)
+        period.set_defaults(func=_period)
 
     incident = sub.add_parser("incident", help="the special report (专报) on one incident")
     incident.add_argument("incident_id")

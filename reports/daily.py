@@ -42,7 +42,7 @@ from reports.data import (
     run_totals,
     share,
 )
-from reports.render.doc import Bullets, Document, Figure, Link, Masthead, Para, Span, Table
+from reports.render.doc import Bullets, Document, Figure, Link, Masthead, Para, Span, Table, plain
 from reports.text import change, clip, factual_summary, hours, pct, when
 from yuqing import links
 from yuqing.clock import iso
@@ -438,13 +438,12 @@ def build_period(store: Store, config: Config, period: Period, *, now: dt.dateti
 
     # 一、总体情况
     s = doc.section("一、总体情况")
-    s.add(Para([
-        f"{period.span_zh}共监测到相关舆情信息{m.total}条，{change(m.total, prev_total, prev_word)}；"
-        f"已完成情感分析{m.analyzed}条，其中负面信息{m.negative}条，负面占比{pct(m.negative_share)}。"
-        f"涉及舆情事件{inc.total}起（{prev_word}{prev_incidents}起），其中{cur_word}新增{len(new)}起、"
-        f"此前延续{inc.total - len(new)}起；{cur_word}到期回应时限{len(due_today)}项，"
-        f"{prev_word}到期超时{len(missed_yesterday)}项。"
-    ], style="lead"))
+    lead = (f"{period.span_zh}共监测到相关舆情信息{m.total}条，{change(m.total, prev_total, prev_word)}；"
+            f"已完成情感分析{m.analyzed}条，其中负面信息{m.negative}条，负面占比{pct(m.negative_share)}。"
+            f"涉及舆情事件{inc.total}起（{prev_word}{prev_incidents}起），其中{cur_word}新增{len(new)}起、"
+            f"此前延续{inc.total - len(new)}起；{cur_word}到期回应时限{len(due_today)}项，"
+            f"{prev_word}到期超时{len(missed_yesterday)}项。")
+    s.add(Para([lead], style="lead"))
     s.add(Para([missed_overview(missed, clock_incidents, names)], style="lead"))
     s.add(Table(["指标", cur_word, prev_word, "变化"], [
         ["舆情信息（条）", str(m.total), str(prev_total), f"{m.total - prev_total:+d}"],
@@ -463,6 +462,8 @@ def build_period(store: Store, config: Config, period: Period, *, now: dt.dateti
     s = doc.section("二、研判建议")
     advice = advice_items(config, names, period, rising, surges, missed, clock_incidents, rumours, ranked_all)
     s.add(Bullets(advice) if advice else Para([f"{cur_word}各项指标未达到研判提示标准，建议保持常态监测。"]))
+    figures["summary_zh"] = lead + missed_overview(missed, clock_incidents, names)
+    figures["advice_zh"] = [plain(item) for item in advice]
 
     # 三、信息分布
     s = doc.section("三、信息分布")
