@@ -100,12 +100,27 @@ def write_incident_report(store: Store, config: Config, incident_id: str, out_di
     """The special report (专报) on one incident; also stores a ``Report`` doc."""
     from reports.incident import build_incident_report
 
-    report = build_incident_report(store, config, incident_id, now=now)
+    report = build_incident_report(store, config, incident_id, now=now,
+                                   issue=special_report_issue(store, incident_id, now=now))
     paths = write_all(report.document, out_dir or default_out_dir(), FILE_STEMS["incident"] + incident_id)
     _store_report(store, report_type="incident", subject=incident_id, title=report.title, now=now,
                   figures=report.figures, files=paths)
     log.info("special report on incident %s written", incident_id)
     return paths
+
+
+def special_report_issue(store: Store, incident_id: str, *, now: dt.datetime) -> str:
+    """期号 of a 专报: numbered in order within the year of its first writing, and kept by every later
+    version (the same incident keeps its number)."""
+    existing = store.get("reports", report_id("incident", incident_id))
+    if existing and (existing.get("figures") or {}).get("issue"):
+        return str(existing["figures"]["issue"])
+    year = now.year
+    earlier = store.count("reports", {"bool": {"filter": [
+        {"term": {"report_type": "incident"}},
+        {"range": {"generated_at": {"gte": f"{year}-01-01T00:00:00+08:00", "lt": f"{year + 1}-01-01T00:00:00+08:00"}}},
+    ]}})
+    return f"{year}年第{earlier + 1}期"
 
 
 def assess_incident(store: Store, config: Config, incident_id: str, out_dir: Path | None = None, *,
