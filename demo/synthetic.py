@@ -60,7 +60,7 @@ def generate(n_mentions: int, rng: random.Random, day: dt.date = DAY,
         created = first + dt.timedelta(minutes=rng.uniform(5, 240) if i % 40 else rng.uniform(1500, 1700))
         state = rng.choice(["assigned", "acknowledged", "responding", "released", "closed"]) if i % 60 else "dismissed"
         last = first + dt.timedelta(hours=rng.uniform(1, 72) if i % 40 else 0.5)
-        inc = {
+        inc: dict[str, Any] = {
             "id": stable_id(f"{tag}-incident", i), "title": f"{place[1] or '云南省'}{title}事件（{i}）",
             "first_seen_at": iso(first), "last_seen_at": iso(last),
             "first_mention_id": stable_id(f"{tag}-mention", i), "mention_count": 50,
@@ -86,7 +86,7 @@ def generate(n_mentions: int, rng: random.Random, day: dt.date = DAY,
             roll = rng.random()
             met_at = created + dt.timedelta(hours=rng.uniform(0.5, hours * 1.3)) if roll < 0.7 else None
             clock_state = "met" if met_at else ("waived" if roll > 0.97 else rng.choice(["running", "missed"]))
-            clock = {"id": stable_id(inc["id"], rule), "incident_id": inc["id"], "rule_id": rule,
+            clock: dict[str, Any] = {"id": stable_id(inc["id"], rule), "incident_id": inc["id"], "rule_id": rule,
                      "name_zh": "回应社会关切（48小时内）" if hours == 48 else "发布权威信息（5小时内）",
                      "opened_at": iso(created), "due_at": iso(due), "owner_office": office,
                      "state": clock_state, "met_at": iso(met_at) if met_at else None,
