@@ -251,16 +251,20 @@ OUTCOME_ZH = {"met": "按时", "met_late": "逾期完成", "missed": "超时未�
 
 
 def handling_rows(inc: pd.DataFrame, clocks: pd.DataFrame, releases: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per incident: lead and supporting offices, counted releases (and the first), clock outcomes."""
+    outcomes: dict[str, dict[str, int]] = {}
+    for _, c in clocks.iterrows():
+        own = outcomes.setdefault(str(c["incident_id"]), dict.fromkeys(OUTCOME_ZH, 0))
+        own[clock_outcome(c)] += 1
+    released = releases.groupby("incident_id")["published_at"].agg(["size", "min"]) if len(releases) else None
     rows = []
-    outcomes = clocks.assign(outcome=[clock_outcome(r) for _, r in clocks.iterrows()]) if len(clocks) else None
     for _, r in inc.iterrows():
-        own = outcomes[outcomes["incident_id"] == r["id"]] if outcomes is not None else pd.DataFrame()
-        counts = own["outcome"].value_counts() if len(own) else pd.Series(dtype="int64")
-        rel = releases[releases["incident_id"] == r["id"]] if len(releases) else releases
-        first = rel["published_at"].min() if len(rel) else None
-        rows.append({"id": r["id"], "office": r["office"], "supporting": list(r["supporting"]),
-                     "releases": len(rel), "first_release_at": first.isoformat() if first is not None else None,
-                     **{k: int(counts.get(k, 0)) for k in OUTCOME_ZH}})
+        count, first = 0, None
+        if released is not None and r["id"] in released.index:
+            count, first = int(released.at[r["id"], "size"]), released.at[r["id"], "min"]
+        rows.append({"id": r["id"], "office": r["office"], "supporting": list(r["supporting"]), "releases": count,
+                     "first_release_at": first.isoformat() if first is not None and first == first else None,
+                     **outcomes.get(str(r["id"]), dict.fromkeys(OUTCOME_ZH, 0))})
     return rows
 
 

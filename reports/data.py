@@ -188,13 +188,23 @@ def daily_trend(store: Store, last_day: dt.date, days: int = 7) -> pd.DataFrame:
     return frame.set_index("day").loc[[d.isoformat() for d in dates]]
 
 
-def mentions_per_incident(store: Store, query: Mapping[str, Any], size: int = BUCKETS) -> pd.DataFrame:
-    """Mention and negative counts per incident among the matching mentions."""
-    resp = store.search("mentions", query=query, size=0, aggs={
-        "inc": {"terms": {"field": "incident_id", "size": size}, "aggs": {"neg": {"filter": NEGATIVE}}},
-    })
-    rows = [{"id": b["key"], "mentions": int(b["doc_count"]), "negative": int(b["neg"]["doc_count"])}
-            for b in resp["aggregations"]["inc"]["buckets"]]
+def mentions_per_incident(store: Store, query: Mapping[str, Any], size: int = 5000) -> pd.DataFrame:
+    """Mention and negative counts of every incident among the matching mentions (a ``composite``
+    aggregation paged ``size`` incidents at a time, so no incident is left out however many)."""
+    rows: list[dict[str, Any]] = []
+    after: dict[str, Any] | None = None
+    while True:
+        composite: dict[str, Any] = {"size": size, "sources": [{"id": {"terms": {"field": "incident_id"}}}]}
+        if after:
+            composite["after"] = after
+        resp = store.search("mentions", query=query, size=0, track_total_hits=False, aggs={
+            "inc": {"composite": composite, "aggs": {"neg": {"filter": NEGATIVE}}}})
+        agg = resp["aggregations"]["inc"]
+        rows += [{"id": b["key"]["id"], "mentions": int(b["doc_count"]), "negative": int(b["neg"]["doc_count"])}
+                 for b in agg["buckets"]]
+        after = agg.get("after_key")
+        if not after or len(agg["buckets"]) < size:
+            break
     return pd.DataFrame(rows, columns=["id", "mentions", "negative"]).set_index("id")
 
 
