@@ -186,7 +186,8 @@ def due_clocks_with_titles(store: Store, user: User, *, office: str = "",
 def recent_deliveries(store: Store, user: User, *, size: int = 20) -> list[Delivery]:
     """Alert deliveries not yet acknowledged, newest first."""
     must: list[dict[str, Any]] = [{"terms": {"state": ["pending", "sending", "sent", "failed"]}}]
-    must_not: list[dict[str, Any]] = [{"exists": {"field": "acknowledged_at"}}]
+    # a report sent to its readers is not an alert to acknowledge
+    must_not: list[dict[str, Any]] = [{"exists": {"field": "acknowledged_at"}}, {"term": {"alert_kind": "report"}}]
     if not user.sees_everything:
         must.append({"term": {"office": user.office or ""}})
     docs = store.find("deliveries", {"bool": {"filter": must, "must_not": must_not}}, size=size,
