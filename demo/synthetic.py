@@ -143,9 +143,15 @@ def generate(n_mentions: int, rng: random.Random, day: dt.date = DAY,
 def seed(store: Store, docs: dict[str, list[tuple[str, dict[str, Any]]]], chunk_size: int = 5000) -> BulkResult:
     """Bulk-index every kind and refresh; the failures of all kinds are returned together."""
     total = BulkResult()
-    for kind, items in docs.items():
-        result = store.bulk(kind, items, chunk_size=chunk_size)
-        total.ok += result.ok
-        total.failed += result.failed
+    mentions = store.alias("mentions")
+    # no refresh while loading: one refresh at the end makes everything searchable at once
+    store.client.indices.put_settings(index=mentions, settings={"index": {"refresh_interval": "-1"}})
+    try:
+        for kind, items in docs.items():
+            result = store.bulk(kind, items, chunk_size=chunk_size)
+            total.ok += result.ok
+            total.failed += result.failed
+    finally:
+        store.client.indices.put_settings(index=mentions, settings={"index": {"refresh_interval": None}})
     store.refresh()
     return total
