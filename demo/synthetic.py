@@ -145,6 +145,8 @@ def seed(store: Store, docs: dict[str, list[tuple[str, dict[str, Any]]]], chunk_
     total = BulkResult()
     mentions = store.alias("mentions")
     # no refresh while loading: one refresh at the end makes everything searchable at once
+    current: dict[str, Any] = dict(store.client.indices.get_settings(index=mentions, name="index.refresh_interval"))
+    before = next(iter(current.values()), {}).get("settings", {}).get("index", {}).get("refresh_interval")
     store.client.indices.put_settings(index=mentions, settings={"index": {"refresh_interval": "-1"}})
     try:
         for kind, items in docs.items():
@@ -152,6 +154,6 @@ def seed(store: Store, docs: dict[str, list[tuple[str, dict[str, Any]]]], chunk_
             total.ok += result.ok
             total.failed += result.failed
     finally:
-        store.client.indices.put_settings(index=mentions, settings={"index": {"refresh_interval": None}})
+        store.client.indices.put_settings(index=mentions, settings={"index": {"refresh_interval": before}})
     store.refresh()
     return total
