@@ -146,7 +146,8 @@ def seed(store: Store, docs: dict[str, list[tuple[str, dict[str, Any]]]], chunk_
     mentions = store.alias("mentions")
     # no refresh while loading: one refresh at the end makes everything searchable at once
     current: dict[str, Any] = dict(store.client.indices.get_settings(index=mentions, name="index.refresh_interval"))
-    before = next(iter(current.values()), {}).get("settings", {}).get("index", {}).get("refresh_interval")
+    first: dict[str, Any] = next(iter(current.values()), {})
+    before = first.get("settings", {}).get("index", {}).get("refresh_interval")
     store.client.indices.put_settings(index=mentions, settings={"index": {"refresh_interval": "-1"}})
     try:
         for kind, items in docs.items():
