@@ -14,7 +14,9 @@ Steps (docs/operations.md explains each and what an operator watches):
    ``deploy.services``, interpolated from the ``.env`` as compose does;
 6. the scheduler runs the DAGs: collection on its schedules, analysis and routing on assets, the sweep
    and dispatch every minute; fresh posts are published on the demo web while it runs;
-7. midway one Elasticsearch node and the crawl worker are killed (SIGKILL, by pid), later started again;
+7. midway the elected master Elasticsearch node and the crawl worker are killed (SIGKILL, by pid),
+   later started again; during the outage and at the end a duty officer signs in to the console and
+   reads the queue;
 8. when the time is up, it waits for the runs in flight, then checks from Airflow's database,
    Elasticsearch and the receivers: no task failed after its retries, the asset chain ran, every item
    the web published (up to each source's last crawl) is stored exactly once, every alert sent arrived
@@ -53,8 +55,8 @@ VENV_BIN = Path(sys.executable).parent
 PG_PORT, REDIS_PORT, API_PORT, CONSOLE_PORT = 25432, 26379, 28080, 28600
 ES_HTTP_BASE, ES_TRANSPORT_BASE = 29201, 29301
 WORKER_LOG_PORTS = {"airflow-worker-crawl": 28793, "airflow-worker-analysis": 28794}
-KILL_NODE = "es02"
 KILL_WORKER = "airflow-worker-crawl"
+CONSOLE_USER = "rehearsal-duty"  # a duty officer signs in to the console during the outage and after
 
 
 def log(text: str) -> None:
@@ -159,6 +161,8 @@ class Rehearsal:
         self.published: list[Any] = []
         self.cpu: dict[str, float] = {}
         self.run_end = dt.datetime.now(dt.UTC)
+        self.killed_node = ""
+        self.fresh: list[tuple[str, str, float]] = []  # (label, stamp in the titles, published at)
 
     # -- 1. secrets ---------------------------------------------------------------------------------
 
@@ -181,6 +185,7 @@ class Rehearsal:
             "YUQING_INDEX_PREFIX": "rehearsal", "YUQING_CONSOLE_SECRET": token(32),
             "CONSOLE_HOST": "127.0.0.1", "CONSOLE_PORT": str(CONSOLE_PORT),
             "YUQING_CONSOLE_USERS": str(self.root / "var" / "console" / "users.json"),
+            "CONSOLE_DUTY_PASSWORD": token(12),
         }
         self.flush_env()
 
@@ -393,7 +398,45 @@ class Rehearsal:
         self.events.append(f"airflow-init: metadata DB migrated, indices created, admin user made "
                            f"({self.figures['init_seconds']} s)")
 
+    def add_console_user(self) -> None:
+        """A duty officer account in the console's users file, made by the documented command."""
+        env = {**self.service_env("console"), "REHEARSAL_CONSOLE_PASSWORD": self.variables["CONSOLE_DUTY_PASSWORD"]}
+        proc = subprocess.run([str(VENV_BIN / "yuqing"), "console", "user", "add", CONSOLE_USER, "--role",
+                               "duty_officer", "--display-name", "演练值班员", "--password-env",
+                               "REHEARSAL_CONSOLE_PASSWORD"], env=env, cwd=PROJECT_ROOT, capture_output=True,
+                              text=True, timeout=120)
+        if proc.returncode != 0:
+            output = (proc.stdout + proc.stderr)[-800:]
+            raise RuntimeError(f"console user add failed (exit {proc.returncode}): {output}")
+
+    def check_console(self, label: str) -> None:
+        """Sign in as the duty officer (the console's own sign-in API), read the queue; the fresh
+        emergency published on the demo web must be in it once the pipeline has carried it there."""
+        import http.cookiejar
+
+        base = f"http://127.0.0.1:{CONSOLE_PORT}"
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        body = json.dumps({"name": CONSOLE_USER, "password": self.variables["CONSOLE_DUTY_PASSWORD"]}).encode()
+        t0 = time.monotonic()
+        try:
+            opener.open(urllib.request.Request(f"{base}/api/session", data=body, method="POST",
+                                               headers={"Content-Type": "application/json"}), timeout=30).close()
+            with opener.open(f"{base}/api/incidents?page=1", timeout=30) as resp:
+                page = json.load(resp)
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            self.failures.append(f"console ({label}): sign-in or queue failed: {exc}")
+            return
+        ms = round((time.monotonic() - t0) * 1000)
+        titles = [str(item["incident"].get("title") or "") for item in page["items"]]
+        fresh = sum("盘龙区" in t for t in titles)
+        self.events.append(f"console ({label}): {CONSOLE_USER} signed in, queue of {page['total']} incidents "
+                           f"read in {ms} ms; {fresh} on the first page name the fresh emergency's place")
+        self.figures.setdefault("console_checks", []).append(f"{label}: total {page['total']}, {ms} ms")
+        if label == "after the run" and not fresh:
+            self.failures.append("console: the fresh emergency is not in the duty officer's queue")
+
     def start_airflow(self) -> None:
+        self.add_console_user()
         for name in ("airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
                      "airflow-worker-crawl", "airflow-worker-analysis", "console"):
             self.start_service(name)
@@ -447,6 +490,7 @@ class Rehearsal:
             "body": ["记者从昆明市消防救援支队获悉，盘龙区一居民楼发生火灾，已造成2人受伤。",
                      "目前火势已得到控制，伤者正在医院接受治疗，事故原因正在进一步调查。"]})
         self.published += [post, report]
+        self.fresh.append((label, stamp, time.time()))
         self.events.append(f"published on the demo web: {post.id} (weibo), {report.id} (news) — {label}")
 
     def run(self) -> None:
@@ -463,6 +507,7 @@ class Rehearsal:
                 killed = True
             if killed and not published_late and elapsed >= kill_at + 30:
                 self.publish_fresh("故障期间")
+                self.check_console("node and worker down")
                 published_late = True
             if killed and not revived and elapsed >= revive_at:
                 self.revive()
@@ -489,25 +534,41 @@ class Rehearsal:
         return offset if offset < total * 0.6 else total * 0.35
 
     def kill_midway(self) -> None:
+        """Kill the elected master node (the harder case: the cluster must elect another before any
+        write is acknowledged) and the crawl worker in the middle of its crawl."""
         assert self.cluster is not None
-        master = self.cluster.master()
-        es_pid = self.cluster.kill(KILL_NODE)
+        master = self.cluster.master() or self.cluster.nodes[0].name
+        self.killed_node = master
+        es_pid = self.cluster.kill(master)
         worker_pid = self.procs[KILL_WORKER].kill()
         self.kill_time = time.monotonic()
-        self.events.append(f"KILLED elasticsearch node {KILL_NODE} (pid {es_pid}; master was {master}) and "
+        first = self.variables["ES_NODES"].split(",")[0].endswith(f":{self.cluster.node(master).http_port}")
+        self.events.append(f"KILLED elasticsearch node {master} (pid {es_pid}; the elected master"
+                           f"{', also the first address clients try' if first else ''}) and "
                            f"celery worker {KILL_WORKER} (pid {worker_pid}, SIGKILL to its process group)")
-        health = self.cluster.health() or {}
+        from yuqing.escluster import NodeError
+
+        # The survivors notice the loss and elect a new master; until they do, health still counts three.
+        try:
+            health = self.cluster.wait_nodes(2, timeout=120, status=("yellow", "green", "red"))
+        except NodeError as exc:
+            self.failures.append(f"the cluster did not notice the killed node within 120 s: {exc}")
+            return
+        detected = round(time.monotonic() - self.kill_time, 1)
+        self.figures["es_new_master_seconds"] = detected
         self.events.append(f"  cluster after the kill: {health.get('status')} with {health.get('number_of_nodes')} "
-                           f"nodes, {health.get('unassigned_shards')} unassigned shards")
+                           f"nodes after {detected} s, new master {self.cluster.master()}, "
+                           f"{health.get('unassigned_shards')} unassigned shards")
 
     def revive(self) -> None:
         assert self.cluster is not None
         t0 = time.monotonic()
-        self.cluster.start_node(KILL_NODE, timeout=300)
+        self.cluster.start_node(self.killed_node, timeout=300)
         self.start_service(KILL_WORKER)
         green = self.cluster.wait_nodes(3, timeout=300, status=("green",))
         self.figures["es_rejoin_green_seconds"] = round(time.monotonic() - t0, 1)
-        self.events.append(f"RESTARTED {KILL_NODE} (pid {self.cluster.node(KILL_NODE).pid()}) and {KILL_WORKER} "
+        self.events.append(f"RESTARTED {self.killed_node} (pid {self.cluster.node(self.killed_node).pid()}) and "
+                           f"{KILL_WORKER} "
                            f"(pid {self.procs[KILL_WORKER].pid}); cluster {green.get('status')} with "
                            f"{green.get('number_of_nodes')} nodes after {self.figures['es_rejoin_green_seconds']} s")
 
@@ -539,7 +600,20 @@ class Rehearsal:
             time.sleep(5)
         else:
             self.failures.append(f"runs still open {timeout:.0f}s after the end: {open_runs}")
+        # The chain's last link may be triggered by a routing run that finished just now: give the
+        # asset-triggered runs it queued time to finish before pausing (a loaded host stretches them).
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and self.asset_chain_missing():
+            time.sleep(5)
         self.query("UPDATE dag SET is_paused = true")
+
+    CHAIN = ("yuqing_analysis", "yuqing_routing", "yuqing_alert_dispatch")
+
+    def asset_chain_missing(self) -> list[str]:
+        """The DAGs of the asset chain without a successful asset-triggered run yet."""
+        done = {d for (d,) in self.query("SELECT DISTINCT dag_id FROM dag_run WHERE run_type = 'asset_triggered' "
+                                         "AND state = 'success'")}
+        return [d for d in self.CHAIN if d not in done]
 
     JUDGED = "JOIN dag_run r ON r.dag_id = t.dag_id AND r.run_id = t.run_id AND r.queued_at <= %s"
 
@@ -574,10 +648,8 @@ class Rehearsal:
         failed_runs = [r for r in runs if r[2] == "failed"]
         if failed_runs:
             self.failures.append(f"failed DAG runs: {failed_runs}")
-        asset_runs = {d: n for d, t, s, n in runs if t == "asset_triggered" and s == "success"}
-        for dag_id in ("yuqing_analysis", "yuqing_routing", "yuqing_alert_dispatch"):
-            if not asset_runs.get(dag_id):
-                self.failures.append(f"asset chain: no successful asset-triggered run of {dag_id}")
+        for dag_id in self.asset_chain_missing():
+            self.failures.append(f"asset chain: no successful asset-triggered run of {dag_id}")
         crawl_queue = self.query("SELECT DISTINCT queue FROM task_instance WHERE dag_id LIKE 'yuqing_collect%%'")
         if {q for (q,) in crawl_queue} - {svc.QUEUE_CRAWL}:
             self.failures.append(f"collection tasks ran outside the crawling queue: {crawl_queue}")
@@ -667,6 +739,39 @@ class Rehearsal:
             self.failures.append("no alert was sent")
         if not fresh_alerted:
             self.failures.append("no alert named the fresh emergency published during the run")
+        self.detection_latency(store, received_all)
+
+    def detection_latency(self, store: Any, received: list[Any]) -> None:
+        """The scheduler-driven detection latency (bench/detection_latency.py quotes it): from the
+        first fresh post's publication on the demo web to the first message about it at a receiver,
+        split at the moment the crawler fetched it (``crawled_at``), so the wait for the source's
+        next scheduled crawl is stated apart from what the pipeline adds."""
+        from yuqing.clock import parse_ts
+
+        if not self.fresh:
+            return
+        label, stamp, published = self.fresh[0]
+        messages = [r.at for r in received if "盘龙区" in r.text and r.at >= published]
+        # A crawl task stamps what it stores with its run's interval end (crawled_at, time as a
+        # parameter); the run that stored the post is the one with that interval end, and its crawl
+        # task finished after the publication.
+        crawled = [parse_ts(d.get("crawled_at")) for d in store.find("mentions", {"match_phrase": {"title": stamp}})]
+        ends = [c for c in crawled if c is not None]
+        crawl_end = None
+        if ends:
+            rows = self.query("SELECT min(t.end_date) FROM task_instance t JOIN dag_run r ON r.dag_id = t.dag_id "
+                              "AND r.run_id = t.run_id WHERE t.task_id = 'crawl' AND t.state = 'success' "
+                              "AND r.data_interval_end = ANY(%s) AND t.end_date >= to_timestamp(%s)",
+                              ends, published)
+            crawl_end = rows[0][0].timestamp() if rows and rows[0][0] else None
+        if not messages or crawl_end is None:
+            self.events.append(f"detection latency ({label}): not measured (message or crawl task not found)")
+            return
+        first = min(messages)
+        self.figures["detection_latency_seconds"] = {
+            "publication_to_message": round(first - published, 1),
+            "publication_to_crawl_end": round(crawl_end - published, 1),
+            "crawl_end_to_message": round(first - crawl_end, 1)}
 
     # -- 9. teardown --------------------------------------------------------------------------------
 
@@ -727,6 +832,7 @@ class Rehearsal:
         self.run()
         log("8/9 waiting for the runs in flight, pausing, checking")
         self.settle()
+        self.check_console("after the run")
         self.check()
         self.measure_cpu()
         return not self.failures

@@ -11,21 +11,13 @@
 # Needs root or sudo for the Debian packages (installed once). Stops everything it started.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/setup-checks.sh
+. scripts/setup-checks.sh
 
 need_apt=()
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  if [ "$(id -u)" = "0" ]; then
-    echo "==> installing Debian packages: ${need_apt[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-  else
-    echo "==> please install: sudo apt-get install ${need_apt[*]}" >&2
-    echo "rehearsal=failed"
-    exit 1
-  fi
-fi
+apt_install "${need_apt[@]}" || { echo "rehearsal=failed"; exit 1; }
 YUQING_SKIP_BROWSER=1 scripts/setup.sh || { echo "rehearsal=failed"; exit 1; }
 
 # The driver stops what it started on exit, Ctrl-C or SIGTERM; this trap passes the signal on.

@@ -9,3 +9,17 @@ have_cjk_fonts() {
   fonts=$(fc-list 2>/dev/null) || return 1
   grep -qi "Noto Sans CJK\|WenQuanYi" <<<"$fonts"
 }
+
+# Install the Debian packages named (none: nothing to do). As root it installs them; otherwise it
+# prints the sudo command and returns 1, so the caller decides whether that is fatal.
+apt_install() {
+  [ $# -gt 0 ] || return 0
+  if [ "$(id -u)" = "0" ]; then
+    echo "==> installing Debian packages: $*"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+  else
+    echo "==> please install: sudo apt-get install $*" >&2
+    return 1
+  fi
+}

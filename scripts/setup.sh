@@ -16,15 +16,7 @@ have_cjk_fonts || need_apt+=(fonts-noto-cjk fonts-wqy-zenhei fontconfig)
 if [ "${YUQING_SKIP_BROWSER:-0}" != "1" ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 fi
-if [ ${#need_apt[@]} -gt 0 ]; then
-  if [ "$(id -u)" = "0" ]; then
-    echo "==> installing Debian packages: ${need_apt[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
-  else
-    echo "==> please install: sudo apt-get install ${need_apt[*]}" >&2
-  fi
-fi
+apt_install "${need_apt[@]}" || true  # without root: the hint is printed, the rest still runs
 
 if ! command -v uv >/dev/null 2>&1; then
   echo "==> installing uv"

@@ -105,18 +105,30 @@ def test_retention_deletes_only_what_is_older_than_kept_and_audit_lasts_longest(
     store.bulk("source_health", [("h-old", {"id": "h-old", "finished_at": ago(100)}),
                                  ("h-new", {"id": "h-new", "finished_at": ago(1)})])
     store.bulk("incidents", [("i-old", {"id": "i-old", "created_at": ago(3000)})])  # never expires
+    store.bulk("engagement", [("e-old", {"id": "e-old", "at": ago(400)}), ("e-new", {"id": "e-new", "at": ago(5)})])
+    store.bulk("hotlist", [("l-old", {"id": "l-old", "at": ago(366)}), ("l-new", {"id": "l-new", "at": ago(364)})])
+    store.bulk("console_sessions", [("s-old", {"id": "s-old", "expires_at": ago(31)}),
+                                    ("s-new", {"id": "s-new", "expires_at": ago(29)})])
+    store.bulk("sign_in_attempts", [("x-old", {"id": "x-old", "last_failure_at": ago(91)}),
+                                    ("x-new", {"id": "x-new", "last_failure_at": ago(1)})])
     retention = Retention(mentions=Duration(365, "days"), deliveries=Duration(365, "days"),
-                          source_health=Duration(90, "days"), audit=Duration(1825, "days"))
+                          source_health=Duration(90, "days"), audit=Duration(1825, "days"),
+                          engagement=Duration(365, "days"), hotlist=Duration(365, "days"),
+                          console_sessions=Duration(30, "days"), sign_in_attempts=Duration(90, "days"))
 
     result = apply_retention(store, retention, now=NOW)
-    assert {k: r["deleted"] for k, r in result.items()} == {"mentions": 1, "deliveries": 1, "source_health": 1,
-                                                            "audit": 1}
+    assert {k: r["deleted"] for k, r in result.items()} == {
+        "mentions": 1, "deliveries": 1, "source_health": 1, "audit": 1, "engagement": 1, "hotlist": 1,
+        "console_sessions": 1, "sign_in_attempts": 1}
     store.refresh()
     assert [d["id"] for d in store.find("mentions")] == ["m-new"]
     assert [d["id"] for d in store.find("deliveries")] == ["d-new"]
     assert [d["id"] for d in store.find("audit")] == ["a-400"]  # a mention's age, but audit is kept longer
     assert [d["id"] for d in store.find("source_health")] == ["h-new"]
     assert store.get("incidents", "i-old") is not None
+    for kind, kept in (("engagement", "e-new"), ("hotlist", "l-new"), ("console_sessions", "s-new"),
+                       ("sign_in_attempts", "x-new")):
+        assert [d["id"] for d in store.find(kind)] == [kept], kind
 
     again = apply_retention(store, retention, now=NOW)  # re-running the same day deletes nothing more
     assert all(r["deleted"] == 0 for r in again.values())

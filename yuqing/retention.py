@@ -29,6 +29,10 @@ TIME_FIELDS: dict[str, str] = {
     "deliveries": "created_at",
     "source_health": "finished_at",
     "audit": "at",
+    "engagement": "at",
+    "hotlist": "at",
+    "console_sessions": "expires_at",  # kept a while past expiry: who was signed in, when
+    "sign_in_attempts": "last_failure_at",  # far beyond any lock-out, which follows the last failure
 }
 
 

@@ -30,12 +30,17 @@ class Retention(Model):
     deliveries: SpanField | None = Field(default="365 days", validate_default=True)  # by created_at
     source_health: SpanField | None = Field(default="90 days", validate_default=True)  # by finished_at
     audit: SpanField | None = Field(default="1825 days", validate_default=True)  # by at: kept longest
+    engagement: SpanField | None = Field(default="365 days", validate_default=True)  # by at
+    hotlist: SpanField | None = Field(default="365 days", validate_default=True)  # by at
+    console_sessions: SpanField | None = Field(default="30 days", validate_default=True)  # by expires_at
+    sign_in_attempts: SpanField | None = Field(default="90 days", validate_default=True)  # by last_failure_at
 
     @model_validator(mode="after")
     def _audit_is_kept_longest(self) -> Any:
         if self.audit is None:
             return self
-        for name in ("mentions", "deliveries", "source_health"):
+        for name in ("mentions", "deliveries", "source_health", "engagement", "hotlist", "console_sessions",
+                     "sign_in_attempts"):
             other: Duration | None = getattr(self, name)
             if other is None or other.as_timedelta() > self.audit.as_timedelta():
                 raise ValueError(f"retention.audit ({self.audit}) must be at least retention.{name} "
