@@ -37,10 +37,10 @@ def dispatch(store: Store, config: Config, *, now: dt.datetime, resolver: Resolv
 def acknowledge(store: Store, delivery_id: str, actor: str, now: dt.datetime) -> Delivery:
     """Acknowledge a delivery (idempotent: a second acknowledgement keeps the first one)."""
     if not actor.strip():
-        raise InputError("an acknowledgement needs the name of who acknowledges")
+        raise InputError("签收须注明签收人（--actor）")
     doc = store.get("deliveries", delivery_id)
     if doc is None:
-        raise InputError(f"no delivery {delivery_id!r}")
+        raise InputError(f"推送记录不存在：{delivery_id!r}")
     delivery = Delivery.from_doc(doc)
     if delivery.acknowledged_at is not None:
         return delivery

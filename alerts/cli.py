@@ -8,25 +8,25 @@ from yuqing.cli import resolve_now as _now
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    alerts = subparsers.add_parser("alerts", help="alert rules, deliveries and acknowledgements")
+    alerts = subparsers.add_parser("alerts", help="推送规则、推送记录和签收")
     sub = alerts.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
 
-    d = sub.add_parser("dispatch", help="evaluate the rules and send the alerts that are due")
-    d.add_argument("--now", default=None, help="ISO-8601 time to evaluate at (default: the real clock)")
-    d.add_argument("--config", default=None, help="configuration directory (default: config/)")
+    d = sub.add_parser("dispatch", help="按规则发送到期的推送")
+    d.add_argument("--now", default=None, help="按此时间判断，ISO-8601（默认：当前时间）")
+    d.add_argument("--config", default=None, help="配置目录（默认 config/）")
     d.set_defaults(func=_dispatch)
 
-    ls = sub.add_parser("list", help="recent deliveries, newest first")
+    ls = sub.add_parser("list", help="最近的推送记录，新的在前")
     ls.add_argument("--state", choices=["pending", "sending", "sent", "failed", "suppressed"], default=None)
-    ls.add_argument("--incident", default=None, help="only deliveries about this incident id")
+    ls.add_argument("--incident", default=None, help="只看该事件的推送记录")
     ls.add_argument("--limit", type=int, default=30)
-    ls.add_argument("--json", action="store_true", help="one JSON object per line")
+    ls.add_argument("--json", action="store_true", help="每行输出一个 JSON 对象")
     ls.set_defaults(func=_list)
 
-    ack = sub.add_parser("ack", help="acknowledge a delivery: its alert stops escalating")
+    ack = sub.add_parser("ack", help="签收推送：该推送不再升级")
     ack.add_argument("delivery_id")
-    ack.add_argument("--actor", required=True, help="who acknowledges")
-    ack.add_argument("--now", default=None, help="ISO-8601 time of the acknowledgement (default: now)")
+    ack.add_argument("--actor", required=True, help="签收人")
+    ack.add_argument("--now", default=None, help="签收时间，ISO-8601（默认：当前时间）")
     ack.set_defaults(func=_ack)
 
 
@@ -57,7 +57,7 @@ def _list(args: argparse.Namespace) -> int:
         print(f"{d.id[:12]}  {iso(d.created_at)}  {d.state:<9} {d.channel_id:<14} {d.recipient}  "
               f"{d.title}  attempts={d.attempts}{ack}" + (f"  ({d.last_error})" if d.last_error else ""))
     if not rows:
-        print("no deliveries")
+        print("没有推送记录")
     return 0
 
 
@@ -71,8 +71,9 @@ def _ack(args: argparse.Namespace) -> int:
     if len(delivery_id) < 40:  # accept the short id `list` prints
         docs = store.find("deliveries", {"prefix": {"id": delivery_id}}, size=2)
         if len(docs) != 1:
-            raise InputError(f"{delivery_id!r} matches {len(docs)} deliveries; give more of the id")
+            raise InputError(f"编号 {delivery_id!r} 对应 {len(docs)} 条推送记录，请给出更长的编号"
+                             if docs else f"推送记录不存在：{delivery_id!r}")
         delivery_id = docs[0]["id"]
     d = acknowledge(store, delivery_id, args.actor, _now(args.now))
-    print(f"{d.id} acknowledged by {d.acknowledged_by} at {d.acknowledged_at}")
+    print(f"{d.id} 已由 {d.acknowledged_by} 于 {d.acknowledged_at} 签收")
     return 0

@@ -26,6 +26,7 @@ from analysis.incidents import (
 from analysis.pipeline import ANALYSIS_VERSION, Analyzer, TextAnalysis, TextInput, full_text
 from yuqing.clock import iso
 from yuqing.config import Config
+from yuqing.progress import batches
 from yuqing.storage import Store
 
 log = logging.getLogger(__name__)
@@ -162,8 +163,7 @@ def analyze_pending(store: Store, config: Config, *, now: dt.datetime) -> Analyz
     # 1. score
     scored: list[dict[str, Any]] = []
     failures: list[tuple[dict[str, Any], str]] = []
-    for start in range(0, len(pending), BATCH):
-        batch = pending[start:start + BATCH]
+    for batch in batches(pending, BATCH, "研判"):
         inputs = [text_input(d) for d in batch]
         try:
             results: list[TextAnalysis | None] = list(analyzer.analyze_many(inputs))
@@ -192,9 +192,13 @@ def analyze_pending(store: Store, config: Config, *, now: dt.datetime) -> Analyz
     touched: set[str] = set()
     joined: Counter[str] = Counter()
     for doc in scored:
-        if doc.get("incident_id"):
-            touched.add(doc["incident_id"])
-            grouper.load(doc["incident_id"], [grouper.member(doc)])
+        # A mention already in an incident stays there; one a person placed (``grouping.manual``:
+        # opened, attached, merged or split in the console) is never regrouped, whatever the analysis
+        # would decide now.
+        if doc.get("incident_id") or is_manually_grouped(doc):
+            if doc.get("incident_id"):
+                touched.add(doc["incident_id"])
+                grouper.load(doc["incident_id"], [grouper.member(doc)])
             continue
         gid, how = grouper.assign(grouper.member(doc), _reprint_targets(store, doc, grouper))
         if gid is not None:
@@ -214,6 +218,22 @@ def analyze_pending(store: Store, config: Config, *, now: dt.datetime) -> Analyz
     # 4. derive incidents
     _update_incidents(store, config, analyzer, sorted(touched), now, stats)
     log.info("analysis: %s; joined %s", stats.summary(), dict(joined))
+    return stats
+
+
+def is_manually_grouped(doc: dict[str, Any]) -> bool:
+    """Whether a person chose this mention's incident (the console's open/attach/merge/split)."""
+    return bool((doc.get("grouping") or {}).get("manual"))
+
+
+def rebuild_incidents(store: Store, config: Config, incident_ids: list[str], *, now: dt.datetime) -> AnalyzeStats:
+    """Recompute the analysis-owned fields of these incidents from their stored mentions, as
+    ``analyze`` does after grouping: for the console after a person moved mentions (open, attach,
+    merge, split). An incident that does not exist yet is created (state ``new``); one left without
+    mentions is not touched; response-owned fields are never written. Idempotent."""
+    stats = AnalyzeStats()
+    store.refresh("mentions")
+    _update_incidents(store, config, analyzer_for(config), sorted(set(incident_ids)), now, stats)
     return stats
 
 

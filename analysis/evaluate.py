@@ -32,11 +32,11 @@ def read_csv(path: Path | str, columns: Sequence[str]) -> list[dict[str, str]]:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             return _read(fh, name, columns)
     except FileNotFoundError as exc:
-        raise InputError(f"{name}: file not found") from exc
+        raise InputError(f"{name}：文件不存在") from exc
     except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        raise InputError(f"{name}：不是 UTF-8 文本（第 {exc.start} 字节：{exc.reason}）") from exc
     except (OSError, csv.Error) as exc:
-        raise InputError(f"{name}: cannot read CSV: {exc}") from exc
+        raise InputError(f"{name}：无法读取 CSV：{exc}") from exc
 
 
 def _read(fh: TextIO, name: str, columns: Sequence[str]) -> list[dict[str, str]]:
@@ -44,7 +44,7 @@ def _read(fh: TextIO, name: str, columns: Sequence[str]) -> list[dict[str, str]]
     header = reader.fieldnames or []
     for col in columns:
         if col not in header:
-            raise InputError(f"{name}: missing column {col!r} (found: {', '.join(header) or 'no header'})")
+            raise InputError(f"{name}：缺少列 {col!r}（实有列：{', '.join(header) or '无表头'}）")
     return [{k: (v or "") for k, v in row.items() if k is not None} for row in reader]
 
 
@@ -93,7 +93,7 @@ def evaluate_sentiment(rows: Sequence[dict[str, str]], config: Config, *, baseli
     gold = [r["label"].strip().lower() for r in rows]
     bad = sorted({g for g in gold if g not in SENTIMENT_LABELS})
     if bad:
-        raise InputError(f"labels must be positive/negative/neutral, found: {', '.join(bad[:5])}")
+        raise InputError(f"label 列须为 positive/negative/neutral，实有：{', '.join(bad[:5])}")
     systems: dict[str, list[float]] = {"ours": [s.score for s in analyzer.sentiment.score_many(texts)]}
     if baseline:
         systems["snownlp"] = snownlp_scores(texts)
@@ -242,7 +242,7 @@ def evaluate_priorities(rows: Sequence[dict[str, str]], config: Config) -> dict[
     gold = [r["label"].strip() for r in rows]
     bad = sorted({g for g in gold if g not in known})
     if bad:
-        raise InputError(f"labels must be a priority id or 'none', found: {', '.join(bad[:5])}")
+        raise InputError(f"label 列须为收集重点编号或 none，实有：{', '.join(bad[:5])}")
     texts = [r["text"] for r in rows]
     ours = [{h.id for h in a.priorities if h.parent is None} for a in _analyses(analyzer, texts)]
     naive = naive_priorities(config)

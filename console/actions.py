@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from alerts import api as alerts_api
+from console.grouping import GROUPING_ACTIONS_ZH
 from response import clocks, lifecycle, releases
 from yuqing.config import Config
 from yuqing.errors import InputError
@@ -28,7 +29,7 @@ AUDIT_ACTIONS_ZH = {**lifecycle.ACTION_ZH, "record": "登记发布", "detect": "
                     "match": "发布匹配确认", "record_review": "登记审核",
                     "met_late": "超时完成", "waive": "豁免", "change_owner": "变更责任单位",
                     "route": "交办", "missed": "超时", "remind": "提醒", "open": "开始计时", "reroute": "重新交办",
-                    "open_consultation": "启动会商", "special_report": "生成专报"}
+                    "open_consultation": "启动会商", "special_report": "生成专报", **GROUPING_ACTIONS_ZH}
 
 
 def lifecycle_allows(incident: Incident, action: str) -> bool:

@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from console import api, reports_web, web
+from console import api, mentions_web, reports_web, web
 from console.auth import UserDirectory, load_users, session_secret
 from console.context import Context, LoginRequired
 from yuqing import clock as yclock
@@ -161,6 +161,7 @@ def create_app(store: Store, config: Config, *, clock: Callable[[], dt.datetime]
     app.state.templates = templates()
     app.include_router(api.router)
     app.include_router(web.router)
+    mentions_web.register(app)  # mentions: search, stream, grouping, exports (after web: /mentions/failed first)
     app.include_router(reports_web.router)
     app.state.templates.globals["may_special_report"] = reports_web.may_write_special_report
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -36,10 +36,12 @@ ROLE_ZH = {"duty_officer": "舆情值班员", "office_staff": "处置单位工�
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     # waive_clock: excuse a missed or running deadline, with a reason — the duty desk's call, never the
     # office that owes it.
+    # regroup: open an incident from a mention, attach a mention, merge and split incidents — which
+    # incident (so which office and deadlines) a report belongs to is the duty desk's call.
     "duty_officer": frozenset({"acknowledge", "assign", "reassign", "start_response", "record_release",
-                               "escalate", "dismiss", "close", "waive_clock"}),
+                               "escalate", "dismiss", "close", "waive_clock", "regroup"}),
     "administrator": frozenset({"acknowledge", "assign", "reassign", "start_response", "record_release",
-                                "escalate", "dismiss", "close", "waive_clock"}),
+                                "escalate", "dismiss", "close", "waive_clock", "regroup"}),
     "office_staff": frozenset({"acknowledge", "start_response", "record_release", "close"}),
     "leader": frozenset({"escalate"}),
 }

@@ -6,23 +6,23 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("console", help="serve the duty console (舆情值班台) on 127.0.0.1")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8600, help="port (default 8600)")
-    parser.add_argument("--config", default=None, help="configuration directory (default: config/)")
+    parser = subparsers.add_parser("console", help="在 127.0.0.1 上运行舆情值班台")
+    parser.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
+    parser.add_argument("--port", type=int, default=8600, help="端口（默认 8600）")
+    parser.add_argument("--config", default=None, help="配置目录（默认 config/）")
     parser.add_argument("--now", default=None,
-                        help="pretend the clock started at this ISO-8601 time (demo); it then runs on in real time")
+                        help="假定时钟从此 ISO-8601 时间开始（演示用），之后照常走时")
     parser.set_defaults(func=_serve)
     sub = parser.add_subparsers(dest="console_command", metavar="SUBCOMMAND")
 
-    user = sub.add_parser("user", help="manage console users (file: YUQING_CONSOLE_USERS)")
+    user = sub.add_parser("user", help="管理值班台用户（文件：YUQING_CONSOLE_USERS）")
     user.add_argument("action", choices=["add", "remove", "list"])
-    user.add_argument("name", nargs="?", help="user name")
+    user.add_argument("name", nargs="?", help="用户名")
     user.add_argument("--role", choices=["duty_officer", "office_staff", "leader", "administrator"])
-    user.add_argument("--office", help="office id (required for office_staff)")
-    user.add_argument("--display-name", default="", help="name shown in the console")
+    user.add_argument("--office", help="处置单位编号（office_staff 必填）")
+    user.add_argument("--display-name", default="", help="值班台上显示的姓名")
     user.add_argument("--password-env", metavar="VAR",
-                      help="read the password from this environment variable (default: prompt)")
+                      help="从该环境变量读取密码（默认：提示输入）")
     user.set_defaults(func=_user)
 
 
@@ -45,20 +45,20 @@ def _serve(args: argparse.Namespace) -> int:
     store.require_indices()  # the console's account creates no indices: `yuqing init` does
     users = load_users()
     if not len(users):
-        print(f"yuqing console: warning: no users in {users_file()}; add one with "
-              "`yuqing console user add NAME --role duty_officer`")
+        print(f"yuqing console: 注意：{users_file()} 中没有用户；请用 "
+              "`yuqing console user add NAME --role duty_officer` 添加")
     now_fn = clock.now
     if args.now:
         start = clock.parse_ts(args.now)
         if start is None:
-            raise InputError(f"--now: not a time: {args.now!r}")
+            raise InputError(f"--now {args.now!r} 不是 ISO-8601 时间")
         offset = start - clock.now()
 
         def now_fn() -> dt.datetime:
             return clock.now() + offset
 
     app = create_app(store, config, clock=now_fn, users=users, secret=secret)
-    print(f"yuqing console: http://{args.host}:{args.port}/ (API description: /openapi.json)", flush=True)
+    print(f"yuqing console: http://{args.host}:{args.port}/（接口说明：/openapi.json）", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0
 
@@ -70,8 +70,8 @@ def _check_console_url(console_url: str, host: str, port: int) -> None:
     parts = urlsplit(console_url)
     linked = parts.port or (443 if parts.scheme == "https" else 80)
     if linked != port:
-        print(f"yuqing console: warning: alerts.yaml console_url is {console_url} but this console listens on "
-              f"{host}:{port}; links in alerts and reports will not reach it", flush=True)
+        print(f"yuqing console: 注意：alerts.yaml 的 console_url 是 {console_url}，但本值班台监听 {host}:{port}；"
+              "推送和报告中的链接将打不开本值班台", flush=True)
 
 
 def _user(args: argparse.Namespace) -> int:
@@ -88,37 +88,37 @@ def _user(args: argparse.Namespace) -> int:
             print(f"{u.name}\t{u.role}\t{u.office or ''}\t{u.display_name}")
         return 0
     if not args.name:
-        raise InputError("give a user name")
+        raise InputError("请给出用户名")
     if args.action == "remove":
         remaining = [u for u in users if u.name != args.name]
         if len(remaining) == len(users):
-            raise InputError(f"no user {args.name!r} in {path}")
+            raise InputError(f"用户不存在：{args.name!r}（{path}）")
         type(users)(remaining).save(path)
-        print(f"removed {args.name} from {path}")
+        print(f"已从 {path} 删除用户 {args.name}")
         _revoke_sessions(args.name, "user_removed")
         return 0
     if not args.role:
-        raise InputError("--role is required to add a user")
+        raise InputError("添加用户须用 --role 指定角色")
     if args.password_env:
         password = os.environ.get(args.password_env, "")
     else:
-        password = getpass.getpass(f"password for {args.name}: ")
-        if password != getpass.getpass("again: "):
-            raise InputError("the passwords differ")
+        password = getpass.getpass(f"{args.name} 的密码：")
+        if password != getpass.getpass("再输入一次："):
+            raise InputError("两次输入的密码不一致")
     if len(password) < 8:
-        raise InputError("the password must have at least 8 characters")
+        raise InputError("密码至少需要 8 个字符")
     if args.office:
         from yuqing.config import load_config
 
         try:
             load_config().offices.office(args.office)
         except KeyError as exc:
-            raise InputError(f"unknown office {args.office!r} (see config/offices.yaml)") from exc
+            raise InputError(f"处置单位不存在：{args.office!r}（见 config/offices.yaml）") from exc
     existing = users.get(args.name)
     users.add(User(name=args.name, role=args.role, office=args.office, display_name=args.display_name,
                    password_hash=hash_password(password)))
     users.save(path)
-    print(f"saved {args.name} ({args.role}) to {path}")
+    print(f"已保存用户 {args.name}（{args.role}）到 {path}")
     if existing is not None:
         _revoke_sessions(args.name, "password_changed")
     return 0
@@ -138,7 +138,7 @@ def _revoke_sessions(name: str, reason: str) -> None:
         store.ensure_indices()
         n = revoke_user_sessions(store, name, now=clock.now(), reason=reason)
     except StorageError as exc:
-        print(f"warning: sessions of {name} not revoked in Elasticsearch ({exc}); "
-              "the console still refuses them (users file changed)")
+        print(f"注意：未能在 Elasticsearch 中注销 {name} 的会话（{exc}）；"
+              "用户文件已改，值班台仍会拒绝这些会话")
         return
-    print(f"revoked {n} console session(s) of {name}")
+    print(f"已注销 {name} 的 {n} 个值班台会话")

@@ -58,13 +58,14 @@ class QueueFilter:
         return {k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)}
 
 
-def place_query(code: str) -> dict[str, Any]:
-    """Incidents in a place or any place under it (530000 → 53xxxx, 530100 → 5301xx)."""
+def place_query(code: str, field: str = "place_codes") -> dict[str, Any]:
+    """Incidents (or, with ``field``, mentions) in a place or any place under it (530000 → 53xxxx,
+    530100 → 5301xx)."""
     if len(code) == 6 and code.endswith("0000"):
-        return {"prefix": {"place_codes": code[:2]}}
+        return {"prefix": {field: code[:2]}}
     if len(code) == 6 and code.endswith("00"):
-        return {"prefix": {"place_codes": code[:4]}}
-    return {"term": {"place_codes": code}}
+        return {"prefix": {field: code[:4]}}
+    return {"term": {field: code}}
 
 
 def incident_query(user: User, f: QueueFilter) -> dict[str, Any]:

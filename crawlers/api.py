@@ -38,6 +38,12 @@ log = logging.getLogger(__name__)
 class CrawlError(YuqingError):
     """The crawl process itself failed (not one page: those are counted in the stats)."""
 
+    kind_zh = "采集失败"
+
+    def __init__(self, message: str, *, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code  # what `yuqing crawl` exits with: 3 when Elasticsearch refused the login
+
 
 @dataclasses.dataclass
 class CrawlStats:
@@ -77,7 +83,7 @@ def crawl_sources(store: Store, config: Config, source_ids: list[str] | None = N
     ids = source_ids if source_ids is not None else [s.id for s in config.sources.sources if s.enabled]
     for source_id in ids:
         if source_id not in known:
-            raise InputError(f"no source {source_id!r} in {config.directory / 'sources.yaml'}")
+            raise InputError(f"来源不存在：{source_id!r}（见 {config.directory / 'sources.yaml'}）")
     if not ids:
         return []
     env = dict(os.environ)
@@ -95,7 +101,10 @@ def crawl_sources(store: Store, config: Config, source_ids: list[str] | None = N
             log.debug("crawl: %s", line)
         if code != 0 or not stats_path.exists():
             tail = "\n".join(log_text.splitlines()[-15:])
-            raise CrawlError(f"crawl of {', '.join(ids)} failed (exit {code}):\n{tail}")
+            from crawlers.run import AUTH_EXIT
+
+            raise CrawlError(f"crawl of {', '.join(ids)} failed (exit {code}):\n{tail}",
+                             exit_code=3 if code == AUTH_EXIT else 1)
         rows = json.loads(stats_path.read_text(encoding="utf-8"))
     stats = [CrawlStats(**row) for row in rows]
     for s in stats:

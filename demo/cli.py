@@ -7,16 +7,15 @@ import argparse
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "demo", help="run the main job: a simulated day on the demo web, end to end through the Airflow DAGs",
-        description="Start the local Elasticsearch node, serve the demo web and local alert receivers, and run "
-                    "the DAGs with dag.test() over a simulated day: crawl, analyse, route, clocks, alerts, the "
-                    "daily report and an assessment. Prints a summary counted from Elasticsearch.")
-    parser.add_argument("--day", default=None, help="scenario day YYYY-MM-DD (default: the scenario's own day)")
-    parser.add_argument("--fast", action="store_true", help="fewer time steps (4 instead of 9)")
-    parser.add_argument("--prefix", default="demo", help="index prefix for the demo data (default: demo; "
-                        "its indices are dropped at the start of every run)")
-    parser.add_argument("--serve", action="store_true", help="keep the duty console running on the demo data")
-    parser.add_argument("--console-port", type=int, default=8600, help="console port for --serve (default 8600)")
+        "demo", help="运行主流程：在演示网站上模拟一天，经 Airflow DAG 全流程处理",
+        description="启动本地 Elasticsearch 节点、演示网站和本地推送接收端，用 dag.test() 按模拟的一天运行各 DAG："
+                    "采集、研判、交办、时限、推送、每日简报和回应评估，最后输出从 Elasticsearch 统计的汇总。")
+    parser.add_argument("--day", default=None, help="场景日期 YYYY-MM-DD（默认：场景自带日期）")
+    parser.add_argument("--fast", action="store_true", help="减少时间步（4 步而非 9 步）")
+    parser.add_argument("--prefix", default="demo", help="演示数据的索引前缀（默认 demo；"
+                        "每次运行开始时清空其索引）")
+    parser.add_argument("--serve", action="store_true", help="运行结束后在演示数据上继续运行值班台")
+    parser.add_argument("--console-port", type=int, default=8600, help="--serve 时值班台的端口（默认 8600）")
     parser.set_defaults(func=_demo)
 
 
@@ -25,13 +24,14 @@ def _demo(args: argparse.Namespace) -> int:
     import logging
 
     from demo.main import Options, run
+    from yuqing.cli import verbosity
     from yuqing.errors import InputError
 
     try:
         day = dt.date.fromisoformat(args.day) if args.day else None
     except ValueError as exc:
-        raise InputError(f"--day: not a date (YYYY-MM-DD): {args.day!r}") from exc
-    if not args.verbose:
+        raise InputError(f"--day {args.day!r} 不是日期（YYYY-MM-DD）") from exc
+    if not verbosity(args):
         logging.getLogger().setLevel(logging.WARNING)
     run(Options(day=day, fast=args.fast, prefix=args.prefix, serve=args.serve, console_port=args.console_port))
     return 0

@@ -408,10 +408,10 @@ def _run_day(runner: Any, store: Any, config: Any, web: Any, steps: list[dt.date
         progress.line(f"{at:%H:%M} {dag_id:<28} {mark} {result.seconds:4.1f}s  {brief}")
         return result.results
 
-    for at in steps:
+    for n, at in enumerate(steps, 1):
         web.set_now(at)
         progress.line()
-        progress.line(f"—— 模拟时间 {at:%Y-%m-%d %H:%M} ——")
+        progress.line(f"—— 模拟时间 {at:%Y-%m-%d %H:%M}（第 {n}/{len(steps)} 步）——")
         for dag_id in cycle:
             run_dag(dag_id, at)
         for line in observer.changes():

@@ -17,7 +17,7 @@ def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+        raise argparse.ArgumentTypeError(f"{text!r} 不是日期（YYYY-MM-DD）") from exc
 
 
 def _context(args: argparse.Namespace) -> tuple[Any, Any, Path | None, dt.datetime]:
@@ -83,58 +83,56 @@ def _assess(args: argparse.Namespace) -> int:
     from yuqing.errors import InputError
 
     if bool(args.incident_id) == bool(args.closed):
-        raise InputError("give an incident id or --closed (every closed incident not yet assessed)")
+        raise InputError("请给出事件编号，或用 --closed 评估所有尚未评估的已办结事件")
     store, config, out, now = _context(args)
     if args.closed:
         done = assess_closed(store, config, out, now=now)
         folder = out or default_out_dir()
         for incident_id in done:
             _print({f: folder / f"assessment-{incident_id}.{f}" for f in ("html", "pdf", "docx")})
-        print(f"assessed {len(done)} closed incident(s)")
+        print(f"已评估 {len(done)} 起已办结事件")
         return 0
     _print(assess_incident(store, config, args.incident_id, out, now=now))
     return 0
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default=None, help="output directory (default: var/reports)")
-    parser.add_argument("--now", default=None, help="the current time, ISO-8601 (default: the real clock)")
-    parser.add_argument("--config", default=None, help="configuration directory (default: config/)")
+    parser.add_argument("--out", default=None, help="输出目录（默认 var/reports）")
+    parser.add_argument("--now", default=None, help="当前时间，ISO-8601（默认：当前时间）")
+    parser.add_argument("--config", default=None, help="配置目录（默认 config/）")
 
 
 def register(subparsers: Any) -> None:
-    report = subparsers.add_parser("report", help="write the daily report, a special report or office statistics")
+    report = subparsers.add_parser("report", help="生成每日简报、周报、月报、专报或单位统计")
     sub = report.add_subparsers(dest="report_command", required=True, metavar="KIND")
 
-    daily = sub.add_parser("daily", help="the daily sensitive-topic report (每日舆情简报)")
-    daily.add_argument("--date", type=_date, default=None, help="the day, YYYY-MM-DD (default: yesterday)")
+    daily = sub.add_parser("daily", help="每日舆情简报")
+    daily.add_argument("--date", type=_date, default=None, help="日期 YYYY-MM-DD（默认：昨天）")
     _common(daily)
     daily.set_defaults(func=_daily)
 
     for kind, help_text, date_help in (
-            ("weekly", "the weekly report (每周舆情综述), compared with the week before",
-             "any day of the week (Monday–Sunday), YYYY-MM-DD (default: last week)"),
-            ("monthly", "the monthly report (每月舆情综述), compared with the month before",
-             "any day of the month, YYYY-MM-DD (default: last month)")):
+            ("weekly", "每周舆情综述（与上周对比）", "该周任一日 YYYY-MM-DD（默认：上周）"),
+            ("monthly", "每月舆情综述（与上月对比）", "该月任一日 YYYY-MM-DD（默认：上月）")):
         period = sub.add_parser(kind, help=help_text)
         period.add_argument("--date", type=_date, default=None, help=date_help)
         _common(period)
         period.set_defaults(func=_period)
 
-    incident = sub.add_parser("incident", help="the special report (专报) on one incident")
+    incident = sub.add_parser("incident", help="单个事件的专报")
     incident.add_argument("incident_id")
     _common(incident)
     incident.set_defaults(func=_incident)
 
-    stats = sub.add_parser("stats", help="response statistics per office for a period")
+    stats = sub.add_parser("stats", help="一段时间内各单位的回应统计")
     stats.add_argument("--from", dest="from_", type=_date, default=None,
-                       help="first day, YYYY-MM-DD (default: 30 days before --to)")
-    stats.add_argument("--to", type=_date, default=None, help="last day, YYYY-MM-DD (default: yesterday)")
+                       help="起始日 YYYY-MM-DD（默认：--to 之前 30 天）")
+    stats.add_argument("--to", type=_date, default=None, help="截止日 YYYY-MM-DD（默认：昨天）")
     _common(stats)
     stats.set_defaults(func=_stats)
 
-    assess = subparsers.add_parser("assess", help="assess the response to an incident (回应评估)")
+    assess = subparsers.add_parser("assess", help="回应评估")
     assess.add_argument("incident_id", nargs="?", default=None)
-    assess.add_argument("--closed", action="store_true", help="assess every closed incident not yet assessed")
+    assess.add_argument("--closed", action="store_true", help="评估所有尚未评估的已办结事件")
     _common(assess)
     assess.set_defaults(func=_assess)

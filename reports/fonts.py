@@ -35,6 +35,8 @@ INSTALL_HINT = "install one, e.g. `apt-get install -y fonts-noto-cjk fonts-wqy-z
 class FontMissing(YuqingError):
     """No installed font can render Chinese text."""
 
+    kind_zh = "缺少中文字体"
+
 
 def _fc_list() -> list[str]:
     if shutil.which("fc-list") is None:

@@ -56,7 +56,7 @@ class IncidentReport:
 def load_incident(store: Store, incident_id: str) -> dict[str, Any]:
     doc = store.get("incidents", incident_id)
     if doc is None:
-        raise InputError(f"no incident with id {incident_id!r}")
+        raise InputError(f"事件不存在：{incident_id!r}")
     return doc
 
 

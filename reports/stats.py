@@ -105,7 +105,7 @@ def office_frame(store: Store, start: dt.datetime, end: dt.datetime, now: dt.dat
 def build_office_stats(store: Store, config: Config, first: dt.date, last: dt.date, *,
                        now: dt.datetime) -> OfficeStats:
     if last < first:
-        raise InputError(f"--to {last} is before --from {first}")
+        raise InputError(f"--to {last} 早于 --from {first}")
     names = Names.from_config(config)
     start, _ = day_bounds(first)
     _, end = day_bounds(last)

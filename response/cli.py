@@ -25,7 +25,10 @@ def _route(args: argparse.Namespace) -> int:
 
     store, config = _context(args)
     stats = route_pending(store, config, now=_now(args.now))
-    print(stats.summary())
+    skipped = "，".join(f"{k} {v}" for k, v in sorted(stats.skipped.items()))
+    print(f"交办 {stats.routed} 起，改派 {stats.rerouted} 起，会商 {stats.consultations} 起，开始计时 "
+          f"{stats.clocks_opened} 项，发现发布 {stats.releases_detected} 条，时限已完成 {stats.clocks_met} 项"
+          + (f"，跳过（{skipped}）" if skipped else ""))
     return 0
 
 
@@ -35,8 +38,11 @@ def _sweep(args: argparse.Namespace) -> int:
     store, config = _context(args)
     stats = sweep_clocks(store, config, now=_now(args.now))
     for clock_id, label in stats.reminders:
-        print(f"reminder {clock_id} {label}")
-    print(stats.summary())
+        print(f"提醒 {clock_id} {label}")
+    errors = sum(stats.errors.values())
+    print(f"到期前已发布 {stats.met_by_release} 项，超时 {stats.missed} 项，升级 {stats.escalated} 起，"
+          f"已升级或办结不再升级 {stats.escalation_skipped} 项，提醒 {len(stats.reminders)} 条"
+          + (f"，出错 {errors} 项" if errors else ""))
     return 0
 
 
@@ -131,68 +137,68 @@ def _release(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     def common(p: argparse.ArgumentParser, *, now: bool = True) -> None:
-        p.add_argument("--config", default=None, help="configuration directory (default: config/)")
+        p.add_argument("--config", default=None, help="配置目录（默认 config/）")
         if now:
-            p.add_argument("--now", default=None, help="the time to act at, ISO-8601 (default: the real clock)")
+            p.add_argument("--now", default=None, help="按此时间执行，ISO-8601（默认：当前时间）")
 
-    p = subparsers.add_parser("route", help="route unrouted incidents, open clocks, detect releases")
+    p = subparsers.add_parser("route", help="交办未交办的事件，开始计时，发现发布")
     common(p)
     p.set_defaults(func=_route)
 
-    p = subparsers.add_parser("sweep", help="sweep response clocks: missed, escalations, reminders")
+    p = subparsers.add_parser("sweep", help="检查回应时限：超时、升级、提醒")
     common(p)
     p.set_defaults(func=_sweep)
 
-    p = subparsers.add_parser("explain", help="why an incident went to its office (rule, reason, inputs)")
+    p = subparsers.add_parser("explain", help="说明事件为何交办给该单位（规则、理由、依据）")
     p.add_argument("incident_id")
-    p.add_argument("--json", action="store_true", help="print the explanation as JSON")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出说明")
     common(p, now=False)
     p.set_defaults(func=_explain)
 
-    p = subparsers.add_parser("incident", help="apply a lifecycle action to an incident")
+    p = subparsers.add_parser("incident", help="对事件执行处置操作")
     p.add_argument("action", choices=ACTIONS)
     p.add_argument("incident_id")
-    p.add_argument("--actor", required=True, help="who acts (recorded in the audit log)")
-    p.add_argument("--reason", default="", help="why (required for dismiss)")
-    p.add_argument("--office", default=None, help="office id for assign/reassign/escalate")
+    p.add_argument("--actor", required=True, help="操作人（记入审计日志）")
+    p.add_argument("--reason", default="", help="理由（排除时必填）")
+    p.add_argument("--office", default=None, help="交办、改派、升级时的处置单位编号")
     common(p)
     p.set_defaults(func=_incident)
 
-    p = subparsers.add_parser("release", help="record a release made by hand")
+    p = subparsers.add_parser("release", help="登记人工发布")
     rsub = p.add_subparsers(dest="release_action", required=True)
     def review_args(r: argparse.ArgumentParser) -> None:
         for flag, label in (("drafter", "承办人初审"), ("office-head", "承办部门负责人审核"),
-                            ("unit-head", "单位负责人审发"), ("confidentiality", "保密审查 (optional)")):
-            r.add_argument(f"--{flag}", default=None, help=f"{label}: reviewer name (offices.yaml reviewers)")
-            r.add_argument(f"--{flag}-at", default=None, help=f"{label}: when it was signed, ISO-8601")
-        r.add_argument("--actor", default=None, help="who records it (default: the drafter)")
+                            ("unit-head", "单位负责人审发"), ("confidentiality", "保密审查（可选）")):
+            r.add_argument(f"--{flag}", default=None, help=f"{label}：审核人姓名（offices.yaml 的 reviewers）")
+            r.add_argument(f"--{flag}-at", default=None, help=f"{label}：签署时间，ISO-8601")
+        r.add_argument("--actor", default=None, help="登记人（默认：承办人）")
 
-    r = rsub.add_parser("record", help="record a release (URL, channel, time, kind, text, three-step review)")
+    r = rsub.add_parser("record", help="登记一次发布（地址、渠道、时间、类型、正文、三级审核）")
     r.add_argument("incident_id")
     r.add_argument("--url", default=None)
     r.add_argument("--channel", required=True,
-                   help="website, weibo, wechat, press_conference, briefing, interview, online_interview, hotline, "
-                        "message_board")
-    r.add_argument("--at", required=True, help="publication time, ISO-8601")
+                   help="发布渠道：website, weibo, wechat, press_conference, briefing, interview, online_interview, "
+                        "hotline, message_board")
+    r.add_argument("--at", required=True, help="发布时间，ISO-8601")
     r.add_argument("--title", default="")
-    r.add_argument("--text", default="", help="the release text (what it states is judged from it)")
-    r.add_argument("--kind", default=None, help="release kind (releases.yaml kinds); default: from channel/text")
-    r.add_argument("--office", default=None, help="publishing office id (default: the incident's office)")
+    r.add_argument("--text", default="", help="发布正文（据此判断发布内容）")
+    r.add_argument("--kind", default=None, help="发布类型（releases.yaml 的 kinds）；默认按渠道和正文判断")
+    r.add_argument("--office", default=None, help="发布单位编号（默认：事件的处置单位）")
     review_args(r)
     common(r)
     r.set_defaults(func=_release)
 
-    r = rsub.add_parser("review", help="record the three-step review of a detected release")
+    r = rsub.add_parser("review", help="登记已发现发布的三级审核")
     r.add_argument("release_id")
     review_args(r)
     common(r)
     r.set_defaults(func=_release)
 
-    for action, label in (("confirm", "confirm a pending (待确认) release: it meets its clocks"),
-                          ("reject", "reject a pending (待确认) release")):
+    for action, label in (("confirm", "确认一条待确认的发布：计入时限完成"),
+                          ("reject", "否认一条待确认的发布")):
         r = rsub.add_parser(action, help=label)
         r.add_argument("release_id")
-        r.add_argument("--actor", default=None, help="who decides (recorded in the audit log)")
+        r.add_argument("--actor", default=None, help="决定人（记入审计日志）")
         r.add_argument("--reason", default="")
         common(r)
         r.set_defaults(func=_release)

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 ACTION_ZH = {
     "assign": "交办", "reassign": "改派", "acknowledge": "签收", "start_response": "开始处置",
     "record_release": "发布回应", "escalate": "升级", "dismiss": "排除", "close": "办结",
+    "merge": "合并",
 }
 # action -> (states it may be taken from, resulting state)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -37,9 +38,12 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "escalate": (frozenset({"new", "assigned", "acknowledged", "responding", "released"}), "escalated"),
     "dismiss": (frozenset({"new", "assigned", "acknowledged", "responding", "escalated"}), "dismissed"),
     "close": (frozenset({"released"}), "closed"),
+    # merge: this incident is absorbed by another (its mentions moved there by the console); the
+    # survivor keeps its own clocks and record, this one ends as 已合并 naming the survivor.
+    "merge": (frozenset({"new", "assigned", "acknowledged", "responding", "released", "escalated"}), "merged"),
 }
 OPEN_STATES = ("new", "assigned", "acknowledged", "responding", "released", "escalated")
-TERMINAL_STATES = ("closed", "dismissed")
+TERMINAL_STATES = ("closed", "dismissed", "merged")
 _ATTEMPTS = 5
 
 
@@ -72,7 +76,7 @@ def _known_office(config: Config, office: str) -> None:
 
 
 def _changes(incident: Incident, action: str, target: str, *, actor: str, now: dt.datetime, reason: str,
-             office: str | None) -> dict[str, Any]:
+             office: str | None, merged_into: str | None = None) -> dict[str, Any]:
     """The fields ``action`` changes (None removes a field)."""
     changes: dict[str, Any] = {"state": target, "updated_at": iso(now)}
     current = incident.assigned_office or (incident.routing.lead_office if incident.routing else None)
@@ -99,16 +103,22 @@ def _changes(incident: Incident, action: str, target: str, *, actor: str, now: d
         changes["dismiss_reason"] = reason
     elif action == "close":
         changes["closed_at"] = iso(now)
+    elif action == "merge":
+        if not merged_into or merged_into == incident.id:
+            raise InputError("合并须指定并入的另一事件 / merge needs the surviving incident")
+        changes["merged_into"] = merged_into
+        changes["closed_at"] = iso(now)
     return changes
 
 
 def apply(store: Store, config: Config, incident_id: str, action: str, *, actor: str, now: dt.datetime,
           reason: str = "", office: str | None = None, refresh: bool = True,
-          audit_sink: list[AuditEvent] | None = None) -> Incident:
+          audit_sink: list[AuditEvent] | None = None, merged_into: str | None = None) -> Incident:
     """Apply one lifecycle ``action`` to an incident and return the updated incident.
 
     Actions: assign (office, default the routed lead), reassign (office), acknowledge,
-    start_response, record_release, escalate (optional office), dismiss (reason required), close.
+    start_response, record_release, escalate (optional office), dismiss (reason required), close,
+    merge (``merged_into``: the surviving incident; the console moves the mentions first).
     Raises TransitionError when the state forbids the action, InputError for a bad request.
     A batch caller (the clock sweep) passes ``audit_sink`` to collect the audit event and write
     many in one bulk request instead of one each.
@@ -126,7 +136,8 @@ def apply(store: Store, config: Config, incident_id: str, action: str, *, actor:
         doc, seq_no, primary_term = got
         incident = Incident.from_doc(doc)
         target = check(incident, action)
-        changes = _changes(incident, action, target, actor=actor, now=now, reason=reason, office=office)
+        changes = _changes(incident, action, target, actor=actor, now=now, reason=reason, office=office,
+                           merged_into=merged_into)
         new_doc = {k: v for k, v in {**doc, **changes}.items() if v is not None}
         try:
             store.put("incidents", incident_id, new_doc, if_seq_no=seq_no, if_primary_term=primary_term)
@@ -142,7 +153,8 @@ def apply(store: Store, config: Config, incident_id: str, action: str, *, actor:
         id=stable_id("incident", incident_id, action, actor, iso(now)), entity="incident", entity_id=incident_id,
         action=action, actor=actor, at=now, reason=reason or ACTION_ZH[action],
         before={"state": incident.state, "assigned_office": incident.assigned_office},
-        after={"state": updated.state, "assigned_office": updated.assigned_office},
+        after={"state": updated.state, "assigned_office": updated.assigned_office,
+               **({"merged_into": updated.merged_into} if updated.merged_into else {})},
     )
     if audit_sink is not None:
         audit_sink.append(event)
@@ -159,14 +171,15 @@ def _follow_clocks(store: Store, before: Incident, after: Incident, action: str,
                    now: dt.datetime, reason: str) -> None:
     """Move running clocks to the new owner, or waive them when the incident ends without them."""
     owner_changed = bool(after.assigned_office) and after.assigned_office != before.assigned_office
-    if action not in ("dismiss", "close") and not owner_changed:
+    if action not in ("dismiss", "close", "merge") and not owner_changed:
         return
     running = store.find("clocks", {"bool": {"filter": [{"term": {"incident_id": after.id}},
                                                          {"term": {"state": "running"}}]}}, size=100)
     if not running:
         return
-    if action in ("dismiss", "close"):
-        why = f"事件已排除：{reason}" if action == "dismiss" else "事件已办结"
+    if action in ("dismiss", "close", "merge"):
+        why = {"dismiss": f"事件已排除：{reason}", "close": "事件已办结",
+               "merge": reason or "事件已并入另一事件，时限由该事件承担"}[action]
         partial: dict[str, Any] = {"state": "waived", "waived_reason": why, "waived_by": actor,
                                    "waived_at": iso(now)}
         verb = "waive"

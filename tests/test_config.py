@@ -85,6 +85,7 @@ def test_config_check_command_reports_error_and_exit_code(config_dir, capsys):
     assert main(["config", "check", "--config", str(config_dir)]) == 2
     err = capsys.readouterr().err
     assert "offices.yaml" in err and "jurisdictions[1].code" in err and "'53010'" in err
+    assert err.startswith("yuqing: 配置有误：") and err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_alert_duty_office_must_exist(config_dir):

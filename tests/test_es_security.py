@@ -177,16 +177,16 @@ def test_es_status_masks_the_password_and_reports_a_secured_node_as_running(
     out = capsys.readouterr()
     assert password not in out.out + out.err
     assert "yuqing_tasks:***@" in out.out
-    assert "status green" in out.out or "status yellow" in out.out
+    assert "状态 green" in out.out or "状态 yellow" in out.out
 
     monkeypatch.setenv("ES_URL", es_cluster.url)  # no credentials: running, but it needs some
-    assert main(["es", "status"]) == 1
-    assert "running, but" in capsys.readouterr().out
+    assert main(["es", "status"]) == 3  # backend refusing the login: exit 3 (yuqing.clierrors)
+    assert "正在运行，但登录被拒绝" in capsys.readouterr().out
 
     monkeypatch.setenv("ES_URL", essecurity.with_credentials(es_cluster.url, "yuqing_tasks", "Wr0ng-S3cret"))
-    assert main(["es", "status"]) == 1
+    assert main(["es", "status"]) == 3
     out = capsys.readouterr()
-    assert "running, but" in out.out and "refused the credentials of 'yuqing_tasks'" in out.out
+    assert "正在运行，但登录被拒绝" in out.out and "refused the credentials of 'yuqing_tasks'" in out.out
     assert "Wr0ng-S3cret" not in out.out + out.err
 
 

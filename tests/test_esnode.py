@@ -54,7 +54,7 @@ def test_a_node_started_under_one_environment_is_stopped_under_another(tmp_path:
         proc = subprocess.run([str(Path(sys.executable).with_name("yuqing")), "es", "stop", "--name", name], env=env,
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
-        assert proc.stdout.strip() == "stopped"
+        assert proc.stdout.strip() == "已停止"
         assert _node_processes(node_dir) == []
         assert esnode.read_state(name) is None
         assert not esnode.status(name)["running"]

@@ -30,6 +30,8 @@ EXTRA_KEY = "__extra__"
 class ConnectionNotFound(YuqingError):
     """No connection with this id is defined (neither AIRFLOW_CONN_<ID> nor YUQING_CONN_<ID>)."""
 
+    kind_zh = "连接配置有误"
+
 
 @dataclasses.dataclass(frozen=True)
 class Connection:

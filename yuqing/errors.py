@@ -23,7 +23,18 @@ class NodeError(YuqingError):
 
 
 class StorageError(YuqingError):
-    """Elasticsearch rejected a request (bad document, mapping conflict, …)."""
+    """Elasticsearch rejected a request (bad document, mapping conflict, …).
+
+    ``hosts``, ``what`` (the operation), ``user`` and ``status`` are kept apart from the message so
+    that the command line can say the same thing in Chinese (yuqing.clierrors)."""
+
+    def __init__(self, message: str = "", *, hosts: str = "", what: str = "", user: str | None = None,
+                 status: int | None = None) -> None:
+        super().__init__(message)
+        self.hosts = hosts
+        self.what = what
+        self.user = user
+        self.status = status
 
 
 class StorageUnavailable(StorageError):
@@ -54,4 +65,6 @@ class TransitionError(YuqingError):
 
 
 class InputError(YuqingError):
-    """User-supplied input (a CSV, a saved page, a form) is invalid; the message names what and where."""
+    """User-supplied input (a CSV, a saved page, a form, an id) is invalid; the message names what and where."""
+
+    kind_zh = "输入有误"

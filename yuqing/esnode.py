@@ -536,7 +536,8 @@ def node_url(name: str = "default", purpose: str = "tasks") -> str:
         return url
     info = read_state(name)
     if info is None:
-        raise NodeError(f"no Elasticsearch: set ES_URL or run `yuqing es start` (no local node {name!r})")
+        raise NodeError(f"没有可用的 Elasticsearch：请设置 ES_URL，或用 `yuqing es start` 启动本地节点"
+                        f"（本地节点 {name!r} 未在运行）")
     return info.client_url(purpose)
 
 

@@ -22,11 +22,12 @@ SeverityLevel = Literal["I", "II", "III", "IV"]
 SEVERITY_ZH = {"I": "特别重大", "II": "重大", "III": "较大", "IV": "一般"}
 SEVERITY_RANK = {"I": 4, "II": 3, "III": 2, "IV": 1}
 IncidentState = Literal[
-    "new", "assigned", "acknowledged", "responding", "released", "closed", "escalated", "dismissed"
+    "new", "assigned", "acknowledged", "responding", "released", "closed", "escalated", "dismissed", "merged"
 ]
 STATE_ZH = {
     "new": "新发现", "assigned": "已交办", "acknowledged": "已签收", "responding": "处置中",
     "released": "已回应", "closed": "已办结", "escalated": "已升级", "dismissed": "已排除",
+    "merged": "已合并",  # absorbed by another incident (Incident.merged_into), its mentions moved there
 }
 ClockState = Literal["running", "met", "missed", "waived"]
 CLOCK_STATE_ZH = {"running": "计时中", "met": "已按时完成", "missed": "已超时", "waived": "已豁免"}
@@ -115,6 +116,17 @@ class Place(BaseModel):
     source: Literal["text", "source"] = "text"  # from the text, or the source's jurisdiction
 
 
+class ManualGrouping(BaseModel):
+    """A person put this mention in its incident (console: open, attach, merge, split). The analysis
+    never regroups such a mention: it stays where the person put it."""
+
+    manual: bool = True
+    action: Literal["open", "attach", "merge", "split"]
+    actor: str
+    at: dt.datetime
+    from_incident: str | None = None  # the incident it was in before, if any
+
+
 class Mention(Doc):
     kind: ClassVar[str] = "mentions"
 
@@ -156,6 +168,7 @@ class Mention(Doc):
     emotion: Emotion | None = None
     false_info: FalseInfo | None = None
     department: Department | None = None
+    grouping: ManualGrouping | None = None  # set when a person (not the analysis) chose its incident
 
 
 ENGAGEMENT_FIELDS = ("reposts", "comments", "likes", "views")
@@ -346,6 +359,12 @@ class Incident(Doc):
     # response: the deadline that matters most now — the oldest unanswered miss, else the nearest
     # running clock (the console's queue sorts on it; see response/urgency.py)
     urgent_due_at: dt.datetime | None = None
+    # console: grouping fixed by hand. An absorbed incident is state "merged" and names its survivor;
+    # the survivor lists what it absorbed; an incident split out of another names it.
+    merged_into: str | None = None
+    merged_from: list[str] = []
+    split_from: str | None = None
+    created_by: str | None = None  # a person who opened it by hand (analysis-created ones have none)
     created_at: dt.datetime
     updated_at: dt.datetime
 

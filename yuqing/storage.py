@@ -27,7 +27,7 @@ from elasticsearch import ConnectionError as ESConnectionError
 from elasticsearch import ConnectionTimeout as ESConnectionTimeout
 from elasticsearch import TransportError as ESTransportError
 
-from yuqing.errors import StorageAuthError, StorageError, StorageUnavailable
+from yuqing.errors import InputError, StorageAuthError, StorageError, StorageUnavailable
 
 if TYPE_CHECKING:
     from yuqing.config.storage import StorageConfig
@@ -61,6 +61,8 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "place": PLACE, "keywords": KW, "incident_id": KW, "handling_kind": KW,
         # analysis failures: attempts so far, the last reason, and set aside after too many
         "analysis_attempts": INT, "analysis_error": KW, "analysis_failed_at": DATE, "analysis_failed": BOOL,
+        # a person chose its incident (console): the analysis never regroups it
+        "grouping": {"properties": {"manual": BOOL, "action": KW, "actor": KW, "at": DATE, "from_incident": KW}},
     },
     "incidents": {
         "id": KW, "title": RAW_TEXT, "summary": RAW_TEXT, "first_seen_at": DATE, "last_seen_at": DATE,
@@ -81,6 +83,7 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "assigned_office": KW, "acknowledged_by": KW, "acknowledged_at": DATE, "closed_at": DATE,
         "dismiss_reason": KW, "created_at": DATE, "updated_at": DATE,
         "escalated_at": DATE, "urgent_due_at": DATE,
+        "merged_into": KW, "merged_from": KW, "split_from": KW, "created_by": KW,
     },
     "clocks": {
         "id": KW, "incident_id": KW, "rule_id": KW, "name_zh": KW, "opened_at": DATE, "due_at": DATE,
@@ -197,9 +200,13 @@ def make_client(url: str | None = None, timeout: float = 30.0, *, purpose: str =
         from yuqing.esnode import node_url
 
         url = node_url(purpose=purpose)
-    from yuqing.essecurity import split_urls
+    from yuqing.essecurity import redact, split_urls
 
-    return Elasticsearch(split_urls(url), request_timeout=timeout, retry_on_timeout=False, max_retries=1)
+    try:
+        return Elasticsearch(split_urls(url), request_timeout=timeout, retry_on_timeout=False, max_retries=1)
+    except ValueError as exc:  # a malformed ES_URL / connection: the operator's input, not a bug
+        raise InputError(f"Elasticsearch 地址无效：{redact(url)!r}（应如 http://127.0.0.1:9200，见 ES_URL）："
+                         f"{exc}") from exc
 
 
 def client_url(client: Elasticsearch) -> str:
@@ -435,11 +442,13 @@ class Store:
 
     def search(self, kind: str, *, query: Mapping[str, Any] | None = None, size: int = 10,
                sort: Any = None, aggs: Mapping[str, Any] | None = None, from_: int = 0,
-               source: Any = None, track_total_hits: bool = True) -> dict[str, Any]:
+               source: Any = None, track_total_hits: bool = True,
+               highlight: Mapping[str, Any] | None = None) -> dict[str, Any]:
         with self._errors(f"search {kind}"):
             resp = self.client.search(index=self.alias(kind), query=dict(query or {"match_all": {}}),
                                       size=size, sort=sort, aggs=dict(aggs) if aggs else None,
-                                      from_=from_, source=source, track_total_hits=track_total_hits)
+                                      from_=from_, source=source, track_total_hits=track_total_hits,
+                                      highlight=dict(highlight) if highlight else None)
         return dict(resp)
 
     def find(self, kind: str, query: Mapping[str, Any] | None = None, *, size: int = 10000,
@@ -490,13 +499,16 @@ def _wrap(client: Elasticsearch, what: str, exc: Exception) -> StorageError:
             return StorageAuthError(
                 f"Elasticsearch at {hosts} refused the credentials ({what}): 401 "
                 + (f"for user {user!r}; check the password" if user else
-                   "and none were given; put user:password@ in ES_URL, or set ES_USERNAME/ES_PASSWORD"))
+                   "and none were given; put user:password@ in ES_URL, or set ES_USERNAME/ES_PASSWORD"),
+                hosts=hosts, what=what, user=user, status=401)
         return StorageAuthError(
             f"Elasticsearch at {hosts} denied {what} to user {user or '?'!r}: 403 {exc.message}; the account's "
-            f"role lacks this privilege (roles: yuqing/data/es_roles.yaml)")
+            f"role lacks this privilege (roles: yuqing/data/es_roles.yaml)",
+            hosts=hosts, what=what, user=user, status=403)
     if isinstance(exc, ApiError):
-        return StorageError(f"Elasticsearch refused to {what}: {exc.meta.status} {exc.message}")
+        return StorageError(f"Elasticsearch refused to {what}: {exc.meta.status} {exc.message}", hosts=hosts,
+                            what=what, status=exc.meta.status)
     return StorageUnavailable(
         f"Elasticsearch at {hosts} is not reachable ({what}): {type(exc).__name__}. "
-        f"Start the local node with `yuqing es start`, or check ES_URL."
+        f"Start the local node with `yuqing es start`, or check ES_URL.", hosts=hosts, what=what
     )

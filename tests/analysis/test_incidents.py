@@ -128,7 +128,7 @@ def test_yuqing_analyze_twice_changes_nothing(ana: Any, store: Store, config: Co
                    ana.mention("m2", "官渡商场火灾", "官渡区那个商场着火了！！好大的黑烟", source="weibo", at="13:20"),
                    ana.mention("m3", "早上好昆明", "今天阳光超好，翠湖的红嘴鸥已经来了", source="weibo", at="07:20"))
     assert main(["analyze", "--now", "2026-11-23T20:00:00+08:00"]) == 0
-    assert "3 mentions" in capsys.readouterr().out
+    assert "已研判 3 条舆情" in capsys.readouterr().out
     first = _snapshot(store)
     incidents = store.find("incidents")
     assert len(incidents) == 1 and incidents[0]["first_mention_id"] == "m2"

@@ -58,7 +58,7 @@ def test_yuqing_crawl_and_the_crawl_task_fail_when_the_password_is_wrong(
     monkeypatch.setenv("YUQING_CONFIG", str(web_config.directory))
     code = main(["crawl", "demo-gov-weibo", "--config", str(web_config.directory), "--now", NOON.isoformat()])
     err = capsys.readouterr().err
-    assert code != 0
-    assert "refused the credentials" in err and WRONG not in err
+    assert code == 3  # Elasticsearch refused the login (yuqing.clierrors)
+    assert "拒绝了账号 'yuqing_tasks' 的登录" in err and WRONG not in err and "Traceback" not in err
     with pytest.raises(StorageAuthError):
         run_crawl(["demo-gov-weibo"], NOON)

@@ -136,7 +136,7 @@ def test_yuqing_crawl_prints_a_summary_per_source(store: Store, es_url: str, web
     code = main(["crawl", "demo-gov-weibo", "--config", str(web_config.directory), "--now", NOON.isoformat()])
     out = capsys.readouterr().out.splitlines()
     assert code == 0
-    assert out == ["demo-gov-weibo: found 2, new 2, updated 0, failed 0, spooled 0, status ok"]
+    assert out == ["demo-gov-weibo：发现 2，新增 2，更新 0，失败 0，暂存 0，状态 正常"]
 
 
 def test_spool_replay_is_idempotent_and_survives_a_torn_last_line(store: Store) -> None:
@@ -267,8 +267,8 @@ def _crawl_cli_while_down(store: Store, es_url: str, web_config: Config, monkeyp
         code = main(["crawl", "demo-gov-weibo", "--config", str(web_config.directory), "--now", NOON.isoformat()])
     captured = capsys.readouterr()
     assert code == spooled_exit, captured.err
-    assert captured.out.splitlines() == ["demo-gov-weibo: found 2, new 2, updated 0, failed 0, spooled 2, status ok"]
-    assert "spool" in captured.err
+    assert captured.out.splitlines() == ["demo-gov-weibo：发现 2，新增 2，更新 0，失败 0，暂存 2，状态 正常"]
+    assert "暂存" in captured.err and "Traceback" not in captured.err
     assert store.count("mentions", of("demo-gov-weibo")) == 0
     assert replay_spool(store) > 0  # the node is back: everything collected arrives
     store.refresh()

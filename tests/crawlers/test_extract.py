@@ -102,4 +102,4 @@ def test_yuqing_extract_rejects_a_missing_file(capsys: pytest.CaptureFixture[str
     from yuqing.cli import main
 
     assert main(["extract", str(PAGES / "no-such-page.html")]) == 2
-    assert "cannot read" in capsys.readouterr().err
+    assert "无法读取" in capsys.readouterr().err

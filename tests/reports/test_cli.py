@@ -35,7 +35,7 @@ def test_report_daily_and_incident_commands_print_the_written_paths(env: dict[st
 def test_report_commands_reject_bad_input_in_one_line(env: dict[str, Any], tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["assess", "no-such-incident", "--out", str(tmp_path)]) == 2
-    assert "no incident with id 'no-such-incident'" in capsys.readouterr().err
+    assert "事件不存在：'no-such-incident'" in capsys.readouterr().err
     assert main(["report", "stats", "--from", "2026-11-20", "--to", "2026-11-01", "--out", str(tmp_path)]) == 2
-    with pytest.raises(SystemExit):
-        main(["report", "daily", "--date", "20-11-2026"])
+    assert main(["report", "daily", "--date", "20-11-2026"]) == 2  # a usage error: one line, exit 2
+    assert "参数 --date：'20-11-2026' 不是日期" in capsys.readouterr().err

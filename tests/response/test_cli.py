@@ -22,7 +22,7 @@ def test_route_explain_act_and_record_a_release_from_the_command_line(store, es_
     inc = make_incident("cli", place_codes=["532301"], level="II", priorities=["emergency"])
 
     assert main(["route", "--now", "2026-11-20T08:30:00+08:00"]) == 0
-    assert "routed=1" in capsys.readouterr().out
+    assert "交办 1 起" in capsys.readouterr().out
 
     assert main(["explain", inc.id]) == 0
     text = capsys.readouterr().out
@@ -46,7 +46,7 @@ def test_route_explain_act_and_record_a_release_from_the_command_line(store, es_
     assert "新闻发布会" in capsys.readouterr().out
 
     assert main(["sweep", "--now", "2026-11-21T09:00:00+08:00"]) == 0
-    assert "escalated=1" in capsys.readouterr().out
+    assert "升级 1 起" in capsys.readouterr().out
     # The press conference at 15:00 meets the 24 h clock, not the 5 h one (it needs a 情况通报 or the
     # like), which is missed and escalates the incident.
     five_h = Clock.from_doc(store.get("clocks", stable_id(inc.id, "authoritative_info")) or {})
