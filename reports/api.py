@@ -85,7 +85,7 @@ def write_period(store: Store, config: Config, kind: str, day: dt.date, out_dir:
     from reports.daily import Period, build_period
 
     if kind not in ("daily", "weekly", "monthly"):
-        raise InputError(f"unknown report period {kind!r} (daily, weekly or monthly)")
+        raise InputError(f"未知的报告周期：{kind!r}（应为 daily、weekly 或 monthly）")
     period = Period.of(kind, day)
     report = build_period(store, config, period, now=now)
     paths = write_all(report.document, out_dir or default_out_dir(), FILE_STEMS[kind] + period.subject)

@@ -65,5 +65,5 @@ def test_special_report_pdf_and_docx_carry_the_incident_title(special: dict[str,
 
 def test_special_report_on_an_unknown_incident_is_a_user_error(reports_store: Store, config: Config,
                                                                 tmp_path: Any) -> None:
-    with pytest.raises(InputError, match="no incident"):
+    with pytest.raises(InputError, match="事件不存在"):
         write_incident_report(reports_store, config, "nope", tmp_path, now=NOW)
