@@ -23,7 +23,8 @@ from yuqing.errors import InputError
 from yuqing.models import Delivery
 from yuqing.storage import Store
 
-__all__ = ["DispatchStats", "acknowledge", "acknowledge_group", "dispatch", "list_deliveries"]
+__all__ = ["DispatchStats", "acknowledge", "acknowledge_group", "dispatch", "list_deliveries",
+           "send_report"]
 
 
 # Deliveries a person still has to acknowledge (a suppressed one was never sent).
@@ -112,3 +113,18 @@ def list_deliveries(store: Store, *, state: str | None = None, incident_id: str 
     docs = store.find("deliveries", {"bool": {"filter": filters}} if filters else None, size=limit,
                       sort=[{"created_at": "desc"}])
     return [Delivery.from_doc(d) for d in docs]
+
+
+def send_report(store: Store, config: Config, report_id: str, *, now: dt.datetime, edition: str = "",
+                resolver: Resolver | None = None) -> dict[str, Any]:
+    """Send a stored report to the recipients ``config/reports.yaml`` names for its kind (a summary
+    with the console link, or the files by email); sending it again sends nothing."""
+    from alerts.reports import send_report as _send_report
+    from yuqing.models import Report
+
+    doc = store.get("reports", report_id)
+    if doc is None:
+        raise InputError(f"no report {report_id!r}")
+    stats = _send_report(store, config, Report.from_doc(doc), now=now, edition=edition, resolver=resolver)
+    return {"report_id": report_id, "created": stats.created, "already_sent": stats.already,
+            "delivered": stats.delivered, "failed": stats.failed, "pending": stats.pending}

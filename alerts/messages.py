@@ -59,8 +59,18 @@ def _highest(items: Sequence[dict[str, Any]]) -> str | None:
     return max(levels, key=lambda lv: SEVERITY_RANK[lv]) if levels else None
 
 
+REPORT_TAG = "【舆情报告】"
+
+
+def is_report(f: dict[str, Any]) -> bool:
+    """A report sent to its readers (简报/综述/专报), not an alert: no level line, its own tag."""
+    return f.get("kind") == "report"
+
+
 def title(items: Sequence[dict[str, Any]]) -> str:
     """One line: email subject, DingTalk preview, Feishu card header."""
+    if len(items) == 1 and is_report(items[0]):
+        return clip(f"{REPORT_TAG}{items[0].get('title', '')}", 80)
     if len(items) == 1:
         f = items[0]
         level = f.get("level_zh") or ""
@@ -69,7 +79,22 @@ def title(items: Sequence[dict[str, Any]]) -> str:
     return f"{TAG}{len(items)}条预警汇总" + (f"（最高{top}级）" if top else "")
 
 
+def _report_lines(f: dict[str, Any], esc: Callable[[str | None], str]) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = [("报告", esc(clip(f.get("title"), 80)))]
+    if f.get("issue_zh"):
+        rows.append(("期号", esc(f["issue_zh"])))
+    if f.get("summary"):
+        rows.append(("概况", esc(clip(f["summary"], 400))))
+    for n, advice in enumerate(f.get("advice") or [], start=1):
+        rows.append((f"建议{n}", esc(clip(advice, 160))))
+    if f.get("attached"):
+        rows.append(("附件", esc("、".join(f["attached"]))))
+    return rows
+
+
 def _lines(f: dict[str, Any], esc: Callable[[str | None], str]) -> list[tuple[str, str]]:
+    if is_report(f):
+        return _report_lines(f, esc)
     rows: list[tuple[str, str]] = [("事件", esc(clip(f.get("title"), 60)))]
     if f.get("place_zh"):
         rows.append(("地点", esc(f["place_zh"])))
@@ -134,7 +159,7 @@ def markdown(items: Sequence[dict[str, Any]], *, dialect: str, limit: int, keywo
                 value = f'<font color="warning">{value}</font>'
             lines.append(f"**{label}**：{value}")
         if f.get("url"):
-            lines.append(f"[查看详情]({f['url']})")
+            lines.append(f"[{'查看报告' if is_report(f) else '查看详情'}]({f['url']})")
         blocks.append("\n".join(lines))
     if keyword and keyword not in header:
         header = f"{header}\n{escape_md(keyword)}"
@@ -164,12 +189,15 @@ def email_html(items: Sequence[dict[str, Any]]) -> str:
             f"<tr><th align='left'>{escape_html(label)}</th><td>{value}</td></tr>"
             for label, value in _lines(f, escape_html)
         )
-        link = f"<p><a href=\"{escape_html(f['url'])}\">查看详情</a></p>" if f.get("url") else ""
+        label = "查看报告" if is_report(f) else "查看详情"
+        link = f"<p><a href=\"{escape_html(f['url'])}\">{label}</a></p>" if f.get("url") else ""
         parts.append(f"<h3>{escape_html(f.get('headline_zh', ''))}</h3><table>{rows}</table>{link}")
     return "<html><body>" + "".join(parts) + "</body></html>"
 
 
 def sms(items: Sequence[dict[str, Any]], limit_chars: int = 140) -> str:
+    if len(items) == 1 and is_report(items[0]):
+        return clip(f"{REPORT_TAG}{items[0].get('title', '')}已印发，请登录系统查看。", limit_chars)
     if len(items) == 1:
         f = items[0]
         due = f.get("clock") or {}

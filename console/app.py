@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from console import api, deliveries_web, mentions_web, overview_web, web
+from console import api, deliveries_web, mentions_web, overview_web, reports_web, web
 from console.auth import UserDirectory, load_users, session_secret
 from console.context import Context, LoginRequired
 from yuqing import clock as yclock
@@ -183,6 +183,8 @@ def create_app(store: Store, config: Config, *, clock: Callable[[], dt.datetime]
     app.include_router(deliveries_web.router)
     mentions_web.register(app)  # mentions: search, stream, grouping, exports (after web: /mentions/failed first)
     app.include_router(overview_web.router)  # 舆情概览, 单位统计 (the spread path is on the incident page)
+    app.include_router(reports_web.router)
+    app.state.templates.globals["may_special_report"] = reports_web.may_write_special_report
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     env_tls, env_proxies = tls_settings()
     max_age = int(config.console.sessions.max_age.as_timedelta().total_seconds())

@@ -196,7 +196,9 @@ def _open_deliveries(user: User) -> dict[str, Any]:
     must: list[dict[str, Any]] = [{"terms": {"state": ["pending", "sending", "sent", "failed"]}}]
     if not user.sees_everything:
         must.append({"term": {"office": user.office or ""}})
-    return {"bool": {"filter": must, "must_not": [{"exists": {"field": "acknowledged_at"}}]}}
+    # a report sent to its readers is not an alert to acknowledge
+    return {"bool": {"filter": must, "must_not": [{"exists": {"field": "acknowledged_at"}},
+                                                  {"term": {"alert_kind": "report"}}]}}
 
 
 def recent_deliveries(store: Store, user: User, *, size: int = 20) -> list[Delivery]:
@@ -357,7 +359,7 @@ def reports_and_assessments(store: Store, user: User, *, size: int = 100) -> tup
                                                                  office_query(user.office or "")]}},
                                size=len(subjects))
             visible = {str(d.get("id")) for d in found}
-        reports = [r for r in reports if r.get("report_type") in ("daily", "office_stats")
+        reports = [r for r in reports if r.get("report_type") in ("daily", "weekly", "monthly", "office_stats")
                    or str(r.get("subject")) in visible]
     assessments = store.find("assessments", query, size=size, sort=[{"generated_at": "desc"}])
     return reports, assessments

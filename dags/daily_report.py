@@ -2,8 +2,9 @@
 
 Every morning at 08:00 Beijing time, writes the report for the previous day (the day before the
 run's data-interval end, in Asia/Shanghai) as HTML, PDF and DOCX under the reports directory
-(`YUQING_REPORTS_DIR`, default `var/reports`) and stores it in Elasticsearch. Re-running the same
-morning rewrites the same files and the same report document.
+(`YUQING_REPORTS_DIR`, default `var/reports`) and stores it in Elasticsearch, then sends it to the
+recipients `config/reports.yaml` names (a summary with the console link, or the files by email).
+Re-running the same morning rewrites the same files and the same report document, and sends nothing twice.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ def daily_report() -> None:
 
         return run_daily_report(interval_end(context), resolver=resolver)
 
-    write_daily()
+    @task
+    def send_daily(written: dict[str, Any], **context: Any) -> dict[str, Any]:
+        from pipeline.tasks import run_report_delivery
+
+        return run_report_delivery("daily", written["day"], interval_end(context), resolver=resolver)
+
+    send_daily(write_daily())
 
 
 daily_report()

@@ -5,7 +5,12 @@ Triggered by the `yuqing://incidents` asset. Routes every unrouted incident by t
 the response clocks the rules require (5 h / 24 h for levels I–II, 48 h, 3 working days for
 policy documents, message-board limits). Emits `yuqing://clocks`, which triggers alert dispatch.
 
-Idempotent: clock ids are deterministic, so a re-run opens nothing twice.
+Then writes the 专报 (special report) of every incident that has reached level II or above
+(`config/reports.yaml: special_report_min_level`) and has none for that level yet, and sends it to
+the configured recipients.
+
+Idempotent: clock ids are deterministic, so a re-run opens nothing twice; a level's 专报 is marked
+by an audit event with a deterministic id, so it is written and sent once per incident and level.
 """
 
 from __future__ import annotations
@@ -33,7 +38,13 @@ def routing() -> None:
 
         return run_routing(interval_end(context), resolver=resolver)
 
-    route()
+    @task
+    def special_reports(routed: dict[str, Any], **context: Any) -> dict[str, Any]:
+        from pipeline.tasks import run_special_reports
+
+        return run_special_reports(interval_end(context), resolver=resolver)
+
+    special_reports(route())
 
 
 routing()

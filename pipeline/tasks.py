@@ -247,6 +247,56 @@ def run_daily_report(interval_end: Instant, *, day: dt.date | str | None = None,
     return {**result, "day": the_day.isoformat()}
 
 
+def period_day(kind: str, interval_end: Instant) -> dt.date:
+    """A day inside the period a morning run covers: the week or month before the run's local date."""
+    today = as_instant(interval_end).date()
+    if kind == "weekly":
+        return today - dt.timedelta(days=today.weekday() + 7)
+    if kind == "monthly":
+        return today.replace(day=1) - dt.timedelta(days=1)
+    return today - dt.timedelta(days=1)
+
+
+def run_period_report(kind: str, interval_end: Instant, *, resolver: Resolver | None = None) -> dict[str, Any]:
+    """Write the weekly report (the last full week) or the monthly report (the last full month)."""
+    now = as_instant(interval_end)
+    day = period_day(kind, now)
+    store, config = open_store(resolver), load()
+    out = reports_dir()
+    result = _run(f"{kind}_report", "reports.api", "write_period",
+                  lambda f: {"files": f(store, config, kind, day, out, now=now)})
+    from reports.daily import Period
+
+    return {**result, "kind": kind, "day": day.isoformat(), "subject": Period.of(kind, day).subject}
+
+
+def run_report_delivery(report_type: str, subject: str, interval_end: Instant, *, edition: str = "",
+                        resolver: Resolver | None = None) -> dict[str, Any]:
+    """Send a written report to the recipients ``config/reports.yaml`` names (sent once: a re-run
+    finds the deliveries already made and sends nothing)."""
+    from reports.api import report_id
+
+    now = as_instant(interval_end)
+    store, config = open_store(resolver), load()
+    rid = report_id(report_type, subject)
+    return _run("report_delivery", "alerts.api", "send_report",
+                lambda f: f(store, config, rid, now=now, edition=edition, resolver=resolver))
+
+
+def run_special_reports(interval_end: Instant, *, resolver: Resolver | None = None) -> dict[str, Any]:
+    """Write the 专报 of every incident that reached level II or above (``config/reports.yaml``) and has
+    none for that level yet, and send each to its recipients (once per incident and level)."""
+    now = as_instant(interval_end)
+    store, config = open_store(resolver), load()
+    out = reports_dir()
+    result = _run("special_reports", "reports.api", "write_due_special_reports",
+                  lambda f: {"written": f(store, config, out, now=now)})
+    send = stage_function("alerts.api", "send_report")
+    result["sent"] = [send(store, config, w["report_id"], now=now, edition=w["edition"], resolver=resolver)
+                      for w in result.get("written", [])]
+    return result
+
+
 def run_assessments(interval_end: Instant, *, resolver: Resolver | None = None) -> dict[str, Any]:
     """Assess every closed incident that has no assessment yet."""
     now = as_instant(interval_end)

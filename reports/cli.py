@@ -1,4 +1,4 @@
-"""``yuqing report daily|incident|stats`` and ``yuqing assess``: write reports and print the paths.
+"""``yuqing report daily|weekly|monthly|incident|stats`` and ``yuqing assess``: write reports and print the paths.
 
 Top-level imports stay light (argparse only); the work happens in :mod:`reports.api`.
 """
@@ -45,6 +45,21 @@ def _daily(args: argparse.Namespace) -> int:
     return 0
 
 
+def _period(args: argparse.Namespace) -> int:
+    from reports.api import write_period
+
+    store, config, out, now = _context(args)
+    today = now.date()
+    if args.date is not None:
+        day = args.date
+    elif args.report_command == "weekly":
+        day = today - dt.timedelta(days=today.weekday() + 7)  # the last full week (Monday–Sunday)
+    else:
+        day = today.replace(day=1) - dt.timedelta(days=1)  # the last full month
+    _print(write_period(store, config, args.report_command, day, out, now=now))
+    return 0
+
+
 def _incident(args: argparse.Namespace) -> int:
     from reports.api import write_incident_report
 
@@ -88,13 +103,21 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
-    report = subparsers.add_parser("report", help="生成每日简报、专报或单位统计")
+    report = subparsers.add_parser("report", help="生成每日简报、周报、月报、专报或单位统计")
     sub = report.add_subparsers(dest="report_command", required=True, metavar="KIND")
 
     daily = sub.add_parser("daily", help="每日舆情简报")
     daily.add_argument("--date", type=_date, default=None, help="日期 YYYY-MM-DD（默认：昨天）")
     _common(daily)
     daily.set_defaults(func=_daily)
+
+    for kind, help_text, date_help in (
+            ("weekly", "每周舆情综述（与上周对比）", "该周任一日 YYYY-MM-DD（默认：上周）"),
+            ("monthly", "每月舆情综述（与上月对比）", "该月任一日 YYYY-MM-DD（默认：上月）")):
+        period = sub.add_parser(kind, help=help_text)
+        period.add_argument("--date", type=_date, default=None, help=date_help)
+        _common(period)
+        period.set_defaults(func=_period)
 
     incident = sub.add_parser("incident", help="单个事件的专报")
     incident.add_argument("incident_id")

@@ -189,13 +189,23 @@ def daily_trend(store: Store, last_day: dt.date, days: int = 7) -> pd.DataFrame:
     return frame.set_index("day").loc[[d.isoformat() for d in dates]]
 
 
-def mentions_per_incident(store: Store, query: Mapping[str, Any], size: int = BUCKETS) -> pd.DataFrame:
-    """Mention and negative counts per incident among the matching mentions."""
-    resp = store.search("mentions", query=query, size=0, aggs={
-        "inc": {"terms": {"field": "incident_id", "size": size}, "aggs": {"neg": {"filter": NEGATIVE}}},
-    })
-    rows = [{"id": b["key"], "mentions": int(b["doc_count"]), "negative": int(b["neg"]["doc_count"])}
-            for b in resp["aggregations"]["inc"]["buckets"]]
+def mentions_per_incident(store: Store, query: Mapping[str, Any], size: int = 5000) -> pd.DataFrame:
+    """Mention and negative counts of every incident among the matching mentions (a ``composite``
+    aggregation paged ``size`` incidents at a time, so no incident is left out however many)."""
+    rows: list[dict[str, Any]] = []
+    after: dict[str, Any] | None = None
+    while True:
+        composite: dict[str, Any] = {"size": size, "sources": [{"id": {"terms": {"field": "incident_id"}}}]}
+        if after:
+            composite["after"] = after
+        resp = store.search("mentions", query=query, size=0, track_total_hits=False, aggs={
+            "inc": {"composite": composite, "aggs": {"neg": {"filter": NEGATIVE}}}})
+        agg = resp["aggregations"]["inc"]
+        rows += [{"id": b["key"]["id"], "mentions": int(b["doc_count"]), "negative": int(b["neg"]["doc_count"])}
+                 for b in agg["buckets"]]
+        after = agg.get("after_key")
+        if not after or len(agg["buckets"]) < size:
+            break
     return pd.DataFrame(rows, columns=["id", "mentions", "negative"]).set_index("id")
 
 
@@ -244,9 +254,16 @@ INCIDENT_FIELDS = ["id", "title", "summary", "first_seen_at", "last_seen_at", "f
 
 
 def active_incidents_query(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
-    """Incidents with mentions overlapping ``[start, end)``, dismissed ones excluded."""
+    """The incidents a period's report covers (涉及事件): not dismissed, and either with mentions in
+    ``[start, end)`` (first seen before the end, last seen from the start) or created in it — so
+    every new incident (:func:`created_query`) is one of them."""
     return {"bool": {
-        "filter": [{"range": {"first_seen_at": {"lt": iso(end)}}}, {"range": {"last_seen_at": {"gte": iso(start)}}}],
+        "should": [
+            {"bool": {"filter": [{"range": {"first_seen_at": {"lt": iso(end)}}},
+                                 {"range": {"last_seen_at": {"gte": iso(start)}}}]}},
+            {"range": {"created_at": {"gte": iso(start), "lt": iso(end)}}},
+        ],
+        "minimum_should_match": 1,
         "must_not": [{"term": {"state": "dismissed"}}],
     }}
 
@@ -313,10 +330,12 @@ def incident_frame(docs: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
             "priorities": list(d.get("priorities") or []), "place_codes": list(d.get("place_codes") or []),
             "tiers": dict(d.get("tiers") or {}), "first_seen_at": parse_ts(d.get("first_seen_at")),
             "created_at": parse_ts(d.get("created_at")), "first_mention_id": d.get("first_mention_id"),
+            "handling_kind": d.get("handling_kind"), "supporting": list(routing.get("supporting_offices") or []),
         })
     return pd.DataFrame(rows, columns=["id", "title", "level", "rank", "severity_score", "state", "office",
                                        "mention_count", "negative_share", "priorities", "place_codes", "tiers",
-                                       "first_seen_at", "created_at", "first_mention_id"])
+                                       "first_seen_at", "created_at", "first_mention_id", "handling_kind",
+                                       "supporting"])
 
 
 # --- clocks, releases, source health ---------------------------------------------------------------
@@ -377,3 +396,39 @@ def run_totals(store: Store, start: dt.datetime, end: dt.datetime) -> dict[str, 
     a = resp["aggregations"]
     return {"runs": int(resp["hits"]["total"]["value"]), "items_found": int(a["found"]["value"]),
             "items_new": int(a["new"]["value"]), "items_failed": int(a["failed"]["value"])}
+
+
+def place_sentiment(store: Store, query: Mapping[str, Any]) -> pd.DataFrame:
+    """Per place (city, else province, else UNKNOWN_PLACE, as ``by_place``): negative and analysed mentions."""
+    analysed = {"exists": {"field": "sentiment.label"}}
+    resp = store.search("mentions", query=query, size=0, aggs={
+        "province": {"terms": {"field": "place.province", "size": BUCKETS, "missing": ""},
+                     "aggs": {"city": {"terms": {"field": "place.city", "size": BUCKETS, "missing": ""},
+                                       "aggs": {"neg": {"filter": NEGATIVE}, "analysed": {"filter": analysed}}}}}})
+    rows: dict[str, list[int]] = {}
+    for prov in resp["aggregations"]["province"]["buckets"]:
+        for city in prov["city"]["buckets"]:
+            label = city["key"] or prov["key"] or UNKNOWN_PLACE
+            row = rows.setdefault(label, [0, 0])
+            row[0] += int(city["neg"]["doc_count"])
+            row[1] += int(city["analysed"]["doc_count"])
+    return pd.DataFrame([{"place": k, "negative": v[0], "analyzed": v[1]} for k, v in rows.items()],
+                        columns=["place", "negative", "analyzed"]).set_index("place")
+
+
+COUNTED_RELEASE = {"bool": {"should": [{"terms": {"status": ["matched", "confirmed"]}},
+                                       {"bool": {"must_not": {"exists": {"field": "status"}}}}],
+                            "minimum_should_match": 1}}
+
+
+def counted_releases(store: Store, incident_ids: list[str]) -> pd.DataFrame:
+    """The releases that count as an office's response (matched or confirmed; 待确认 ones do not)."""
+    columns = ["id", "incident_id", "office", "channel", "published_at", "rebuts_rumour"]
+    if not incident_ids:
+        return pd.DataFrame(columns=columns)
+    docs = store.scan("releases", both({"terms": {"incident_id": incident_ids}}, COUNTED_RELEASE),
+                      source=columns)
+    frame = pd.DataFrame([{c: d.get(c) for c in columns} for d in docs], columns=columns)
+    frame["published_at"] = [parse_ts(v) for v in frame["published_at"]]
+    frame["rebuts_rumour"] = frame["rebuts_rumour"].fillna(False).astype(bool)
+    return frame

@@ -82,6 +82,58 @@ def chart_font() -> str:
 
 PDF_FONT = "YuqingCJK"
 
+# The faces Chinese offices print official documents in (GB/T 9704): 仿宋 for the body, 方正小标宋 for
+# the title, 黑体 for headings. Used when installed (TrueType outlines), else the CJK font above.
+OFFICE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "body": ("FangSong_GB2312", "仿宋_GB2312", "FangSong", "仿宋", "STFangsong", "华文仿宋"),
+    "title": ("FZXiaoBiaoSong-B05S", "方正小标宋简体", "方正小标宋_GBK", "FZXiaoBiaoSong-B05", "方正小标宋"),
+    "heading": ("SimHei", "黑体", "STHeiti", "华文黑体"),
+}
+# The names written into DOCX files (Word substitutes a face the reader lacks).
+DOCX_FONTS = {"body": "仿宋", "title": "方正小标宋简体", "heading": "黑体"}
+
+
+def _family_files(family: str) -> list[str]:
+    if shutil.which("fc-list") is None:
+        return []
+    try:
+        out = subprocess.run(["fc-list", f":family={family}", "file"], capture_output=True, text=True, timeout=10,
+                             check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return sorted({line.split(":")[0].strip() for line in out.splitlines() if line.strip()})
+
+
+def _register(name: str, path: str) -> bool:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+    try:
+        font = TTFont(name, path, subfontIndex=0) if path.endswith(".ttc") else TTFont(name, path)
+    except (TTFError, OSError, ValueError) as exc:
+        log.debug("reportlab cannot use %s: %s", path, exc)
+        return False
+    if font.face.charToGlyph.get(ord("舆")) is None:
+        return False
+    pdfmetrics.registerFont(font)
+    return True
+
+
+@functools.cache
+def pdf_fonts() -> dict[str, str]:
+    """The registered reportlab font for each role (body, title, heading): the office face where
+    installed, else the CJK font :func:`pdf_font` finds (so a missing 仿宋 never breaks the PDF)."""
+    fallback = pdf_font()
+    chosen: dict[str, str] = {}
+    for role, families in OFFICE_FAMILIES.items():
+        chosen[role] = fallback
+        for family in families:
+            if any(_register(f"{PDF_FONT}-{role}", path) for path in _family_files(family)):
+                chosen[role] = f"{PDF_FONT}-{role}"
+                log.debug("PDF %s font: %s", role, family)
+                break
+    return chosen
+
 
 @functools.cache
 def pdf_font() -> str:

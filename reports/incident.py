@@ -22,7 +22,7 @@ from reports.data import (
     mention_frame,
     share,
 )
-from reports.render.doc import Document, Figure, Link, Para, Span, Table
+from reports.render.doc import Document, Figure, Link, Masthead, Para, Span, Table
 from reports.text import clip, hours, pct, when
 from yuqing import labels
 from yuqing.clock import parse_ts
@@ -78,7 +78,8 @@ def release_rows(releases: list[dict[str, Any]], names: Names) -> list[list[Any]
     return rows
 
 
-def build_incident_report(store: Store, config: Config, incident_id: str, *, now: dt.datetime) -> IncidentReport:
+def build_incident_report(store: Store, config: Config, incident_id: str, *, now: dt.datetime,
+                          issue: str = "") -> IncidentReport:
     names = Names.from_config(config)
     inc = load_incident(store, incident_id)
     query = {"term": {"incident_id": incident_id}}
@@ -176,8 +177,19 @@ def build_incident_report(store: Store, config: Config, incident_id: str, *, now
     }
 
     title = f"舆情专报：{clip(inc.get('title', ''), 40)}"
-    doc = Document(title="舆情专报", subtitle=inc.get("title", ""),
+    masthead = Masthead(issue=issue or f"{now.year}年", issuer=config.reports.issuing_unit,
+                        date=f"{now.year}年{now.month}月{now.day}日", signer=config.reports.signer,
+                        distribution=config.reports.distribution)
+    doc = Document(title="舆情专报", subtitle=inc.get("title", ""), masthead=masthead,
                    meta=[f"事件编号：{incident_id}", f"生成时间：{when(now)}"])
+    first_at = when(frame["time"].iloc[0]) if total else when(inc.get("first_seen_at"))
+    figures["issue"] = issue
+    on_time = int(((clocks["state"] == "met") & ~clocks["late"].astype(bool)).sum()) if len(clocks) else 0
+    late = int(clocks["late"].sum()) if len(clocks) else 0
+    figures["summary_zh"] = (
+        f"「{clip(inc.get('title', ''), 40)}」{level_zh((inc.get('severity') or {}).get('level'))}，"
+        f"首发于{first_at}，相关信息{total}条（负面{negative}条），责任单位{names.office(office)}；"
+        f"回应时限{len(clocks)}项（按时完成{on_time}项，超时{late}项），已发布回应{len(releases)}条。")
 
     s = doc.section("一、事件概况")
     s.add(Table(["项目", "内容"], widths=[1, 4], rows=[

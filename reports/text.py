@@ -48,14 +48,14 @@ def pct(value: float) -> str:
     return f"{value * 100:.1f}%"
 
 
-def change(current: int, previous: int) -> str:
+def change(current: int, previous: int, than: str = "前一日") -> str:
     """``较前一日增加 12 条（+25.0%）`` style change text."""
     diff = current - previous
     if diff == 0:
-        return "与前一日持平"
+        return f"与{than}持平"
     word = "增加" if diff > 0 else "减少"
     ratio = f"（{diff / previous * 100:+.1f}%）" if previous else ""
-    return f"较前一日{word}{abs(diff)}条{ratio}"
+    return f"较{than}{word}{abs(diff)}条{ratio}"
 
 
 def hours(value: float | None) -> str:
@@ -71,7 +71,8 @@ def hours(value: float | None) -> str:
 
 
 def factual_summary(mentions: Sequence[Mapping[str, Any]], source_name: Mapping[str, str], *,
-                    mentions_today: int | None = None, negative_today: int | None = None) -> str:
+                    mentions_today: int | None = None, negative_today: int | None = None,
+                    label: str = "当日") -> str:
     """A summary built only from stored mentions: who first reported what, quoted, plus counts."""
     if not mentions:
         return ""
@@ -91,7 +92,7 @@ def factual_summary(mentions: Sequence[Mapping[str, Any]], source_name: Mapping[
     if others:
         parts.append("相关报道另有" + "、".join(others) + "等。")
     if mentions_today is not None:
-        tail = f"当日相关信息{mentions_today}条"
+        tail = f"{label}相关信息{mentions_today}条"
         if negative_today is not None:
             tail += f"，其中负面{negative_today}条"
         parts.append(tail + "。")

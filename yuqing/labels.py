@@ -75,6 +75,7 @@ AUDIT_ACTION_ZH = {
     # fixing the grouping by hand (console.grouping)
     "open_from_mention": "由信息新建事件", "attach_mention": "归入信息", "detach_mention": "移出信息",
     "absorb": "合并事件", "split": "拆分事件", "split_from": "拆分新建",
+    "special_report": "生成专报",
 }
 AUDIT_ENTITY_ZH = {"incident": "事件", "clock": "时限", "release": "发布", "delivery": "提醒", "mention": "信息",
                    "report": "报告", "alert": "预警", "config": "配置", "source": "信息源"}
@@ -83,7 +84,8 @@ REVIEW_NOT_RECORDED_ZH = "已发布，未记录审核"
 RELEASE_CHANNEL_ZH = {
     "website": "政府网站", "weibo": "政务微博", "wechat": "政务微信", "press_conference": "新闻发布会",
     "briefing": "媒体吹风会", "interview": "接受采访", "online_interview": "在线访谈", "hotline": "12345热线",
-    "message_board": "留言板答复",
+    "message_board": "留言板答复", "reply": "留言答复", "board_reply": "留言答复", "app": "政务客户端",
+    "douyin": "政务抖音",
 }
 REVIEW_STEP_ZH = {"drafter": "承办人初审", "office_head": "承办部门负责人审核", "unit_head": "单位负责人审发",
                   "confidentiality": "保密审查"}

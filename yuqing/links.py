@@ -35,3 +35,13 @@ def source_url(config: Config, source_id: str) -> str:
 def office_url(config: Config, office_id: str) -> str:
     """An office's view (its open incidents and clocks)."""
     return f"{console_home(config)}office?{urlencode({'office': office_id})}"
+
+
+def reports_url(config: Config) -> str:
+    """The reports page (every report and assessment, newest first)."""
+    return f"{console_home(config)}reports"
+
+
+def report_file_url(config: Config, file_name: str) -> str:
+    """A report file in the reports directory (downloaded after signing in)."""
+    return f"{console_home(config)}reports/files/{quote(file_name, safe='')}"

@@ -523,7 +523,7 @@ class Report(Doc):
     kind: ClassVar[str] = "reports"
 
     id: str
-    report_type: Literal["daily", "incident", "assessment", "office_stats"]
+    report_type: Literal["daily", "weekly", "monthly", "incident", "assessment", "office_stats"]
     subject: str  # the date, or the incident id
     title: str
     generated_at: dt.datetime

@@ -7,7 +7,7 @@ Connection: ``host``, ``port``, ``login``, ``password`` (the 授权码 when 安�
 
 Subject and display names are RFC 2047 encoded-words, the body UTF-8 (plain text + HTML), with
 ``Date`` and a deterministic ``Message-ID`` (``<batch id@yuqing-watch>``) so a mail client can
-recognise a duplicate.
+recognise a duplicate. A report's files (``facts.attachments``: PDF, DOCX) go as attachments.
 """
 
 from __future__ import annotations
@@ -17,9 +17,21 @@ import ssl
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 
 from alerts import messages
 from alerts.channels.base import Channel, Message, Outcome, SendResult, register
+
+ATTACHMENT_TYPES = {
+    ".pdf": ("application", "pdf"),
+    ".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
+}
+
+
+def attachments(message: Message) -> list[Path]:
+    """The report files a message carries (``facts.attachments``): only files that exist."""
+    paths = [Path(p) for f in message.items for p in (f.get("attachments") or [])]
+    return [p for p in dict.fromkeys(paths) if p.is_file()]
 
 
 @register
@@ -36,6 +48,9 @@ class EmailChannel(Channel):
         msg["Message-ID"] = f"<{message.batch_id}@yuqing-watch>"
         msg.set_content(messages.text(message.items, limit=100_000), charset="utf-8")
         msg.add_alternative(messages.email_html(message.items), subtype="html", charset="utf-8")
+        for path in attachments(message):
+            kind = ATTACHMENT_TYPES.get(path.suffix.lower(), ("application", "octet-stream"))
+            msg.add_attachment(path.read_bytes(), maintype=kind[0], subtype=kind[1], filename=path.name)
         return msg
 
     def send(self, message: Message) -> SendResult:

@@ -63,12 +63,45 @@ class Section:
         return self
 
 
+@dataclasses.dataclass(frozen=True)
+class Masthead:
+    """The head and foot of an issued report (简报/专报): issue number, issuing unit and date under the
+    red title; the 签发 and distribution lines at the end."""
+
+    issue: str  # 2026年第334期
+    issuer: str  # 省人民政府办公厅舆情监测室
+    date: str  # 2026年12月1日
+    signer: str = ""  # 签发人
+    distribution: str = ""  # 报送范围
+
+
 @dataclasses.dataclass
 class Document:
     title: str
     subtitle: str = ""
     meta: list[str] = dataclasses.field(default_factory=list)  # lines under the title
     sections: list[Section] = dataclasses.field(default_factory=list)
+    masthead: Masthead | None = None
+
+    @property
+    def issue_line(self) -> str:
+        return self.masthead.issue if self.masthead else ""
+
+    @property
+    def issuer_line(self) -> str:
+        m = self.masthead
+        return f"{m.issuer}编　　　　{m.date}" if m else ""
+
+    @property
+    def closing_lines(self) -> list[str]:
+        m = self.masthead
+        if m is None:
+            return []
+        lines = []
+        if m.distribution:
+            lines.append(f"报送：{m.distribution}")
+        lines.append(f"签发：{m.signer}" if m.signer else "签发：")
+        return lines
 
     def section(self, heading: str) -> Section:
         section = Section(heading)

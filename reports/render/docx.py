@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from docx import Document as new_docx
+from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
@@ -13,10 +14,13 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 from docx.text.paragraph import Paragraph as DocxParagraph
 
+from reports.fonts import DOCX_FONTS
 from reports.render.doc import Bullets, Document, Figure, Link, Para, Span, Table, cell_spans, xml_safe
 
-EAST_ASIA_FONT = "宋体"
-HEADING_FONT = "黑体"
+EAST_ASIA_FONT = DOCX_FONTS["body"]
+HEADING_FONT = DOCX_FONTS["heading"]
+TITLE_FONT = DOCX_FONTS["title"]
+RED = RGBColor(0xC0, 0x00, 0x00)
 
 
 def _east_asia(run_or_style: object, name: str) -> None:
@@ -60,15 +64,51 @@ def _spans(paragraph: DocxParagraph, spans: list[Span]) -> None:
             paragraph.add_run(xml_safe(s))
 
 
+def _page_field(paragraph: DocxParagraph) -> None:
+    """``— PAGE —``: Word fills in the page number."""
+    paragraph.add_run("— ")
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        else:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        run._r.append(element)
+    paragraph.add_run(" —")
+
+
+def _a4(out: DocxDocument) -> None:
+    """A4 with the margins of GB/T 9704, page numbers centred in the footer."""
+    for section in out.sections:
+        section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+        section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
+        section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
+        footer = section.footer.paragraphs[0]
+        footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        _page_field(footer)
+
+
 def render_docx(document: Document) -> bytes:
     out = new_docx()
+    _a4(out)
     normal = out.styles["Normal"]
-    normal.font.size = Pt(10.5)
+    normal.font.size = Pt(12)
     _east_asia(normal, EAST_ASIA_FONT)
-    for name in ("Title", "Heading 1", "Heading 2"):
+    for name in ("Heading 1", "Heading 2"):
         _east_asia(out.styles[name], HEADING_FONT)
+    _east_asia(out.styles["Title"], TITLE_FONT)
     title = out.add_heading(document.title, level=0)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for run in title.runs:
+        run.font.color.rgb = RED
+    if document.masthead:
+        for line in (document.issue_line, document.issuer_line):
+            p = out.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            p.add_run(line)
     if document.subtitle:
         p = out.add_paragraph(document.subtitle)
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -106,6 +146,8 @@ def render_docx(document: Document) -> bytes:
                 out.add_picture(io.BytesIO(b.png), width=Cm(min(b.width_cm, 16)))
                 cap = out.add_paragraph(b.caption)
                 cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for line in document.closing_lines:
+        out.add_paragraph(line)
     buf = io.BytesIO()
     out.save(buf)
     return buf.getvalue()

@@ -7,6 +7,7 @@ in (a title containing ``<b>`` or ``&`` must print as written, not break the lay
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
@@ -15,7 +16,9 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    HRFlowable,
     Image,
     LongTable,
     Paragraph,
@@ -25,7 +28,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Flowable
 
-from reports.fonts import pdf_font
+from reports.fonts import pdf_fonts
 from reports.render.doc import Bullets, Document, Figure, Link, Para, Span, Table, cell_spans, xml_safe
 
 
@@ -41,15 +44,23 @@ def markup(spans: list[Span]) -> str:
     return "".join(out).replace("\n", "<br/>")
 
 
-def _styles(font: str) -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("base", fontName=font, fontSize=10, leading=15, wordWrap="CJK")
+RED = colors.HexColor("#c00000")
+# A4 with the margins of GB/T 9704 (official documents): top 3.7 cm, bottom 3.5, left 2.8, right 2.6.
+MARGINS = {"topMargin": 3.7 * cm, "bottomMargin": 3.5 * cm, "leftMargin": 2.8 * cm, "rightMargin": 2.6 * cm}
+
+
+def _styles(fonts: dict[str, str]) -> dict[str, ParagraphStyle]:
+    base = ParagraphStyle("base", fontName=fonts["body"], fontSize=10.5, leading=16, wordWrap="CJK")
     return {
-        "title": ParagraphStyle("title", parent=base, fontSize=20, leading=28, alignment=TA_CENTER,
-                                textColor=colors.HexColor("#b00000"), spaceAfter=6),
+        "title": ParagraphStyle("title", parent=base, fontName=fonts["title"], fontSize=22, leading=30,
+                                alignment=TA_CENTER, textColor=RED, spaceAfter=6),
+        "issue": ParagraphStyle("issue", parent=base, fontSize=12, leading=18, alignment=TA_CENTER),
+        "issuer": ParagraphStyle("issuer", parent=base, fontSize=12, leading=18, alignment=TA_CENTER),
+        "closing": ParagraphStyle("closing", parent=base, fontSize=10.5, leading=16),
         "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=12, leading=18, alignment=TA_CENTER),
         "meta": ParagraphStyle("meta", parent=base, fontSize=9, alignment=TA_CENTER, textColor=colors.grey),
-        "h2": ParagraphStyle("h2", parent=base, fontSize=14, leading=20, spaceBefore=12, spaceAfter=6,
-                             textColor=colors.HexColor("#b00000")),
+        "h2": ParagraphStyle("h2", parent=base, fontName=fonts["heading"], fontSize=14, leading=20, spaceBefore=12,
+                             spaceAfter=6),
         "normal": ParagraphStyle("normal", parent=base, spaceAfter=4),
         "lead": ParagraphStyle("lead", parent=base, fontSize=11, leading=17, spaceAfter=4),
         "note": ParagraphStyle("note", parent=base, fontSize=8.5, leading=12, textColor=colors.grey),
@@ -77,13 +88,28 @@ def _table(block: Table, st: dict[str, ParagraphStyle], width: float) -> list[Fl
     return flow
 
 
+def page_numbers(font: str) -> Callable[[Canvas, SimpleDocTemplate], None]:
+    """``— 1 —`` centred at the foot of every page, as official documents number their pages."""
+
+    def draw(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 11)
+        canvas.drawCentredString(A4[0] / 2, 2.2 * cm, f"— {canvas.getPageNumber()} —")
+        canvas.restoreState()
+
+    return draw
+
+
 def render_pdf(document: Document) -> bytes:
-    font = pdf_font()
-    st = _styles(font)
+    fonts = pdf_fonts()
+    st = _styles(fonts)
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=1.8 * cm,
-                            bottomMargin=1.8 * cm, title=document.title, author="Yuqing Watch 舆情监测与回应")
+    doc = SimpleDocTemplate(buf, pagesize=A4, **MARGINS, title=document.title, author="Yuqing Watch 舆情监测与回应")
     story: list[Flowable] = [Paragraph(escape(document.title), st["title"])]
+    if document.masthead:
+        story.append(Paragraph(escape(document.issue_line), st["issue"]))
+        story.append(Paragraph(escape(document.issuer_line), st["issuer"]))
+        story.append(HRFlowable(width="100%", thickness=2, color=RED, spaceBefore=4, spaceAfter=8))
     if document.subtitle:
         story.append(Paragraph(escape(document.subtitle), st["subtitle"]))
     story += [Paragraph(escape(line), st["meta"]) for line in document.meta]
@@ -101,7 +127,10 @@ def render_pdf(document: Document) -> bytes:
                 scale = min(b.width_cm * cm, doc.width) / img.imageWidth
                 img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
                 story += [img, Paragraph(escape(b.caption), st["caption"]), Spacer(1, 6)]
-    doc.build(story)
+    if document.closing_lines:
+        story.append(HRFlowable(width="100%", thickness=0.8, color=colors.black, spaceBefore=12, spaceAfter=4))
+        story += [Paragraph(escape(line), st["closing"]) for line in document.closing_lines]
+    doc.build(story, onFirstPage=page_numbers(fonts["body"]), onLaterPages=page_numbers(fonts["body"]))
     return buf.getvalue()
 
 

@@ -165,3 +165,14 @@ def test_tasks_go_to_the_queues_the_deployment_names_and_to_the_default_queue_ot
     others = {k: v for k, v in queues.items() if k not in collect}
     assert {"yuqing_analysis", "yuqing_routing", "yuqing_alert_dispatch", "yuqing_clock_sweep"} <= set(others)
     assert all(v == {"analysis"} for v in others.values())
+
+
+def test_weekly_and_monthly_reports_are_scheduled_in_shanghai_and_send_after_writing(parsed: dict[str, Any]) -> None:
+    dags = by_id(parsed)
+    assert (dags["yuqing_weekly_report"]["cron"], dags["yuqing_weekly_report"]["timezone"]) == ("30 8 * * 1",
+                                                                                                "Asia/Shanghai")
+    assert dags["yuqing_monthly_report"]["cron"] == "0 9 1 * *"
+    for dag_id, kind in (("yuqing_weekly_report", "weekly"), ("yuqing_monthly_report", "monthly"),
+                         ("yuqing_daily_report", "daily")):
+        assert {t["task_id"] for t in dags[dag_id]["tasks"]} == {f"write_{kind}", f"send_{kind}"}
+    assert {t["task_id"] for t in dags["yuqing_routing"]["tasks"]} == {"route", "special_reports"}

@@ -3,6 +3,7 @@ is what Elasticsearch holds."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -142,6 +143,15 @@ def test_fast_demo_summary_matches_elasticsearch_and_shows_the_whole_cycle(es_ur
         assert list((var / "reports").glob("*2026-11-23*.pdf")), "no daily report PDF"
         for where in ("alerts.jsonl", "reports", "yuqing console"):
             assert where in out
+        # The demo day's daily report: every figure recounted from Elasticsearch (tests/reports/recount.py)
+        from tests.reports.recount import check_report
+        from yuqing.clock import TZ
+        from yuqing.config import load_config
+
+        day = dt.date(2026, 11, 23)
+        morning = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(8), tzinfo=TZ)
+        figures = check_report(store, load_config(var / "demo" / "config"), day, morning, tmp_path / "recount")
+        assert figures["mentions"]["total"] > 0 and figures["incidents"]["active"] > 0
     finally:
         store.drop_all()
         store.client.close()

@@ -140,8 +140,8 @@ def test_docx_contains_the_chinese_headings_and_escaped_text(daily: dict[str, An
     document = docx.Document(str(daily["paths"]["docx"]))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith(("Heading", "Title"))]
     assert headings[0] == "每日舆情简报（2026年11月20日）"
-    expected = ["一、总体情况", "二、信息分布", "三、重点舆情事件", "四、当日新增事件", "五、回应时限",
-                "六、信息源运行情况"]
+    expected = ["一、总体情况", "二、研判建议", "三、信息分布", "四、重点舆情事件", "五、处置情况", "六、当日新增事件",
+                "七、回应时限", "八、信息源运行情况"]
     assert set(expected) <= set(headings)
     body = "\n".join(p.text for p in document.paragraphs)
     assert "<script>alert('x')</script>家长质疑食堂管理" in body
@@ -178,3 +178,43 @@ def test_daily_overview_counts_and_names_the_missed_clocks(daily: dict[str, Any]
     assert ("召开新闻发布会（特别重大、重大突发事件后24小时内）（已超时30分钟，仍未完成，责任单位：省应急管理厅）"
             in overview)
     assert "网传曲靖市自来水被污染" in overview and "回应社会关切（48小时内）（已超时38小时00分，仍未完成" in overview
+
+
+def test_pdf_and_docx_are_a4_numbered_and_carry_the_issue_issuer_and_signer(daily: dict[str, Any],
+                                                                            config: Config) -> None:
+    pdf = pymupdf.open(daily["paths"]["pdf"])
+    assert all(round(page.rect.width) == 595 and round(page.rect.height) == 842 for page in pdf)  # A4 in points
+    assert len(pdf) > 1
+    for n, page in enumerate(pdf, start=1):
+        assert f"— {n} —" in page.get_text()
+    first = pdf[0].get_text().replace("\n", "")
+    assert "2026年第324期" in first  # 20 November is the 324th day of 2026
+    assert f"{config.reports.issuing_unit}编" in first and "2026年11月20日" in first
+    last = pdf[len(pdf) - 1].get_text().replace("\n", "")
+    assert f"签发：{config.reports.signer}" in last and f"报送：{config.reports.distribution}" in last
+
+    document = docx.Document(str(daily["paths"]["docx"]))
+    section = document.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+    assert 'instrText' in section.footer.paragraphs[0]._p.xml and "PAGE" in section.footer.paragraphs[0]._p.xml
+    fonts = document.styles["Normal"].element.rPr.rFonts
+    assert fonts.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia") == "仿宋"
+    texts = [p.text for p in document.paragraphs]
+    assert "2026年第324期" in texts and f"签发：{config.reports.signer}" in texts
+
+
+def test_new_incidents_are_among_those_covered_and_the_definitions_are_printed(daily: dict[str, Any]) -> None:
+    incidents = daily["figures"]["incidents"]
+    assert (incidents["active"], incidents["new"], incidents["continuing"]) == (3, 2, 1)
+    html = daily["paths"]["html"].read_text(encoding="utf-8")
+    assert "涉及舆情事件3起（前一日1起），其中当日新增2起、此前延续1起" in html
+    assert "两者之和等于涉及事件数" in html  # the 说明 defines each count
+    # 处置情况: the blast has its 5 h clock met and the 24 h one overdue; the rumour was rebutted
+    rows = {r["id"]: r for r in daily["figures"]["handling"]["rows"]}
+    blast = rows[daily["blast"].id]
+    assert (blast["releases"], blast["met"], blast["missed"]) == (1, 1, 1)
+    assert rows[daily["rumour"].id]["releases"] == 1 and rows[daily["canteen"].id]["releases"] == 0
+    assert "五、处置情况" in html and "尚未发布" in html
+    # 研判建议 names the overdue press conference and whose it is
+    advice = daily["figures"]["advice_zh"]
+    assert any("督促省应急管理厅完成超时回应" in a and "召开新闻发布会" in a for a in advice)

@@ -26,6 +26,7 @@ from yuqing.config.console import ConsoleConfig
 from yuqing.config.offices import OfficesConfig
 from yuqing.config.priorities import PrioritiesConfig
 from yuqing.config.releases import ReleasesConfig
+from yuqing.config.reports import ReportsConfig
 from yuqing.config.routing import RoutingConfig
 from yuqing.config.sources import SourcesConfig
 from yuqing.config.storage import StorageConfig
@@ -45,6 +46,7 @@ FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "releases": ("releases.yaml", ReleasesConfig),
     "console": ("console.yaml", ConsoleConfig),
     "storage": ("storage.yaml", StorageConfig),
+    "reports": ("reports.yaml", ReportsConfig),
 }
 
 
@@ -63,6 +65,7 @@ class Config:
     releases: ReleasesConfig
     console: ConsoleConfig
     storage: StorageConfig
+    reports: ReportsConfig = dataclasses.field(default_factory=ReportsConfig)
 
     def work_calendar(self) -> WorkCalendar:
         return WorkCalendar(self.calendar.extra_holidays, self.calendar.extra_workdays, self.calendar.covered_years,
@@ -107,6 +110,7 @@ UNIQUE_IDS: tuple[tuple[str, str, str], ...] = (
     ("alerts", "channels", "id"),
     ("alerts", "rules", "id"),
     ("assessment", "indicators", "id"),
+    ("reports", "delivery", "id"),
 )
 
 
@@ -200,6 +204,13 @@ def check_references(config: Config) -> None:
         for p in a.priorities:
             if p not in priority_ids:
                 _fail(config, "alerts", f"rules({a.id}).priorities", p, "no such priority")
+    for d in config.reports.delivery:
+        for ch in d.channels:
+            if ch not in channel_ids:
+                _fail(config, "reports", f"delivery({d.id}).channels", ch, "no such channel in alerts.yaml")
+        for office in d.offices:
+            if office not in office_ids:
+                _fail(config, "reports", f"delivery({d.id}).offices", office, "no such office in offices.yaml")
 
 
 __all__ = ["FILES", "Config", "ConfigError", "check_references", "check_unique_ids", "load_config"]
