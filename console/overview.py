@@ -24,7 +24,7 @@ from reports import spread
 from reports.data import NEGATIVE, Names, mention_window
 from yuqing.clock import TZ, iso
 from yuqing.config import Config
-from yuqing.models import TIER_ZH, Incident
+from yuqing.models import TIER_ZH, UNCOUNTED_STATES, Incident
 from yuqing.storage import Store
 
 ANALYZED = {"exists": {"field": "sentiment.label"}}
@@ -116,7 +116,7 @@ def incident_figures(store: Store, p: Period, *, places: int) -> IncidentFigures
     """Incidents active in the period (first seen before its end, last seen after its start, not dismissed)."""
     query = {"bool": {"filter": [{"range": {"first_seen_at": {"lt": iso(p.end)}}},
                                  {"range": {"last_seen_at": {"gte": iso(p.start)}}}],
-                      "must_not": [{"term": {"state": "dismissed"}}]}}
+                      "must_not": [{"terms": {"state": list(UNCOUNTED_STATES)}}]}}
     aggs = {"place": {"terms": {"field": "place_codes", "size": places}},
             "priority": {"terms": {"field": "priorities", "size": 100}},
             "level": {"terms": {"field": "severity.level", "size": 10, "order": {"_key": "asc"}}}}

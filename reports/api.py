@@ -18,7 +18,7 @@ import pandas as pd
 from reports.render import write_all
 from yuqing.config import Config
 from yuqing.errors import InputError
-from yuqing.models import Report, stable_id
+from yuqing.models import UNCOUNTED_STATES, Report, stable_id
 from yuqing.paths import var_dir
 from yuqing.storage import Store
 
@@ -141,7 +141,7 @@ def assess_closed(store: Store, config: Config, out_dir: Path | None = None, *, 
     """Assess every closed incident that has no assessment yet; return the incident ids assessed."""
     closed = [d["id"] for d in store.scan("incidents", {"bool": {"should": [
         {"term": {"state": "closed"}}, {"exists": {"field": "closed_at"}}], "minimum_should_match": 1,
-        "must_not": [{"term": {"state": "dismissed"}}]}}, source=["id"])]
+        "must_not": [{"terms": {"state": list(UNCOUNTED_STATES)}}]}}, source=["id"])]
     have = store.mget("assessments", [stable_id("assessment", i) for i in closed])
     todo = [i for i in sorted(closed) if stable_id("assessment", i) not in have]
     for incident_id in todo:
@@ -176,7 +176,7 @@ def due_special_reports(store: Store, config: Config) -> list[tuple[str, str, dt
     floor = SEVERITY_RANK[config.reports.special_report_min_level]
     levels = [lv for lv, rank in SEVERITY_RANK.items() if rank >= floor]
     docs = list(store.scan("incidents", {"bool": {"filter": [{"terms": {"severity.level": levels}}],
-                                                  "must_not": [{"term": {"state": "dismissed"}}]}},
+                                                  "must_not": [{"terms": {"state": list(UNCOUNTED_STATES)}}]}},
                            source=["id", "severity", "created_at"]))
     candidates = []
     for d in docs:

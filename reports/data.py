@@ -20,6 +20,7 @@ import pandas as pd
 from yuqing import labels
 from yuqing.clock import TZ, iso, parse_ts
 from yuqing.config import Config
+from yuqing.models import UNCOUNTED_STATES
 from yuqing.places import office_name, place_name
 from yuqing.storage import Store
 
@@ -264,13 +265,13 @@ def active_incidents_query(start: dt.datetime, end: dt.datetime) -> dict[str, An
             {"range": {"created_at": {"gte": iso(start), "lt": iso(end)}}},
         ],
         "minimum_should_match": 1,
-        "must_not": [{"term": {"state": "dismissed"}}],
+        "must_not": [{"terms": {"state": list(UNCOUNTED_STATES)}}],
     }}
 
 
 def created_query(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     return {"bool": {"filter": [{"range": {"created_at": {"gte": iso(start), "lt": iso(end)}}}],
-                     "must_not": [{"term": {"state": "dismissed"}}]}}
+                     "must_not": [{"terms": {"state": list(UNCOUNTED_STATES)}}]}}
 
 
 @dataclasses.dataclass

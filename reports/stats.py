@@ -21,6 +21,7 @@ from reports.text import hours, pct, when
 from yuqing.clock import iso, parse_ts
 from yuqing.config import Config
 from yuqing.errors import InputError
+from yuqing.models import UNCOUNTED_STATES
 from yuqing.storage import Store
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def office_frame(store: Store, start: dt.datetime, end: dt.datetime, now: dt.dat
         by_clock = pd.DataFrame(columns=["clocks", "met", "late", "missed", "open"])
 
     incidents = list(store.scan("incidents", {"bool": {"filter": [{"range": {"created_at": window}}],
-                                                       "must_not": [{"term": {"state": "dismissed"}}]}},
+                                                       "must_not": [{"terms": {"state": list(UNCOUNTED_STATES)}}]}},
                                 source=["id", "created_at", "acknowledged_at", "assigned_office", "routing"]))
     rows = []
     for d in incidents:

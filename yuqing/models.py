@@ -38,6 +38,9 @@ SEVERITY_RANK = {"I": 4, "II": 3, "III": 2, "IV": 1}
 IncidentState = Literal[
     "new", "assigned", "acknowledged", "responding", "released", "closed", "escalated", "dismissed", "merged"
 ]
+# Incidents that reports, statistics, the overview and assessments leave out: dismissed ones were not
+# incidents after all, and a merged one lives on in the incident that absorbed it (counted there).
+UNCOUNTED_STATES: tuple[IncidentState, ...] = ("dismissed", "merged")
 ClockState = Literal["running", "met", "missed", "waived"]
 HandlingKind = Literal["suggestion", "difficulty", "major_problem", "confusion", "wrong_opinion", "false_info"]
 

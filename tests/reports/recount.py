@@ -103,7 +103,7 @@ class Recount:
     def active(self, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
         out = []
         for d in self.incidents.values():
-            if d.get("state") == "dismissed":
+            if d.get("state") in ("dismissed", "merged"):  # not an incident / counted in its survivor
                 continue
             first, last, created = (parse_ts(d.get(k)) for k in ("first_seen_at", "last_seen_at", "created_at"))
             overlaps = first is not None and last is not None and first < end and last >= start
@@ -113,7 +113,7 @@ class Recount:
         return out
 
     def new(self) -> list[dict[str, Any]]:
-        return [d for d in self.incidents.values() if d.get("state") != "dismissed"
+        return [d for d in self.incidents.values() if d.get("state") not in ("dismissed", "merged")
                 and self.start <= parse_ts(d["created_at"]) < self.end]  # type: ignore[operator]
 
     # -- clocks --------------------------------------------------------------------------------------

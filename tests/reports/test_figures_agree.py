@@ -38,6 +38,23 @@ def test_every_figure_of_the_seeded_day_agrees_with_elasticsearch(seeded_day: di
     assert figures["advice"]["rumours"] == []
 
 
+def test_an_incident_merged_into_another_is_counted_once(seeded_day: dict[str, Any], config: Config,
+                                                        tmp_path: Path) -> None:
+    # merging by hand leaves the absorbed incident in state "merged" pointing at its survivor; the
+    # report counts the survivor only, and still agrees with Elasticsearch
+    store: Store = seeded_day["store"]
+    now = dt.datetime(2026, 11, 21, 8, 0, tzinfo=TZ)
+    before = check_report(store, config, seeded_day["day"], now, tmp_path / "before")
+    absorbed = next(d for d in store.find("incidents", sort=[{"id": "asc"}])
+                    if d.get("state") not in ("dismissed", "merged") and d.get("created_at", "") < "2026-11-20")
+    store.update("incidents", absorbed["id"], {"state": "merged"}, upsert=False, refresh=True)
+    try:
+        after = check_report(store, config, seeded_day["day"], now, tmp_path / "after")
+    finally:
+        store.update("incidents", absorbed["id"], {"state": absorbed.get("state")}, upsert=False, refresh=True)
+    assert after["incidents"]["active"] == before["incidents"]["active"] - 1
+
+
 @pytest.fixture(scope="module")
 def busy_store(es_url: str) -> Iterator[Store]:
     with open_test_store(es_url, tag="busy") as store:
