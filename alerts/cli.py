@@ -44,18 +44,22 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from alerts.api import list_deliveries
+    from yuqing import labels
     from yuqing.cli import print_json
     from yuqing.clock import iso
+    from yuqing.config import load_config
     from yuqing.storage import Store
 
+    config = load_config()
     rows = list_deliveries(Store.connect(), state=args.state, incident_id=args.incident, limit=args.limit)
     for d in rows:
         if args.json:
             print_json({k: v for k, v in d.to_doc().items() if k not in ("body", "facts")})
             continue
-        ack = f" 已签收:{d.acknowledged_by}" if d.acknowledged_by else ""
-        print(f"{d.id[:12]}  {iso(d.created_at)}  {d.state:<9} {d.channel_id:<14} {d.recipient}  "
-              f"{d.title}  attempts={d.attempts}{ack}" + (f"  ({d.last_error})" if d.last_error else ""))
+        ack = f" 已签收:{labels.actor(d.acknowledged_by)}" if d.acknowledged_by else ""
+        print(f"{d.id[:12]}  {iso(d.created_at)}  {labels.name('delivery_state', d.state)}  "
+              f"{labels.name('channel', d.channel_id, config)}  {d.recipient}  {d.title}  尝试{d.attempts}次{ack}"
+              + (f"  ({d.last_error})" if d.last_error else ""))
     if not rows:
         print("没有推送记录")
     return 0

@@ -342,7 +342,9 @@ def test_cli_dispatches_lists_and_acknowledges(
     assert main(["alerts", "dispatch", "--now", (T0 + MIN).isoformat()]) == 0
     assert '"created"' not in capsys.readouterr().out  # re-running sends nothing new
     assert main(["alerts", "list", "--state", "sent"]) == 0
-    short = capsys.readouterr().out.splitlines()[0].split()[0]
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "已发送" in first and " sent " not in first and "attempts=" not in first  # state in Chinese
+    short = first.split()[0]
     assert main(["alerts", "ack", short, "--actor", "李值班", "--now", (T0 + 2 * MIN).isoformat()]) == 0
     [acked] = [d for d in deliveries(store) if d.id.startswith(short)]
     assert acked.acknowledged_by == "李值班" and acked.acknowledged_at == T0 + 2 * MIN
