@@ -127,8 +127,8 @@ INIT_SCRIPT = (
     "yuqing init && "
     "yuqing config check && "
     "(airflow users list | grep -qw \"$$AIRFLOW_ADMIN_USER\" || "
-    "airflow users create --role Admin --username \"$$AIRFLOW_ADMIN_USER\" "
-    "--password \"$$AIRFLOW_ADMIN_PASSWORD\" --email \"$$AIRFLOW_ADMIN_USER@localhost\" "
+    "airflow users create --role Admin --username=\"$$AIRFLOW_ADMIN_USER\" "
+    "--password=\"$$AIRFLOW_ADMIN_PASSWORD\" --email=\"$$AIRFLOW_ADMIN_USER@localhost\" "
     "--firstname Airflow --lastname Admin)"
 )
 

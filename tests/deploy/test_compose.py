@@ -170,3 +170,21 @@ def test_rehearsal_starts_each_service_with_the_compose_command_and_environment(
         assert {k: env[k] for k in expected} == expected, service.name
         assert svc.resolve_command(service, rehearsal.variables)[0] in {"airflow", "yuqing", "/bin/sh"}
     assert (tmp_path / ".env").stat().st_mode & 0o077 == 0, "the rehearsal's secrets file must be private"
+
+
+def test_airflow_init_accepts_an_admin_password_that_starts_with_a_dash() -> None:
+    # a generated password may begin with "-": passed as a separate argument, Airflow's parser read it
+    # as an option and airflow-init failed on first start ("argument -p/--password: expected one argument")
+    import argparse
+    import shlex
+
+    from airflow.providers.fab.cli.definition import USERS_COMMANDS
+
+    create = next(c for c in USERS_COMMANDS if c.name == "create")
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    for arg in create.args:
+        arg.add_to_parser(parser)
+    words = shlex.split(svc.INIT_SCRIPT.split("airflow users create", 1)[1].rstrip(")")
+                        .replace("$$AIRFLOW_ADMIN_USER", "admin").replace("$$AIRFLOW_ADMIN_PASSWORD", "-Xy9_k"))
+    args = parser.parse_args(words)
+    assert (args.username, args.password, args.role) == ("admin", "-Xy9_k", "Admin")
