@@ -168,7 +168,8 @@ def check_first_pass(world: dict[str, Any], first: list[dict[str, Any]], count: 
     assert results["yuqing_routing"]["route"]["routed"] > 0
     kept = results["yuqing_maintenance"]["apply_retention"]
     assert {kind: r["deleted"] for kind, r in kept.items() if kind != "stage"} == {
-        "mentions": 0, "deliveries": 0, "source_health": 0, "audit": 0}
+        "mentions": 0, "deliveries": 0, "source_health": 0, "audit": 0, "engagement": 0, "hotlist": 0,
+        "console_sessions": 0, "sign_in_attempts": 0}
     report = results["yuqing_daily_report"]["write_daily"]
     assert report["day"] == DAY.isoformat()
     assert all(Path(p).exists() and Path(p).parent == world["reports"] for p in report["files"].values())
