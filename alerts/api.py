@@ -41,23 +41,29 @@ def dispatch(store: Store, config: Config, *, now: dt.datetime, resolver: Resolv
 
 
 def acknowledge(store: Store, delivery_id: str, actor: str, now: dt.datetime) -> Delivery:
-    """Acknowledge a delivery (idempotent: a second acknowledgement keeps the first one)."""
+    """Acknowledge a delivery (idempotent: a second acknowledgement keeps the first one).
+
+    Nothing waits for an index refresh: the dispatcher reads an alert's state by document id
+    (realtime ``mget``, which sees every acknowledged write on any copy of the shard), never by
+    search, so the next dispatch — even at once — sends nothing more for an acknowledged alert.
+    Lists built by search (open deliveries) show it after the refresh interval; the console hides
+    a user's own acknowledgements from them at once (``console.context.recent_acks``)."""
     if not actor.strip():
         raise InputError("签收须注明签收人（--actor）")
     doc = store.get("deliveries", delivery_id)
     if doc is None:
         raise InputError(f"推送记录不存在：{delivery_id!r}")
-    return _acknowledge(store, Delivery.from_doc(doc), actor, now, refresh=True)
+    return _acknowledge(store, Delivery.from_doc(doc), actor, now)
 
 
-def _acknowledge(store: Store, delivery: Delivery, actor: str, now: dt.datetime, *, refresh: bool) -> Delivery:
+def _acknowledge(store: Store, delivery: Delivery, actor: str, now: dt.datetime) -> Delivery:
     if delivery.acknowledged_at is not None:
         return delivery
-    store.update("deliveries", delivery.id, {"acknowledged_by": actor, "acknowledged_at": iso(now)}, upsert=False,
-                 refresh=refresh)
+    # the alert's state first: from this write on, the dispatcher (realtime mget) sends nothing more
     store.update("alert_state", state_id(delivery.alert_key),
                  {"id": state_id(delivery.alert_key), "alert_key": delivery.alert_key, "state": "acknowledged",
-                  "acknowledged_at": iso(now), "acknowledged_by": actor}, refresh=refresh)
+                  "acknowledged_at": iso(now), "acknowledged_by": actor})
+    store.update("deliveries", delivery.id, {"acknowledged_by": actor, "acknowledged_at": iso(now)}, upsert=False)
     audit.record(store, entity="delivery", entity_id=delivery.id, action="acknowledge", actor=actor, at=now,
                  reason=delivery.alert_key, before={"acknowledged_at": None},
                  after={"acknowledged_at": iso(now), "acknowledged_by": actor})
@@ -91,7 +97,7 @@ def acknowledge_group(store: Store, *, actor: str, now: dt.datetime, incident_id
     query = open_deliveries_query(incident_id=incident_id, alert_key=alert_key, office=office)
     store.refresh("deliveries")
     docs = list(store.scan("deliveries", query))
-    done = [_acknowledge(store, Delivery.from_doc(d), actor, now, refresh=False) for d in docs]
+    done = [_acknowledge(store, Delivery.from_doc(d), actor, now) for d in docs]
     if done:
         ids = sorted(d.id for d in done)
         audit.record(store, entity="incident" if incident_id is not None else "delivery",

@@ -129,9 +129,12 @@ def plan(store: Store, config: Config, alerts: list[Alert], now: dt.datetime) ->
         result.suppressed += 1
 
     holding = {state_id(a.key) for a in alerts}
-    for doc in store.find("alert_state", {"term": {"state": "active"}}):
-        if doc["id"] not in holding:
-            result.states[doc["id"]] = {"state": "resolved"}
+    gone = [doc["id"] for doc in store.find("alert_state", {"term": {"state": "active"}}) if doc["id"] not in holding]
+    # The search may predate an acknowledgement not yet refreshed: re-read those by id (realtime),
+    # so an acknowledged alert stays acknowledged (a resolved one would notify anew if it recurred).
+    for sid, doc in store.mget("alert_state", gone).items():
+        if doc.get("state") == "active":
+            result.states[sid] = {"state": "resolved"}
             result.resolved += 1
     return result
 

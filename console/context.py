@@ -269,6 +269,27 @@ def delivery_for(request: Request, user: User, delivery_id: str) -> dict[str, ob
     return doc
 
 
+# A user's own acknowledgements, remembered in the signed session cookie for a while: lists built by
+# search (open reminders) exclude them and the incident page re-reads them by id (realtime), so the
+# page after 确认 shows it done although no index refresh was waited for. Acknowledging is final, so
+# excluding an acknowledged id is right for any length of time; the bound keeps the cookie small.
+RECENT_ACKS = 20
+RECENT_ACK_SECONDS = 300
+
+
+def remember_acks(request: Request, delivery_ids: list[str], *, now: dt.datetime) -> None:
+    at = int(now.timestamp())
+    kept = [[i, t] for i, t in request.session.get("acked", [])
+            if at - int(t) < RECENT_ACK_SECONDS and i not in delivery_ids]
+    request.session["acked"] = (kept + [[i, at] for i in delivery_ids])[-RECENT_ACKS:]
+
+
+def recent_acks(request: Request, *, now: dt.datetime) -> list[str]:
+    """The ids of the deliveries this user acknowledged in the last few minutes."""
+    at = int(now.timestamp())
+    return [str(i) for i, t in request.session.get("acked", []) if at - int(t) < RECENT_ACK_SECONDS]
+
+
 def flash(request: Request, kind: str, text: str) -> None:
     messages = list(request.session.get("flash", []))
     messages.append([kind, text])

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from console import actions, queries
 from console.auth import User
-from console.context import check_csrf, ctx, flash
+from console.context import check_csrf, ctx, flash, recent_acks
 from console.web import PageUser, _safe_next, render
 from yuqing.errors import InputError
 
@@ -27,7 +27,8 @@ def group_office(user: User) -> str | None:
 
 @router.get("/alerts", response_class=HTMLResponse)
 def alerts_page(request: Request, user: PageUser) -> HTMLResponse:
-    groups = queries.delivery_groups(ctx(request).store, user, size=100)
+    context = ctx(request)
+    groups = queries.delivery_groups(context.store, user, size=100, acked=recent_acks(request, now=context.clock()))
     return render(request, "alerts.html", groups=groups)
 
 

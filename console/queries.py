@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from console.auth import User, office_query
@@ -191,19 +192,22 @@ def due_clocks_with_titles(store: Store, user: User, *, office: str = "",
     return clocks, {c.incident_id: str(found[c.incident_id].get("title", "")) for c in clocks}
 
 
-def _open_deliveries(user: User) -> dict[str, Any]:
-    """Alert deliveries not yet acknowledged (office staff: their office's)."""
+def _open_deliveries(user: User, acked: Sequence[str] = ()) -> dict[str, Any]:
+    """Alert deliveries not yet acknowledged (office staff: their office's). ``acked``: ids known to
+    be acknowledged already (the user's own, perhaps not yet visible to search)."""
     must: list[dict[str, Any]] = [{"terms": {"state": ["pending", "sending", "sent", "failed"]}}]
     if not user.sees_everything:
         must.append({"term": {"office": user.office or ""}})
     # a report sent to its readers is not an alert to acknowledge
-    return {"bool": {"filter": must, "must_not": [{"exists": {"field": "acknowledged_at"}},
-                                                  {"term": {"alert_kind": "report"}}]}}
+    must_not: list[dict[str, Any]] = [{"exists": {"field": "acknowledged_at"}}, {"term": {"alert_kind": "report"}}]
+    if acked:
+        must_not.append({"ids": {"values": list(acked)}})
+    return {"bool": {"filter": must, "must_not": must_not}}
 
 
-def recent_deliveries(store: Store, user: User, *, size: int = 20) -> list[Delivery]:
+def recent_deliveries(store: Store, user: User, *, size: int = 20, acked: Sequence[str] = ()) -> list[Delivery]:
     """Alert deliveries not yet acknowledged, newest first."""
-    docs = store.find("deliveries", _open_deliveries(user), size=size, sort=[{"created_at": "desc"}])
+    docs = store.find("deliveries", _open_deliveries(user, acked), size=size, sort=[{"created_at": "desc"}])
     return [Delivery.from_doc(d) for d in docs]
 
 
@@ -229,10 +233,11 @@ class DeliveryGroup:
 _LEVEL_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
 
 
-def delivery_groups(store: Store, user: User, *, size: int = 15) -> list[DeliveryGroup]:
+def delivery_groups(store: Store, user: User, *, size: int = 15, acked: Sequence[str] = ()) -> list[DeliveryGroup]:
     """Open deliveries grouped by incident (else by alert key), the most recent group first: per group
     the count, the latest delivery, the channels, the alert kinds and the most severe level. One
-    aggregation (bounded by ``size`` groups), however many reminders an incident has had."""
+    aggregation (bounded by ``size`` groups), however many reminders an incident has had. ``acked``:
+    deliveries to leave out as acknowledged (see :func:`_open_deliveries`)."""
 
     def groups_by(field: str) -> dict[str, Any]:
         return {"terms": {"field": field, "size": size, "order": {"latest": "desc"}}, "aggs": {
@@ -244,7 +249,7 @@ def delivery_groups(store: Store, user: User, *, size: int = 15) -> list[Deliver
                                  "_source": {"excludes": ["body", "facts", "response"]}}},
         }}
 
-    resp = store.search("deliveries", query=_open_deliveries(user), size=0, track_total_hits=False, aggs={
+    resp = store.search("deliveries", query=_open_deliveries(user, acked), size=0, track_total_hits=False, aggs={
         "incidents": {"filter": {"exists": {"field": "incident_id"}}, "aggs": {"groups": groups_by("incident_id")}},
         "others": {"filter": {"bool": {"must_not": [{"exists": {"field": "incident_id"}}]}},
                    "aggs": {"groups": groups_by("alert_key")}},
@@ -297,7 +302,10 @@ def get_incident(store: Store, incident_id: str) -> Incident | None:
     return Incident.from_doc(doc) if doc else None
 
 
-def incident_detail(store: Store, incident: Incident, *, mention_limit: int = 200) -> IncidentDetail:
+def incident_detail(store: Store, incident: Incident, *, mention_limit: int = 200,
+                    acked: Sequence[str] = ()) -> IncidentDetail:
+    """Everything the incident page shows. ``acked``: deliveries the user just acknowledged, re-read
+    by id (realtime) when the search still shows them open."""
     iid = incident.id
     clocks = [Clock.from_doc(d) for d in store.find("clocks", {"term": {"incident_id": iid}},
                                                     size=100, sort=[{"due_at": "asc"}])]
@@ -318,6 +326,10 @@ def incident_detail(store: Store, incident: Incident, *, mention_limit: int = 20
                                                        sort=[{"published_at": "asc"}])]
     deliveries = [Delivery.from_doc(d) for d in store.find("deliveries", {"term": {"incident_id": iid}},
                                                           size=200, sort=[{"created_at": "desc"}])]
+    stale = [d.id for d in deliveries if d.acknowledged_at is None and d.id in set(acked)]
+    if stale:
+        fresh = store.mget("deliveries", stale)
+        deliveries = [Delivery.from_doc(fresh[d.id]) if d.id in fresh else d for d in deliveries]
     entity_ids = [iid, *(c.id for c in clocks), *(r.id for r in releases), *(d.id for d in deliveries)]
     audit = [AuditEvent.from_doc(d) for d in store.find("audit", {"terms": {"entity_id": entity_ids}}, size=500,
                                                        sort=[{"at": "asc"}])]

@@ -28,6 +28,8 @@ from console.context import (
     incident_for,
     page_user,
     pop_flash,
+    recent_acks,
+    remember_acks,
     report_file_for,
     session_user_or_none,
     sign_in,
@@ -125,7 +127,8 @@ def queue_page(request: Request, user: PageUser,
     context = ctx(request)
     # The side panels do not depend on the queue: fetch them while the queue query runs.
     clocks_job = context.pool.submit(queries.due_clocks_with_titles, context.store, user, size=10)
-    deliveries_job = context.pool.submit(queries.delivery_groups, context.store, user, size=10)
+    deliveries_job = context.pool.submit(queries.delivery_groups, context.store, user, size=10,
+                                         acked=recent_acks(request, now=context.clock()))
     result = queries.incident_queue(context.store, user, f)
     (clocks, titles), deliveries = clocks_job.result(), deliveries_job.result()
 
@@ -200,7 +203,7 @@ def incident_page(request: Request, user: PageUser, incident_id: str) -> HTMLRes
     context = ctx(request)
     explain_job = context.pool.submit(queries.route_explanation, context.store, context.config, incident_id)
     spread_job = context.pool.submit(spread_view, context, incident)  # the spread path (reports/spread.py)
-    detail = queries.incident_detail(context.store, incident)
+    detail = queries.incident_detail(context.store, incident, acked=recent_acks(request, now=context.clock()))
     explanation = explain_job.result()
     allowed = [a for a in actions.ACTIONS_ZH if can_act(user, incident, a) and actions.lifecycle_allows(incident, a)]
     now = context.clock()
@@ -369,11 +372,13 @@ def delivery_ack(request: Request, user: PageUser, delivery_id: str, csrf_token:
     check_csrf(request, csrf_token)
     context = ctx(request)
     delivery_for(request, user, delivery_id)
+    now = context.clock()
     try:
-        actions.acknowledge_delivery(context.store, delivery_id, actor=user.name, now=context.clock())
+        actions.acknowledge_delivery(context.store, delivery_id, actor=user.name, now=now)
     except (TransitionError, InputError) as exc:
         flash(request, "error", f"确认未完成：{exc}")
     else:
+        remember_acks(request, [delivery_id], now=now)  # the next page shows it done (no refresh waited for)
         flash(request, "ok", "已确认提醒")
     return RedirectResponse(_safe_next(next), status_code=303)
 

@@ -1,0 +1,97 @@
+"""Acknowledging waits for no index refresh, yet the dispatcher run at once after it sends nothing
+more: it reads the alert's state by id (realtime), which sees the write before any refresh.
+
+The tests switch refreshing off for deliveries and alert states around the acknowledgement, so a
+dispatcher that looked for the acknowledgement by search would not see it (and an acknowledgement
+that waited for a refresh would never return)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import types
+from collections.abc import Iterator
+
+import pytest
+
+from alerts import api
+from demo.receivers import Receivers
+from yuqing.clock import TZ
+from yuqing.config import Config
+from yuqing.models import Delivery
+from yuqing.storage import Store
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")]
+
+MIN = dt.timedelta(minutes=1)
+T0 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TZ)  # a Monday, office hours (same as conftest.T0)
+KINDS = ("deliveries", "alert_state")
+
+
+@contextlib.contextmanager
+def searches_see_nothing_new(store: Store) -> Iterator[None]:
+    """No scheduled refresh of deliveries and alert states inside the block (explicit refreshes,
+    as the dispatcher does after its own writes, still happen)."""
+    names = ",".join(store.alias(k) for k in KINDS)
+    before = store.client.indices.get_settings(index=names, name="index.refresh_interval", include_defaults=True)
+    store.client.indices.put_settings(index=names, settings={"index": {"refresh_interval": "-1"}})
+    try:
+        yield
+    finally:
+        for index, found in before.items():
+            settings = {**found.get("defaults", {}), **found.get("settings", {})}
+            interval = settings.get("index", {}).get("refresh_interval", "1s")
+            store.client.indices.put_settings(index=index, settings={"index": {"refresh_interval": interval}})
+
+
+def deliveries(store: Store, **terms: str) -> list[Delivery]:
+    store.refresh("deliveries")
+    query = {"bool": {"filter": [{"term": {k: v}} for k, v in terms.items()]}} if terms else None
+    return [Delivery.from_doc(d) for d in store.find("deliveries", query, sort=[{"created_at": "asc"}])]
+
+
+def test_acknowledging_then_dispatching_at_once_sends_nothing_more(
+        store: Store, config: Config, receivers: Receivers, h: types.SimpleNamespace) -> None:
+    h.put_incident(store, "inc-now", level="II", office="prov_health")
+    api.dispatch(store, config, now=T0)
+    api.dispatch(store, config, now=T0 + 16 * MIN)  # nobody acknowledged: ladder step 1
+    step1 = deliveries(store, ladder_step="1")
+    assert step1
+    before = len(deliveries(store))
+    receivers.reset()
+
+    with searches_see_nothing_new(store):
+        api.acknowledge(store, step1[0].id, "张值班", T0 + 17 * MIN)
+        # the search does not show it yet: only a read by id does
+        assert store.count("deliveries", {"exists": {"field": "acknowledged_at"}}) == 0
+        # the next run, right away, when ladder step 2 (the leader) is due
+        stats = api.dispatch(store, config, now=T0 + 31 * MIN)
+    assert stats.created == 0 and stats.messages == 0
+    assert receivers.messages == []
+    for minutes in (95, 200, 600):  # nor later
+        api.dispatch(store, config, now=T0 + minutes * MIN)
+    assert len(deliveries(store)) == before and receivers.messages == []
+
+
+def test_acknowledged_alert_that_stops_and_holds_again_stays_quiet(
+        store: Store, config: Config, receivers: Receivers, h: types.SimpleNamespace) -> None:
+    """The office acknowledges, the incident stops alerting (released) and the dispatcher runs at
+    once: the alert stays acknowledged, so when the incident alerts again (back to responding) the
+    same alert does not start over."""
+    h.put_incident(store, "inc-back", level="II", office="prov_health", state="assigned")
+    api.dispatch(store, config, now=T0)
+    first = deliveries(store)
+    keys = {d.alert_key for d in first}
+    assert keys and receivers.messages
+    receivers.reset()
+
+    with searches_see_nothing_new(store):
+        for d in first:
+            api.acknowledge(store, d.id, "张值班", T0 + 2 * MIN)
+        h.put_incident(store, "inc-back", level="II", office="prov_health", state="released", at=T0 + 3 * MIN)
+        api.dispatch(store, config, now=T0 + 4 * MIN)
+    h.put_incident(store, "inc-back", level="II", office="prov_health", state="assigned", at=T0 + 5 * MIN)
+    api.dispatch(store, config, now=T0 + 6 * MIN)
+    again = [d for d in deliveries(store) if d.alert_key in keys and d.id not in {x.id for x in first}]
+    assert again == []
