@@ -35,3 +35,19 @@ def empty_store(store: Store) -> Store:
         helpers.bulk(store.client, actions, raise_on_error=False)
     store.client.indices.refresh(index=names)
     return store
+
+
+@contextlib.contextmanager
+def no_scheduled_refresh(store: Store, *kinds: str) -> Iterator[None]:
+    """Inside the block, searches of ``kinds`` see nothing newly written (no scheduled refresh; an
+    explicit refresh still happens): only a read by id (realtime) sees a write. Restored after."""
+    names = ",".join(store.alias(k) for k in kinds)
+    before = store.client.indices.get_settings(index=names, name="index.refresh_interval", include_defaults=True)
+    store.client.indices.put_settings(index=names, settings={"index": {"refresh_interval": "-1"}})
+    try:
+        yield
+    finally:
+        for index, found in before.items():
+            settings = {**found.get("defaults", {}), **found.get("settings", {})}
+            interval = settings.get("index", {}).get("refresh_interval", "1s")
+            store.client.indices.put_settings(index=index, settings={"index": {"refresh_interval": interval}})

@@ -7,15 +7,14 @@ that waited for a refresh would never return)."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import types
-from collections.abc import Iterator
 
 import pytest
 
 from alerts import api
 from demo.receivers import Receivers
+from tests.support import no_scheduled_refresh
 from yuqing.clock import TZ
 from yuqing.config import Config
 from yuqing.models import Delivery
@@ -26,23 +25,7 @@ pytestmark = [pytest.mark.integration,
 
 MIN = dt.timedelta(minutes=1)
 T0 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=TZ)  # a Monday, office hours (same as conftest.T0)
-KINDS = ("deliveries", "alert_state")
-
-
-@contextlib.contextmanager
-def searches_see_nothing_new(store: Store) -> Iterator[None]:
-    """No scheduled refresh of deliveries and alert states inside the block (explicit refreshes,
-    as the dispatcher does after its own writes, still happen)."""
-    names = ",".join(store.alias(k) for k in KINDS)
-    before = store.client.indices.get_settings(index=names, name="index.refresh_interval", include_defaults=True)
-    store.client.indices.put_settings(index=names, settings={"index": {"refresh_interval": "-1"}})
-    try:
-        yield
-    finally:
-        for index, found in before.items():
-            settings = {**found.get("defaults", {}), **found.get("settings", {})}
-            interval = settings.get("index", {}).get("refresh_interval", "1s")
-            store.client.indices.put_settings(index=index, settings={"index": {"refresh_interval": interval}})
+KINDS = ("deliveries", "alert_state")  # searched by nothing that must see an acknowledgement at once
 
 
 def deliveries(store: Store, **terms: str) -> list[Delivery]:
@@ -61,7 +44,7 @@ def test_acknowledging_then_dispatching_at_once_sends_nothing_more(
     before = len(deliveries(store))
     receivers.reset()
 
-    with searches_see_nothing_new(store):
+    with no_scheduled_refresh(store, *KINDS):
         api.acknowledge(store, step1[0].id, "张值班", T0 + 17 * MIN)
         # the search does not show it yet: only a read by id does
         assert store.count("deliveries", {"exists": {"field": "acknowledged_at"}}) == 0
@@ -86,7 +69,7 @@ def test_acknowledged_alert_that_stops_and_holds_again_stays_quiet(
     assert keys and receivers.messages
     receivers.reset()
 
-    with searches_see_nothing_new(store):
+    with no_scheduled_refresh(store, *KINDS):
         for d in first:
             api.acknowledge(store, d.id, "张值班", T0 + 2 * MIN)
         h.put_incident(store, "inc-back", level="II", office="prov_health", state="released", at=T0 + 3 * MIN)
