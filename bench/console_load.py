@@ -15,7 +15,11 @@ of a real duty desk, whose queue reloads itself once a minute). The mix per user
 * 15 % search — half ``GET /mentions?q=<words>`` (full-text search over the million mentions, with
   highlighting, sometimes filtered by sentiment or place) and half ``GET /?q=<words>`` (incident titles);
 * 10 % acknowledge — ``POST /deliveries/<id>/acknowledge`` (CSRF token, audited, each one a different
-  alert delivery not yet acknowledged; the 303 redirect is not followed).
+  alert delivery not yet acknowledged; the 303 redirect is not followed). It waits for no index
+  refresh: the dispatcher reads alert states by id (realtime ``mget``), and the console leaves the
+  user's own fresh acknowledgements out of its open-reminder lists (tests/alerts/
+  test_acknowledge_realtime.py, tests/console/test_acknowledge_at_once.py, with refreshing off).
+  Until 2026-11-30 each click waited for two refreshes (p95 1,924 ms, ten times the other pages).
 
 Every answer is checked (status and a marker of the page), warm-up requests (two per user, the
 templates' first compile) are not counted, and the run lasts ``--seconds`` of wall time. Prints the
@@ -27,6 +31,14 @@ segmented title and text, SimHash, sentiment, priorities, place, keywords; about
 attached to the 10,000 incidents, each incident exactly its ``mention_count``) into the index
 namespace ``benchcon-s<seed>`` of a dedicated benchmark node kept under ``var/bench/console-es``
 (stopped after the run, its data kept), and reused by later runs with the same seed and sizes.
+The build bulk-loads with refresh off and the translog asynchronous (both restored after), two
+``parallel_bulk`` threads of 1,000 mentions (the node has no replica to write), and prints its wall
+time with the CPU seconds of the generator and of the node: 90 + 241 CPU-s for the million, so
+about 3–5 minutes on a quiet 2-core machine, the whole run well inside 15 minutes; under the load of
+seven other suites it took 1,951 s. Larger requests (5,000 mentions) built by worker processes
+were not faster in one side-by-side run on this node's 512 MB heap (50,000 mentions: 104 s and 23 node CPU-s
+against 55 s and 14 at load ~20). To reuse a corpus elsewhere, copy ``var/bench/console-es``
+while no node runs.
 Incidents, clocks and deliveries (two per incident, sent and not yet acknowledged) are written
 afresh every run, since the run acknowledges some. With ``ES_URL`` set, that cluster is used
 instead (``ES_CONSOLE_URL`` for the console's account, else the same account).
