@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -92,6 +93,8 @@ class MentionPipeline:
         self.buffer: list[tuple[Mention, dict[str, Any]]] = []
         self.updates: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (mention id, partial, item)
         self.known = KnownCandidates()
+        self._writer: ThreadPoolExecutor | None = None
+        self.pending: tuple[Future[list[tuple[str, str, str]]], list[Any], list[str], int, int] | None = None
         self.unwritten: list[Candidate] = []  # this batch's candidates whose Mention is still to be written
         self.relinks: dict[str, str] = {}
         self.snapshots: list[EngagementSnapshot] = []
@@ -273,7 +276,6 @@ class MentionPipeline:
                 and not self.hot_entries:
             return
         sp = self.spider
-        counts = sp.counts
         mentions = [m for m, _ in self.buffer]
         self.link_reprints(mentions)
         now_iso = iso(sp.now)
@@ -304,30 +306,12 @@ class MentionPipeline:
             ("engagement", "index", [(snap.id, snap.to_doc()) for snap in self.snapshots]),
             ("hotlist", "index", [(entry.id, entry.to_doc()) for entry in self.hot_entries]),
         ]
-        try:
-            if sp.store_down:
-                sp.store.health()  # raises StorageUnavailable while it is still down
-                sp.store_down = False
-            refused: set[str] = set()
-            for kind, op, docs in writes:
-                if docs:
-                    result = sp.store.bulk(kind, docs, op=op)
-                    for doc_id, reason in result.failed:
-                        refused.add(doc_id)
-                        sp.fail("store_refused", url=doc_id)
-                        log.warning("%s/%s refused: %s", kind, doc_id, reason)
-            counts.new += sum(1 for m in mentions if m.id not in refused)
-            counts.updated += sum(1 for _, _, item in self.updates if not item.get("engagement_only"))
-        except StorageUnavailable:
-            sp.store_down = True
-            for kind, op, docs in writes:
-                if docs:
-                    self.spool.append(kind, op, docs)
-            counts.new += len(mentions)
-            counts.updated += sum(1 for _, _, item in self.updates if not item.get("engagement_only"))
-            counts.spooled += len(mentions) + len(self.updates)
-            log.warning("source %s: Elasticsearch unreachable; %d items spooled to %s", sp.source.id,
-                        len(mentions) + len(self.updates), self.spool.path)
+        # One batch in flight: Elasticsearch indexes it while this process segments the next one.
+        # Its outcome (refusals, an outage) is taken in before the next batch is sent, in order.
+        self.wait_writes()
+        updated = sum(1 for _, _, item in self.updates if not item.get("engagement_only"))
+        self.pending = (self.writer().submit(self._write, writes), writes, [m.id for m in mentions],
+                        len(self.updates), updated)
         for _, item in self.buffer:
             sp.seen[item["key"]] = bool(item["complete"])
         for c in self.unwritten:
@@ -339,9 +323,60 @@ class MentionPipeline:
         self.snapshots.clear()
         self.hot_entries.clear()
 
+    def writer(self) -> ThreadPoolExecutor:
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yuqing-bulk")
+        return self._writer
+
+    def _write(self, writes: list[tuple[str, str, list[tuple[str, dict[str, Any]]]]]) -> list[tuple[str, str, str]]:
+        """Send one batch's writes (in the writer thread); returns the refused (kind, id, reason)."""
+        sp = self.spider
+        if sp.store_down:
+            sp.store.health()  # raises StorageUnavailable while it is still down
+        refused: list[tuple[str, str, str]] = []
+        for kind, op, docs in writes:
+            if docs:
+                result = sp.store.bulk(kind, docs, op=op)
+                refused.extend((kind, doc_id, reason) for doc_id, reason in result.failed)
+        return refused
+
+    def wait_writes(self) -> None:
+        """Take in the outcome of the batch in flight: count it, or spool it when the store is down."""
+        if self.pending is None:
+            return
+        future, writes, mention_ids, n_updates, updated = self.pending
+        self.pending = None
+        sp = self.spider
+        counts = sp.counts
+        try:
+            rejected = future.result()
+        except StorageUnavailable:
+            sp.store_down = True
+            for kind, op, docs in writes:
+                if docs:
+                    self.spool.append(kind, op, docs)
+            counts.new += len(mention_ids)
+            counts.updated += updated
+            counts.spooled += len(mention_ids) + n_updates
+            log.warning("source %s: Elasticsearch unreachable; %d items spooled to %s", sp.source.id,
+                        len(mention_ids) + n_updates, self.spool.path)
+            return
+        sp.store_down = False
+        refused: set[str] = set()
+        for kind, doc_id, reason in rejected:
+            refused.add(doc_id)
+            sp.fail("store_refused", url=doc_id)
+            log.warning("%s/%s refused: %s", kind, doc_id, reason)
+        counts.new += sum(1 for mid in mention_ids if mid not in refused)
+        counts.updated += updated
+
     def close_spider(self, spider: Any = None) -> None:
         sp = self.spider
         self.flush()
+        self.wait_writes()
+        if self._writer is not None:
+            self._writer.shutdown()
+            self._writer = None
         finished = sp.now + dt.timedelta(seconds=time.monotonic() - self.clock_start)
         previous = None
         if not sp.store_down:
