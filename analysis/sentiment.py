@@ -2,8 +2,9 @@
 
 Two parts, chosen by measurement (see docs/analysis.md): a trained model shipped with the package
 (TF-IDF of the shared hashed character 1–3-grams and words: a weighted mean of logistic regression
-and complement naive Bayes parts, weights stored in the model; see :mod:`analysis.train`) and the project's lexicon (:mod:`analysis.lexicon`) for government-opinion
-negatives the Weibo training data rarely shows. Negated harm terms ("并未造成人员伤亡") are masked
+and complement naive Bayes parts, weights stored in the model; see :mod:`analysis.train`) and the
+project's lexicon (:mod:`analysis.lexicon`) for government-opinion negatives the Weibo training
+data rarely shows. Negated harm terms ("并未造成人员伤亡") are masked
 before the model sees the text and count as relief in the lexicon. The model file is loaded lazily
 once per process; nothing is ever fetched from a hub.
 """
