@@ -8,9 +8,11 @@ city must not make them look alike.
 
 from __future__ import annotations
 
+import heapq
 import importlib.util
 import re
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -61,16 +63,20 @@ class KeywordExtractor:
                 and token not in GENERIC and not _SKIP.match(token))
 
     def weights(self, tokens: Iterable[str]) -> dict[str, float]:
+        """Each candidate token's summed IDF weight (its weight added once per occurrence)."""
         out: dict[str, float] = {}
         cache = self._weight
-        for t in tokens:
+        for t, count in Counter(tokens).items():  # counted in C, each distinct token looked at once
             w = cache.get(t)
             if w is None:
                 w = self.idf.get(t, self.median) if self.is_candidate(t) else 0.0
                 if len(cache) < 500_000:
                     cache[t] = w
             if w:
-                out[t] = out.get(t, 0.0) + w
+                total = w
+                for _ in range(count - 1):  # repeated addition, not w * count: the same float as one by one
+                    total += w
+                out[t] = total
         return out
 
     def extract(self, title_tokens: list[str], text_tokens: list[str], k: int) -> list[str]:
@@ -78,4 +84,4 @@ class KeywordExtractor:
         w = self.weights(text_tokens)
         for t, v in self.weights(title_tokens).items():
             w[t] = w.get(t, 0.0) + 2 * v
-        return [t for t, _ in sorted(w.items(), key=lambda kv: (-kv[1], kv[0]))[:k]]
+        return [t for t, _ in heapq.nsmallest(k, w.items(), key=lambda kv: (-kv[1], kv[0]))]

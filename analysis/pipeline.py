@@ -10,9 +10,11 @@ or a hashed-feature dot product, so analysis costs little more than segmentation
 from __future__ import annotations
 
 import gc
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from analysis import features
 from analysis.classify import Classifiers
@@ -71,16 +73,16 @@ class TextAnalysis:
         }
 
 
-def _prefix(tokens: list[str], length: int) -> list[str]:
-    """The tokens covering the first ``length`` characters (the title inside the full text)."""
-    out: list[str] = []
-    seen = 0
-    for token in tokens:
-        if seen >= length:
-            break
-        out.append(token)
-        seen += len(token)
-    return out
+def _prefix(tokens: Sequence[str], length: int) -> list[str]:
+    """The tokens covering the first ``length`` characters (the title inside the full text): those
+    starting before it."""
+    if length <= 0:
+        return []
+    ends = list(accumulate(map(len, tokens)))
+    if not ends or ends[-1] - len(tokens[-1]) < length:  # the last token starts inside: all of them
+        return list(tokens)
+    # token i starts where token i - 1 ends: keep the first, and each whose predecessor ends before ``length``
+    return list(tokens[:bisect_left(ends, length) + 1])
 
 
 def full_text(title: str, text: str) -> str:
