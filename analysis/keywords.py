@@ -32,6 +32,14 @@ GENERIC = frozenset({
 })
 
 
+def _repeated(w: float, n: int) -> float:
+    """``w`` added ``n`` times, one by one (not ``w * n``: the same float a running sum gives)."""
+    total = w
+    for _ in range(n - 1):
+        total += w
+    return total
+
+
 def idf_table() -> tuple[dict[str, float], float]:
     global _idf
     with _lock:
@@ -62,22 +70,20 @@ class KeywordExtractor:
         return (len(token) >= 2 and token not in self.stop and token not in self.exclude
                 and token not in GENERIC and not _SKIP.match(token))
 
+    def _learn(self, token: str) -> float:
+        w = self.idf.get(token, self.median) if self.is_candidate(token) else 0.0
+        if len(self._weight) < 500_000:
+            self._weight[token] = w
+        return w
+
     def weights(self, tokens: Iterable[str]) -> dict[str, float]:
         """Each candidate token's summed IDF weight (its weight added once per occurrence)."""
-        out: dict[str, float] = {}
-        cache = self._weight
-        for t, count in Counter(tokens).items():  # counted in C, each distinct token looked at once
-            w = cache.get(t)
-            if w is None:
-                w = self.idf.get(t, self.median) if self.is_candidate(t) else 0.0
-                if len(cache) < 500_000:
-                    cache[t] = w
-            if w:
-                total = w
-                for _ in range(count - 1):  # repeated addition, not w * count: the same float as one by one
-                    total += w
-                out[t] = total
-        return out
+        counts = Counter(tokens)  # counted in C: each distinct token is looked at once
+        found = list(map(self._weight.get, counts))
+        if None in found:
+            found = [self._learn(t) if w is None else w for t, w in zip(counts, found, strict=True)]
+        return {t: w if n == 1 else _repeated(w, n)
+                for t, w, n in zip(counts, found, counts.values(), strict=True) if w}
 
     def extract(self, title_tokens: list[str], text_tokens: list[str], k: int) -> list[str]:
         """Top ``k`` keywords; title words count double (a headline names the event)."""
