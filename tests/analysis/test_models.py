@@ -150,3 +150,19 @@ def test_shipped_models_read_the_features_they_were_trained_on() -> None:
     assert ours.shape == theirs.shape
     assert (ours != theirs).nnz == 0
     assert ours.sum() == theirs.sum() > 0
+
+
+def test_an_outdated_sentiment_model_file_is_refused_with_the_command_to_retrain(tmp_path: Path) -> None:
+    import numpy as np
+
+    from analysis.sentiment import SentimentModel
+    from yuqing.errors import YuqingError
+
+    old = tmp_path / "old.npz"  # the file format before part weights were stored
+    np.savez(old, info=np.array(json.dumps({"version": "sentiment-char13+word-lr+cnb"})))
+    with pytest.raises(YuqingError, match="yuqing train sentiment"):
+        SentimentModel.load(old)
+    partial = tmp_path / "partial.npz"  # a part is weighted but its arrays are missing
+    np.savez(partial, info=np.array(json.dumps({"version": "x", "weights": {"char_nb": 1.0}})))
+    with pytest.raises(YuqingError, match="yuqing train sentiment"):
+        SentimentModel.load(partial)
