@@ -42,18 +42,20 @@ class Classifiers:
         p_emo, p_rum, p_dep = emo.proba(feats), rum.proba(feats), dep.proba(feats)
         rumour_col = rum.labels.index("rumor")
         surprise_score = self.settings.emotion.surprise_score
+        # Python lists once per batch: indexing a numpy array element by element costs more than the models.
+        emo_rows, rum_rows, dep_rows = p_emo.tolist(), p_rum.tolist(), p_dep.tolist()
         out: list[Classified] = []
-        for i, text in enumerate(texts):
-            scores = {label: float(p_emo[i, j]) for j, label in enumerate(emo.labels)}
+        for text, emo_row, rum_row, dep_row in zip(texts, emo_rows, rum_rows, dep_rows, strict=True):
+            scores = dict(zip(emo.labels, emo_row, strict=True))
             cue = next(self.surprise.finditer(text), None) is not None
             scores["surprise"] = surprise_score if cue else 0.0
             total = sum(scores.values())
             scores = {k: round(scores.get(k, 0.0) / total, 4) for k in EMOTIONS}
-            label = max(EMOTIONS, key=lambda k: scores[k])
-            j = int(p_dep[i].argmax())
+            label = max(EMOTIONS, key=scores.__getitem__)
+            j = max(range(len(dep_row)), key=dep_row.__getitem__)  # the first of equal maxima, as argmax
             out.append(Classified(
                 emotion=Emotion(label=label, scores=scores),  # type: ignore[arg-type]
-                rumour_score=round(float(p_rum[i, rumour_col]), 4),
-                department=Department(label=dep.labels[j], confidence=round(float(p_dep[i, j]), 4)),
+                rumour_score=round(rum_row[rumour_col], 4),
+                department=Department(label=dep.labels[j], confidence=round(dep_row[j], 4)),
             ))
         return out

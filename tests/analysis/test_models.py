@@ -138,6 +138,20 @@ def test_demo_rumour_is_flagged_from_the_posts_and_later_linked_to_the_rebuttal(
     assert first is not None and first["false_info"]["rebuttal"] == "p-water-rebut"
 
 
+def test_shipped_models_read_the_features_they_were_trained_on() -> None:
+    """The batch hashing the analysis uses gives the very matrix of scikit-learn's HashingVectorizer
+    the shipped models were trained with: otherwise every score would drift silently."""
+    from analysis import features
+
+    texts = ["楚雄市一化工企业发生爆炸，已造成3人死亡12人受伤", "", "a", "Ab  C\t\n  x", "网传😀昆明 ＡＢＣ İß Σ",
+             "一" * 2000, "\x00\x01中", "翠湖的红嘴鸥已经来了～ #昆明# http://t.cn/abc"]
+    ours = features.char_counts(texts)
+    theirs = features.vectorizers()[0].transform([t[:features.MAX_CHARS] for t in texts])
+    assert ours.shape == theirs.shape
+    assert (ours != theirs).nnz == 0
+    assert ours.sum() == theirs.sum() > 0
+
+
 def test_an_outdated_sentiment_model_file_is_refused_with_the_command_to_retrain(tmp_path: Path) -> None:
     import numpy as np
 
