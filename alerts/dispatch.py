@@ -147,8 +147,17 @@ def batch_id(deliveries: list[Delivery]) -> str:
     return ids[0] if len(ids) == 1 else stable_id("batch", *ids)
 
 
-def _claim(store: Store, group: list[tuple[dict[str, Any], int, int]], now: dt.datetime,
-           batch: str) -> list[Delivery]:
+def _claim(store: Store, delivery_id: str, now: dt.datetime, batch: str) -> Delivery | None:
+    """pending → sending for one delivery read now (a report's), as :func:`_claim_group` does for many."""
+    found = store.get_versioned("deliveries", delivery_id)
+    if found is None:
+        return None
+    claimed = _claim_group(store, [found], now, batch)
+    return claimed[0] if claimed else None
+
+
+def _claim_group(store: Store, group: list[tuple[dict[str, Any], int, int]], now: dt.datetime,
+                 batch: str) -> list[Delivery]:
     """pending → sending, conditionally on the version read: only one dispatcher wins a delivery.
     One bulk request for the group; returns the deliveries this run won."""
     docs: dict[str, dict[str, Any]] = {}
@@ -257,7 +266,7 @@ def send_due(store: Store, config: Config, now: dt.datetime, resolve: Resolver, 
             stats.held += len(group)
             continue
         batch = batch_id(group)
-        claimed = _claim(store, [read[d.id] for d in group], now, batch)
+        claimed = _claim_group(store, [read[d.id] for d in group], now, batch)
         if not claimed:
             continue
         if len(claimed) != len(group):  # lost some to another dispatcher: re-key what we hold
