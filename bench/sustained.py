@@ -16,28 +16,57 @@ cycle after cycle, through every stage on the local node:
    over real HTTP/SMTP.
 
 Each cycle advances a simulated clock by ``--interval`` minutes and carries ``--per-cycle``
-mentions published inside that interval. The run lasts ``--seconds`` of wall time (the cycle in
-progress is finished); the figure is mentions / wall seconds over all complete cycles, projected to
-a day (``per_day``). There is no baseline: the figure is an absolute capacity, compared with the
-issue's aim (10,000,000 a day ≈ 116 a second on the 2-core machine).
+mentions published inside that interval. A run lasts ``--seconds`` of wall time (the cycle in
+progress is finished); its figure is mentions / wall seconds over all complete cycles, projected to
+a day. There is no baseline: the figure is an absolute capacity, compared with the issue's aim
+(10,000,000 a day ≈ 116 a second on the 2-core machine).
 
-What limits it: everything runs in one process on one core, next to the Elasticsearch node on the
-other; per mention the costs are jieba segmentation (twice: crawl storage and analysis), the
-analysis models, and the bulk writes (mention, crawl state, analysis update), so the figure is
-CPU-bound in Python. The breakdown printed per stage says which stage dominates. Routing and
-dispatch are not per-mention work but they are not small either (31 % and 17 % of the time in the
-last run): every routing run scans every open incident twice (follow-up, missing clocks) and writes
-per incident one after the other (routing, assignment, clocks, audit), and dispatch evaluates its
-rules over the open incidents and clocks, so both grow with the incidents a run has accumulated
-(hundreds after a few cycles), not with the mentions; batching those per-incident writes is the
-next step. How it grows with workers: crawl storage and analysis split by source (crawl) or by
-mention batch, so they scale with cores until the node's indexing becomes the limit; routing and
-dispatch run once per cycle whatever the number of workers. On this 2-core machine a second worker
-would compete with the node, so expect well under 2×.
+Two runs, each on fresh indices of the same node (``--workers both``, the default):
 
-    .venv/bin/python bench/sustained.py [--seconds 120] [--per-cycle 1000] [--interval 5]
+- **one worker**: one process does every stage of a cycle in turn (the figure before this
+  benchmark had two workers), printed as ``one worker: … per_day=<n>``;
+- **two workers**: as Airflow runs them, the collection and analysis DAGs on one worker and the
+  routing and dispatch DAGs on another: this process stores and analyses cycle k+1 while a second
+  process (spawned, its own imports, client and warm-up) routes and dispatches cycle k. The clock
+  stops when the second worker has dispatched the last cycle, so a backlog it could not keep up
+  with counts against it. Nothing is shared but Elasticsearch, and the stages meet each other's
+  writes as they do in production (routing writes conditionally; a lost race is retried next run).
+  The last line, ``per_day``, is this run's figure.
 
-Uses ES_URL if set, else starts (and stops) a private node. Last line: ``per_day=<n>``.
+Each stage's time and its Elasticsearch requests per cycle are printed (requests are counted at the
+transport, so they do not depend on the machine's load, unlike the seconds).
+
+What limits it: Python CPU in crawl storage and analysis, next to the Elasticsearch node on the same
+two cores. Per mention the costs are jieba segmentation (twice: crawl storage and analysis), the
+analysis models and the bulk writes (mention, crawl state, analysis update) — the index and speed
+helpers' areas. Routing and dispatch were 31 % and 17 % of the one-worker time (about 390 and 600
+requests per cycle of 1,000: per incident a read, a conditional write, an audit write and a
+refresh, the assignment again, each delivery created and claimed one request at a time); they now
+batch: the unrouted incidents are routed and assigned in one conditional bulk write (versions from
+the scan) with their audit events in one bulk, the open incidents are read once per run (not
+twice) and refreshed once at the end, deliveries are created in one bulk request and each
+target's claims in one conditional bulk request, channels (and their TLS roots) are built once.
+Incident grouping reads the touched incidents' mentions in one scan per 200 incidents and writes
+them in bulk, and reads reprint targets up front. Measured on the same machine under the same
+heavy load (~20): routing ~24 and dispatch ~35–55 requests per cycle (was ~390 and ~600),
+analysis ~18 (was ~258). Routing still reads every open routed incident each run (follow-ups,
+missing clocks, release detection): one scan plus one mget of their planned clocks, a few
+milliseconds per hundred incidents, so an incremental (``updated_at`` watermark) pass was not worth
+its risk here — writers stamp ``updated_at`` with their own clocks (the console's wall clock, each
+DAG's interval end), so a watermark can miss a late writer's change; see the README.
+
+How it grows with workers: crawl storage and analysis split by source (crawl) or by mention batch,
+so they scale with cores until the node's indexing becomes the limit; routing and dispatch run
+once per cycle whatever the number of workers and are now small, so a second worker mostly buys
+the overlap of response with analysis (at most the response stages' share). On this 2-core
+machine the second worker competes with the node and the first worker for the same cores, so the
+gain is well under 2×; with more cores (or the node elsewhere) more collection/analysis workers
+add capacity nearly linearly until Elasticsearch's bulk indexing saturates.
+
+    .venv/bin/python bench/sustained.py [--seconds 120] [--per-cycle 1000] [--interval 5] [--workers both|1|2]
+
+Uses ES_URL if set, else starts (and stops) a private node. Last line: ``per_day=<n>`` (the
+two-worker run's figure, or the only run's with ``--workers 1``/``2``).
 """
 
 from __future__ import annotations
