@@ -32,7 +32,7 @@ from yuqing.clock import iso, parse_ts
 from yuqing.config import Config
 from yuqing.connections import ConnectionNotFound, Resolver, env_resolver
 from yuqing.models import SEVERITY_RANK, Delivery, stable_id
-from yuqing.storage import ConflictError, Store
+from yuqing.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,14 @@ def dispatch(store: Store, config: Config, *, now: dt.datetime, resolver: Resolv
     decided = plan(store, config, alerts, now)
     stats.notifications = len(decided.notifications)
     stats.suppressed = decided.suppressed
-    for delivery in build_deliveries(config, decided.notifications, now, stats):
-        if store.create("deliveries", delivery.id, delivery.to_doc()):
+    built = {d.id: d for d in build_deliveries(config, decided.notifications, now, stats)}
+    if built:
+        # One bulk request of creates: an id that exists already (a re-run) is left as it is.
+        result = store.bulk("deliveries", [(i, d.to_doc()) for i, d in built.items()], op="create")
+        kept = set(result.existing) | {doc_id for doc_id, _ in result.failed}
+        for delivery in built.values():
+            if delivery.id in kept:
+                continue
             stats.created += 1
             if delivery.next_attempt_at and delivery.next_attempt_at > now:
                 stats.deferred_quiet += 1
@@ -142,19 +148,31 @@ def batch_id(deliveries: list[Delivery]) -> str:
 
 
 def _claim(store: Store, delivery_id: str, now: dt.datetime, batch: str) -> Delivery | None:
-    """pending → sending, conditionally: only one dispatcher wins a delivery."""
+    """pending → sending for one delivery read now (a report's), as :func:`_claim_group` does for many."""
     found = store.get_versioned("deliveries", delivery_id)
     if found is None:
         return None
-    doc, seq_no, term = found
-    if doc.get("state") != "pending":
-        return None
-    doc.update(state="sending", batch_id=batch, sending_at=iso(now), attempts=int(doc.get("attempts", 0)) + 1)
-    try:
-        store.put("deliveries", delivery_id, doc, if_seq_no=seq_no, if_primary_term=term)
-    except ConflictError:
-        return None
-    return Delivery.from_doc(doc)
+    claimed = _claim_group(store, [found], now, batch)
+    return claimed[0] if claimed else None
+
+
+def _claim_group(store: Store, group: list[tuple[dict[str, Any], int, int]], now: dt.datetime,
+                 batch: str) -> list[Delivery]:
+    """pending → sending, conditionally on the version read: only one dispatcher wins a delivery.
+    One bulk request for the group; returns the deliveries this run won."""
+    docs: dict[str, dict[str, Any]] = {}
+    versions: dict[str, tuple[int, int]] = {}
+    for doc, seq_no, term in group:
+        if doc.get("state") != "pending":
+            continue
+        docs[doc["id"]] = {**doc, "state": "sending", "batch_id": batch, "sending_at": iso(now),
+                           "attempts": int(doc.get("attempts", 0)) + 1}
+        versions[doc["id"]] = (seq_no, term)
+    if not docs:
+        return []
+    result = store.bulk("deliveries", docs.items(), versions=versions)
+    lost = {doc_id for doc_id, _ in result.failed}
+    return [Delivery.from_doc(d) for i, d in docs.items() if i not in lost]
 
 
 def _channel(config: Config, channel_id: str, resolve: Resolver) -> Channel | SendResult:
@@ -217,10 +235,11 @@ def _record(store: Store, config: Config, deliveries: list[Delivery], result: Se
 
 
 def send_due(store: Store, config: Config, now: dt.datetime, resolve: Resolver, stats: DispatchStats) -> None:
-    docs = store.find("deliveries", {"bool": {"filter": [
+    hits = store.search("deliveries", query={"bool": {"filter": [
         {"term": {"state": "pending"}}, {"range": {"next_attempt_at": {"lte": iso(now)}}}]}},
-        sort=[{"created_at": "asc"}])
-    due = [Delivery.from_doc(d) for d in docs]
+        sort=[{"created_at": "asc"}], size=10000, track_total_hits=False, seq_no_primary_term=True)["hits"]["hits"]
+    read = {h["_id"]: (dict(h["_source"]), int(h["_seq_no"]), int(h["_primary_term"])) for h in hits}
+    due = [Delivery.from_doc(doc) for doc, _, _ in read.values()]
     if not due:
         return
     states = store.mget("alert_state", [state_id(d.alert_key) for d in due])
@@ -237,6 +256,7 @@ def send_due(store: Store, config: Config, now: dt.datetime, resolve: Resolver, 
     last_sent = _last_sent(store, list(by_target), now - config.alerts.suppression.aggregate_window.as_timedelta())
     window = config.alerts.suppression.aggregate_window.as_timedelta()
     holds: list[tuple[str, dict[str, Any]]] = []
+    channels: dict[str, Channel | SendResult] = {}
     for target, group in by_target.items():
         urgent = any(d.level in ("I", "II") or d.ladder_step > 0 for d in group)
         previous = last_sent.get(target)
@@ -246,13 +266,16 @@ def send_due(store: Store, config: Config, now: dt.datetime, resolve: Resolver, 
             stats.held += len(group)
             continue
         batch = batch_id(group)
-        claimed = [c for d in group if (c := _claim(store, d.id, now, batch)) is not None]
+        claimed = _claim_group(store, [read[d.id] for d in group], now, batch)
         if not claimed:
             continue
         if len(claimed) != len(group):  # lost some to another dispatcher: re-key what we hold
             batch = batch_id(claimed)
             store.bulk("deliveries", [(d.id, {"batch_id": batch}) for d in claimed], op="update")
-        channel = _channel(config, claimed[0].channel_id, resolve)
+        channel_id = claimed[0].channel_id
+        if channel_id not in channels:  # built once per run (its connection resolved once)
+            channels[channel_id] = _channel(config, channel_id, resolve)
+        channel = channels[channel_id]
         result = _send(config, channel, claimed, batch, now)
         stats.messages += 1
         _record(store, config, claimed, result, now, stats)

@@ -189,6 +189,7 @@ def analyze_pending(store: Store, config: Config, *, now: dt.datetime) -> Analyz
     # 2. group
     grouper = Grouper(config, analyzer.places)
     _load_candidates(store, grouper, scored, config)
+    reprints = _ReprintLookup(store, grouper, scored)
     touched: set[str] = set()
     joined: Counter[str] = Counter()
     for doc in scored:
@@ -200,7 +201,7 @@ def analyze_pending(store: Store, config: Config, *, now: dt.datetime) -> Analyz
                 touched.add(doc["incident_id"])
                 grouper.load(doc["incident_id"], [grouper.member(doc)])
             continue
-        gid, how = grouper.assign(grouper.member(doc), _reprint_targets(store, doc, grouper))
+        gid, how = grouper.assign(grouper.member(doc), reprints.targets(doc))
         if gid is not None:
             doc["incident_id"] = gid
             touched.add(gid)
@@ -237,18 +238,33 @@ def rebuild_incidents(store: Store, config: Config, incident_ids: list[str], *, 
     return stats
 
 
-def _reprint_targets(store: Store, doc: dict[str, Any], grouper: Grouper) -> dict[str, str]:
-    target = doc.get("reprint_of")
-    if not target or target in grouper.member_group:
-        return {}
-    found = store.get("mentions", target)
-    if not found or not found.get("incident_id"):
-        return {}
-    gid = found["incident_id"]
-    if gid not in grouper.groups:
-        members = store.find("mentions", {"term": {"incident_id": gid}})
-        grouper.load(gid, [grouper.member(m) for m in members])
-    return {target: gid}
+class _ReprintLookup:
+    """The incidents of the mentions this batch reprints, read up front in two requests (the
+    targets, then the members of their incidents) instead of two per reprint; an incident is
+    loaded into the grouper when a reprint first needs it, as before."""
+
+    def __init__(self, store: Store, grouper: Grouper, scored: list[dict[str, Any]]) -> None:
+        self.grouper = grouper
+        wanted = {d["reprint_of"] for d in scored if d.get("reprint_of") and not d.get("incident_id")
+                  and not is_manually_grouped(d)}
+        self.found = store.mget("mentions", sorted(wanted)) if wanted else {}
+        gids = sorted({f["incident_id"] for f in self.found.values() if f.get("incident_id")} - set(grouper.groups))
+        self.members: dict[str, list[dict[str, Any]]] = {}
+        for start in range(0, len(gids), 200):
+            for m in store.scan("mentions", {"terms": {"incident_id": gids[start:start + 200]}}):
+                self.members.setdefault(m["incident_id"], []).append(m)
+
+    def targets(self, doc: dict[str, Any]) -> dict[str, str]:
+        target = doc.get("reprint_of")
+        if not target or target in self.grouper.member_group:
+            return {}
+        found = self.found.get(target)
+        if not found or not found.get("incident_id"):
+            return {}
+        gid = found["incident_id"]
+        if gid not in self.grouper.groups:
+            self.grouper.load(gid, [self.grouper.member(m) for m in self.members.get(gid, [])])
+        return {target: gid}
 
 
 def _load_candidates(store: Store, grouper: Grouper, scored: list[dict[str, Any]], config: Config) -> None:
@@ -284,10 +300,18 @@ def _link_rebuttal(store: Store, mentions: list[dict[str, Any]], rebuttal: str |
 
 def _update_incidents(store: Store, config: Config, analyzer: Analyzer, ids: list[str], now: dt.datetime,
                       stats: AnalyzeStats) -> None:
+    """Rebuild these incidents from their mentions: the mentions read in one scan per 200
+    incidents, the new incidents created and the changed ones updated in one bulk request each."""
     builder = IncidentBuilder(config, analyzer.places, analyzer.negation)
     existing = store.mget("incidents", ids)
+    by_incident: dict[str, list[dict[str, Any]]] = {}
+    for start in range(0, len(ids), 200):
+        for m in store.scan("mentions", {"terms": {"incident_id": ids[start:start + 200]}}):
+            by_incident.setdefault(m["incident_id"], []).append(m)
+    created: list[tuple[str, dict[str, Any]]] = []
+    updated: list[tuple[str, dict[str, Any]]] = []
     for gid in ids:
-        mentions = list(store.scan("mentions", {"term": {"incident_id": gid}}))
+        mentions = by_incident.get(gid)
         if not mentions:
             continue
         fields = builder.build(gid, mentions)
@@ -295,15 +319,19 @@ def _update_incidents(store: Store, config: Config, analyzer: Analyzer, ids: lis
         old = existing.get(gid)
         _audit_upgrades(store, gid, (old or {}).get("severity"), fields.get("severity"))
         if old is None:
-            store.create("incidents", gid, new_incident_doc(gid, fields, now))
-            stats.incidents_created += 1
+            created.append((gid, new_incident_doc(gid, fields, now)))
             continue
         changed = {k: v for k, v in fields.items() if old.get(k) != v}
         if not changed:
             stats.incidents_unchanged += 1
             continue
-        store.update("incidents", gid, {**changed, "updated_at": iso(now)}, upsert=False)
-        stats.incidents_updated += 1
+        updated.append((gid, {**changed, "updated_at": iso(now)}))
+    if created:  # create only: an incident someone created meanwhile is left as it is
+        result = store.bulk("incidents", created, op="create")
+        stats.incidents_created += result.ok - len(result.existing)
+    if updated:
+        result = store.bulk("incidents", updated, op="update", upsert=False)
+        stats.incidents_updated += result.ok
     if ids:
         store.refresh("incidents")
 

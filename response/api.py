@@ -24,7 +24,7 @@ from yuqing import audit, labels, places
 from yuqing.clock import iso, parse_ts
 from yuqing.config import Config
 from yuqing.errors import InputError, StorageUnavailable, YuqingError
-from yuqing.models import CLOCK_STATE_ZH, SEVERITY_RANK, SEVERITY_ZH, STATE_ZH, Clock, Incident, Routing
+from yuqing.models import CLOCK_STATE_ZH, SEVERITY_RANK, SEVERITY_ZH, STATE_ZH, AuditEvent, Clock, Incident, Routing
 from yuqing.storage import ConflictError, Store
 
 log = logging.getLogger(__name__)
@@ -63,48 +63,111 @@ def _incident(doc: dict[str, Any]) -> Incident | None:
 
 
 def route_pending(store: Store, config: Config, *, now: dt.datetime) -> RouteStats:
-    """Route every unrouted incident, open missing clocks of open incidents, detect releases."""
+    """Route every unrouted incident, open missing clocks of open incidents, detect releases.
+
+    The unrouted incidents are routed (and assigned) in one conditional bulk write; the routed open
+    incidents are read once, for the follow-ups, the missing clocks and release detection; one
+    refresh at the end makes the run's writes visible to the next stage.
+    """
     stats = RouteStats()
     store.refresh("incidents", "mentions", "clocks", "releases")
-    unrouted = {"bool": {"must_not": [{"exists": {"field": "routing.rule_id"}},
-                                      {"terms": {"state": list(lifecycle.TERMINAL_STATES)}}]}}
-    for doc in list(store.scan("incidents", unrouted)):
-        incident = _incident(doc)
-        if incident is None:
-            stats.skip("unreadable")
-            continue
-        try:
-            if route_one(store, config, incident.id, now=now, stats=stats):
-                stats.routed += 1
-        except StorageUnavailable:
-            raise
-        except (YuqingError, ValidationError) as exc:
-            log.warning("routing incident %s failed: %s", incident.id, exc)
-            stats.skip(type(exc).__name__)
-    store.refresh("incidents", "audit")
-
     open_query = {"bool": {"filter": [{"exists": {"field": "routing.rule_id"}},
                                       {"terms": {"state": list(lifecycle.OPEN_STATES)}}]}}
-    touched = False
-    for incident in [i for i in (_incident(d) for d in store.scan("incidents", open_query)) if i is not None]:
+    already = [i for i in (_incident(d) for d in store.scan("incidents", open_query)) if i is not None]
+    unrouted = {"bool": {"must_not": [{"exists": {"field": "routing.rule_id"}},
+                                      {"terms": {"state": list(lifecycle.TERMINAL_STATES)}}]}}
+    routed_now = route_batch(store, config, list(store.scan_versioned("incidents", unrouted)), now=now, stats=stats)
+
+    changed: list[str] = []
+    for incident in already:
         try:
-            touched |= _follow_up(store, config, incident, now=now, stats=stats)
+            if _follow_up(store, config, incident, now=now, stats=stats):
+                changed.append(incident.id)
         except StorageUnavailable:
             raise
         except (YuqingError, ValidationError) as exc:
             log.warning("re-routing incident %s failed: %s", incident.id, exc)
             stats.skip(type(exc).__name__)
-    if touched:
-        store.refresh("incidents", "audit")
-    open_incidents = [i for i in (_incident(d) for d in store.scan("incidents", open_query))
-                      if i is not None and i.state != "new"]
+    if changed:  # re-read what the follow-ups changed (real-time get: no refresh needed)
+        fresh = {k: i for k, d in store.mget("incidents", changed).items() if (i := _incident(d)) is not None}
+        already = [fresh.get(i.id, i) for i in already]
+    open_incidents = [i for i in [*already, *routed_now] if i.state in lifecycle.OPEN_STATES and i.state != "new"]
     stats.clocks_opened += _open_missing_clocks(store, config, open_incidents, now=now)
-    store.refresh("clocks", "audit")
     new, met = releases.detect_releases(store, config, open_incidents, now=now)
     stats.releases_detected += new
     stats.clocks_met += met
+    store.refresh("incidents", "clocks", "audit")
     log.info("route at %s: %s", iso(now), stats.summary())
     return stats
+
+
+def route_batch(store: Store, config: Config, rows: list[tuple[dict[str, Any], int, int]], *, now: dt.datetime,
+                stats: RouteStats) -> list[Incident]:
+    """Route (and assign, when new) these unrouted incidents read with their versions: one
+    conditional bulk write for the incidents, one for their audit events. An incident changed by
+    someone else meanwhile is left for the next run. Returns the incidents as written."""
+    docs: dict[str, dict[str, Any]] = {}
+    versions: dict[str, tuple[int, int]] = {}
+    events: dict[str, list[AuditEvent]] = {}
+    results: dict[str, Routing] = {}
+    moved: dict[str, Incident] = {}
+    for doc, seq_no, term in rows:
+        incident = _incident(doc)
+        if incident is None:
+            stats.skip("unreadable")
+            continue
+        if incident.routing is not None or incident.state in lifecycle.TERMINAL_STATES:
+            continue
+        try:
+            result = routing.route_incident(incident, config, now=now)
+        except (YuqingError, ValidationError) as exc:
+            log.warning("routing incident %s failed: %s", incident.id, exc)
+            stats.skip(type(exc).__name__)
+            continue
+        new_doc = {**doc, "routing": result.model_dump(mode="json", exclude_none=True), "updated_at": iso(now)}
+        evs = [audit.event(entity="incident", entity_id=incident.id, action="route", actor=ROUTE_ACTOR, at=now,
+                           reason=result.reason_zh,
+                           after={"rule_id": result.rule_id, "lead_office": result.lead_office,
+                                  "supporting_offices": result.supporting_offices, "notify": result.notify})]
+        if result.consultation:
+            evs.append(_consultation_event(config, incident.id, result, now=now))
+        if incident.state == "new":
+            office = incident.assigned_office or result.lead_office
+            try:
+                lifecycle.known_office(config, office)
+                new_doc, before, after, event = lifecycle.transition(
+                    new_doc, "assign", actor=ROUTE_ACTOR, now=now, office=office,
+                    reason=f"按交办规则{_rule(config, result.rule_id)}自动交办")
+            except (YuqingError, ValidationError) as exc:  # routed, not assigned: the follow-up retries
+                log.warning("assigning incident %s failed: %s", incident.id, exc)
+                stats.skip(type(exc).__name__)
+            else:
+                evs.append(event)
+                if after.assigned_office and after.assigned_office != before.assigned_office:
+                    moved[incident.id] = after
+        docs[incident.id], versions[incident.id] = new_doc, (seq_no, term)
+        events[incident.id], results[incident.id] = evs, result
+    if not docs:
+        return []
+    written = store.bulk("incidents", docs.items(), versions=versions)
+    lost = {doc_id for doc_id, _ in written.failed}
+    for doc_id in written.conflicts:
+        log.info("incident %s changed while routing; it will be routed on the next run", doc_id)
+        stats.skip("conflict")
+    for doc_id, reason in written.failed:
+        if doc_id not in written.conflicts:
+            log.warning("routing incident %s not written: %s", doc_id, reason)
+            stats.skip("write failed")
+    audit.record_many(store, [e for i, evs in events.items() if i not in lost for e in evs])
+    lifecycle.follow_owners(store, [i for k, i in moved.items() if k not in lost], actor=ROUTE_ACTOR, now=now)
+    out: list[Incident] = []
+    for doc_id, doc in docs.items():
+        if doc_id in lost:
+            continue
+        stats.routed += 1
+        stats.consultations += int(results[doc_id].consultation)
+        out.append(Incident.from_doc(doc))
+    return out
 
 
 def route_one(store: Store, config: Config, incident_id: str, *, now: dt.datetime, stats: RouteStats) -> bool:
@@ -112,29 +175,10 @@ def route_one(store: Store, config: Config, incident_id: str, *, now: dt.datetim
     got = store.get_versioned("incidents", incident_id)
     if got is None:
         return False
-    doc, seq_no, term = got
-    incident = Incident.from_doc(doc)
-    if incident.routing is not None or incident.state in lifecycle.TERMINAL_STATES:
-        return False
-    result = routing.route_incident(incident, config, now=now)
-    new_doc = {**doc, "routing": result.model_dump(mode="json", exclude_none=True), "updated_at": iso(now)}
-    try:
-        store.put("incidents", incident_id, new_doc, if_seq_no=seq_no, if_primary_term=term)
-    except ConflictError:
-        log.info("incident %s changed while routing; it will be routed on the next run", incident_id)
-        stats.skip("conflict")
-        return False
-    audit.record(store, entity="incident", entity_id=incident_id, action="route", actor=ROUTE_ACTOR, at=now,
-                 reason=result.reason_zh, after={"rule_id": result.rule_id, "lead_office": result.lead_office,
-                                                 "supporting_offices": result.supporting_offices,
-                                                 "notify": result.notify})
-    if result.consultation:
-        _open_consultation(store, config, incident_id, result, now=now, stats=stats)
-    if incident.state == "new":
-        lifecycle.apply(store, config, incident_id, "assign", actor=ROUTE_ACTOR, now=now,
-                        office=incident.assigned_office or result.lead_office,
-                        reason=f"按交办规则{_rule(config, result.rule_id)}自动交办")
-    return True
+    routed = route_batch(store, config, [got], now=now, stats=stats)
+    if routed:
+        store.refresh("incidents", "clocks", "audit")
+    return bool(routed)
 
 
 def _rule(config: Config, rule_id: str) -> str:
@@ -187,13 +231,17 @@ def _follow_up(store: Store, config: Config, incident: Incident, *, now: dt.date
     return True
 
 
+def _consultation_event(config: Config, incident_id: str, result: Routing, *, now: dt.datetime) -> AuditEvent:
+    names = places.office_names(config.offices, result.consultation_offices)
+    return audit.event(entity="incident", entity_id=incident_id, action="open_consultation",
+                       actor=ROUTE_ACTOR, at=now, reason=f"启动重大政务舆情会商，参加单位：{names}",
+                       after={"offices": result.consultation_offices})
+
+
 def _open_consultation(store: Store, config: Config, incident_id: str, result: Routing, *, now: dt.datetime,
                        stats: RouteStats) -> None:
     stats.consultations += 1
-    names = places.office_names(config.offices, result.consultation_offices)
-    audit.record(store, entity="incident", entity_id=incident_id, action="open_consultation",
-                 actor=ROUTE_ACTOR, at=now, reason=f"启动重大政务舆情会商，参加单位：{names}",
-                 after={"offices": result.consultation_offices})
+    audit.record_many(store, [_consultation_event(config, incident_id, result, now=now)])
 
 
 def _open_missing_clocks(store: Store, config: Config, incidents: list[Incident], *, now: dt.datetime) -> int:

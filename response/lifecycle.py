@@ -65,7 +65,7 @@ def check(incident: Incident, action: str) -> str:
     return target
 
 
-def _known_office(config: Config, office: str) -> None:
+def known_office(config: Config, office: str) -> None:
     try:
         config.offices.office(office)
     except KeyError as exc:
@@ -125,17 +125,14 @@ def apply(store: Store, config: Config, incident_id: str, action: str, *, actor:
     if not actor.strip():
         raise InputError("须注明操作人 / an actor is required")
     if office is not None:
-        _known_office(config, office)
+        known_office(config, office)
     for _ in range(_ATTEMPTS):
         got = store.get_versioned("incidents", incident_id)
         if got is None:
             raise InputError(f"事件不存在：{incident_id} / no incident {incident_id!r}")
         doc, seq_no, primary_term = got
-        incident = Incident.from_doc(doc)
-        target = check(incident, action)
-        changes = _changes(incident, action, target, actor=actor, now=now, reason=reason, office=office,
-                           merged_into=merged_into)
-        new_doc = {k: v for k, v in {**doc, **changes}.items() if v is not None}
+        new_doc, incident, updated, event = transition(doc, action, actor=actor, now=now, reason=reason,
+                                                       office=office, merged_into=merged_into)
         try:
             store.put("incidents", incident_id, new_doc, if_seq_no=seq_no, if_primary_term=primary_term)
         except ConflictError:
@@ -145,14 +142,6 @@ def apply(store: Store, config: Config, incident_id: str, action: str, *, actor:
     else:
         raise TransitionError(f"事件 {incident_id} 正被他人同时修改，请重试 / incident {incident_id} is being "
                               f"changed concurrently; try again")
-    updated = Incident.from_doc(new_doc)
-    event = AuditEvent(
-        id=stable_id("incident", incident_id, action, actor, iso(now)), entity="incident", entity_id=incident_id,
-        action=action, actor=actor, at=now, reason=reason or ACTION_ZH[action],
-        before={"state": incident.state, "assigned_office": incident.assigned_office},
-        after={"state": updated.state, "assigned_office": updated.assigned_office,
-               **({"merged_into": updated.merged_into} if updated.merged_into else {})},
-    )
     if audit_sink is not None:
         audit_sink.append(event)
     else:
@@ -162,6 +151,51 @@ def apply(store: Store, config: Config, incident_id: str, action: str, *, actor:
         store.refresh("incidents", "clocks", "audit")
     log.info("incident %s: %s by %s (%s -> %s)", incident_id, action, actor, incident.state, updated.state)
     return updated
+
+
+def transition(doc: dict[str, Any], action: str, *, actor: str, now: dt.datetime, reason: str = "",
+               office: str | None = None, merged_into: str | None = None,
+               ) -> tuple[dict[str, Any], Incident, Incident, AuditEvent]:
+    """The incident document after ``action`` (checked against the transition table), the incident
+    before and after, and the audit event — computed, not written (:func:`apply` writes one; the
+    router writes a batch of them in one conditional bulk request)."""
+    incident = Incident.from_doc(doc)
+    target = check(incident, action)
+    changes = _changes(incident, action, target, actor=actor, now=now, reason=reason, office=office,
+                       merged_into=merged_into)
+    new_doc = {k: v for k, v in {**doc, **changes}.items() if v is not None}
+    updated = Incident.from_doc(new_doc)
+    event = AuditEvent(
+        id=stable_id("incident", incident.id, action, actor, iso(now)), entity="incident", entity_id=incident.id,
+        action=action, actor=actor, at=now, reason=reason or ACTION_ZH[action],
+        before={"state": incident.state, "assigned_office": incident.assigned_office},
+        after={"state": updated.state, "assigned_office": updated.assigned_office,
+               **({"merged_into": updated.merged_into} if updated.merged_into else {})},
+    )
+    return new_doc, incident, updated, event
+
+
+def follow_owners(store: Store, moved: list[Incident], *, actor: str, now: dt.datetime) -> int:
+    """Move the running clocks of incidents whose office changed to the new office: one search and
+    one bulk write for the whole batch (as :func:`apply` does for one). Returns clocks moved."""
+    owners = {i.id: i.assigned_office for i in moved if i.assigned_office}
+    if not owners:
+        return 0
+    running = store.find("clocks", {"bool": {"filter": [{"terms": {"incident_id": sorted(owners)}},
+                                                         {"term": {"state": "running"}}]}})
+    updates: list[tuple[str, dict[str, Any]]] = []
+    events: list[AuditEvent] = []
+    for c in running:
+        partial = {"owner_office": owners[c["incident_id"]]}
+        updates.append((c["id"], partial))
+        events.append(AuditEvent(id=stable_id("clock", c["id"], "change_owner", actor, iso(now)), entity="clock",
+                                 entity_id=c["id"], action="change_owner", actor=actor, at=now,
+                                 reason=f"处置单位变更为{partial['owner_office']}",
+                                 before={"state": c["state"], "owner_office": c.get("owner_office")}, after=partial))
+    if updates:
+        store.bulk("clocks", updates, op="update")
+        store.bulk("audit", [(e.id, e.to_doc()) for e in events])
+    return len(updates)
 
 
 def _follow_clocks(store: Store, before: Incident, after: Incident, action: str, *, actor: str,

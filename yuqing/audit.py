@@ -10,18 +10,31 @@ from yuqing.models import AuditEvent, stable_id
 from yuqing.storage import Store
 
 
-def record(store: Store, *, entity: str, entity_id: str, action: str, actor: str, at: dt.datetime,
-           reason: str = "", before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-           refresh: bool = False) -> AuditEvent:
-    """Write one audit event. A retried task writes the same id again, so nothing is doubled."""
-    event = AuditEvent(
+def event(*, entity: str, entity_id: str, action: str, actor: str, at: dt.datetime, reason: str = "",
+          before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> AuditEvent:
+    """One audit event with its deterministic id (written by :func:`record` or :func:`record_many`)."""
+    return AuditEvent(
         id=stable_id(entity, entity_id, action, actor, iso(at)),
         entity=entity,  # type: ignore[arg-type]
         entity_id=entity_id, action=action, actor=actor, at=at, reason=reason,
         before=before or {}, after=after or {},
     )
-    store.put("audit", event.id, event.to_doc(), refresh=refresh)
-    return event
+
+
+def record(store: Store, *, entity: str, entity_id: str, action: str, actor: str, at: dt.datetime,
+           reason: str = "", before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+           refresh: bool = False) -> AuditEvent:
+    """Write one audit event. A retried task writes the same id again, so nothing is doubled."""
+    ev = event(entity=entity, entity_id=entity_id, action=action, actor=actor, at=at, reason=reason,
+               before=before, after=after)
+    store.put("audit", ev.id, ev.to_doc(), refresh=refresh)
+    return ev
+
+
+def record_many(store: Store, events: list[AuditEvent]) -> None:
+    """Write many audit events in one bulk request (same ids as one by one)."""
+    if events:
+        store.bulk("audit", [(e.id, e.to_doc()) for e in events])
 
 
 def history(store: Store, entity_id: str) -> list[AuditEvent]:

@@ -187,6 +187,8 @@ def _index_body(kind: str, settings: Mapping[str, Any]) -> dict[str, Any]:
 class BulkResult:
     ok: int = 0
     failed: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (id, reason)
+    existing: list[str] = dataclasses.field(default_factory=list)  # op=create: ids that were there already
+    conflicts: list[str] = dataclasses.field(default_factory=list)  # conditional writes that lost a race
 
 
 class ConflictError(StorageError):
@@ -376,20 +378,27 @@ class Store:
                                retry_on_conflict=3)
 
     def bulk(self, kind: str, docs: Iterable[tuple[str, Mapping[str, Any]]], *, op: str = "index",
-             refresh: bool = False, chunk_size: int = 1000) -> BulkResult:
+             refresh: bool = False, chunk_size: int = 1000,
+             versions: Mapping[str, tuple[int, int]] | None = None, upsert: bool = True) -> BulkResult:
         """Write many documents; per-item failures are returned with their reason, never dropped.
 
-        ``op`` is ``index`` (overwrite), ``create`` (skip existing ids: reported as ok) or
-        ``update`` (merge with doc_as_upsert).
+        ``op`` is ``index`` (overwrite), ``create`` (skip existing ids: reported as ok and listed in
+        ``existing``) or ``update`` (merge, with doc_as_upsert unless ``upsert`` is false).
+        ``versions`` makes the writes of those ids conditional on ``(seq_no, primary_term)``, as
+        :meth:`put` does for one: a write that lost a race is a failure listed in ``conflicts``.
         """
         alias = self.alias(kind)
 
         def actions() -> Iterator[dict[str, Any]]:
             for doc_id, doc in docs:
                 if op == "update":
-                    yield {"_op_type": "update", "_index": alias, "_id": doc_id, "doc": doc, "doc_as_upsert": True}
+                    action = {"_op_type": "update", "_index": alias, "_id": doc_id, "doc": doc,
+                              "doc_as_upsert": upsert}
                 else:
-                    yield {"_op_type": op, "_index": alias, "_id": doc_id, "_source": doc}
+                    action = {"_op_type": op, "_index": alias, "_id": doc_id, "_source": doc}
+                if versions is not None and doc_id in versions:
+                    action["if_seq_no"], action["if_primary_term"] = versions[doc_id]
+                yield action
 
         result = BulkResult()
         with self._errors(f"bulk write {kind}"):
@@ -399,7 +408,11 @@ class Store:
                 info = next(iter(item.values()))
                 if ok or (op == "create" and info.get("status") == 409):
                     result.ok += 1
+                    if not ok:
+                        result.existing.append(str(info.get("_id")))
                 else:
+                    if info.get("status") == 409:
+                        result.conflicts.append(str(info.get("_id")))
                     reason = info.get("error", {})
                     text = reason.get("reason", str(reason)) if isinstance(reason, dict) else str(reason)
                     result.failed.append((str(info.get("_id")), text))
@@ -433,6 +446,15 @@ class Store:
                 raise
         return dict(resp["_source"]), int(resp["_seq_no"]), int(resp["_primary_term"])
 
+    def scan_versioned(self, kind: str, query: Mapping[str, Any] | None = None, *,
+                       page: int = 2000) -> Iterator[tuple[dict[str, Any], int, int]]:
+        """Every matching document with its ``(seq_no, primary_term)`` for conditional writes."""
+        body: dict[str, Any] = {"query": dict(query or {"match_all": {}}), "seq_no_primary_term": True}
+        with self._errors(f"scan {kind}"):
+            for hit in helpers.scan(self.client, index=self.alias(kind), query=body, size=page,
+                                    preserve_order=False):
+                yield dict(hit["_source"]), int(hit["_seq_no"]), int(hit["_primary_term"])
+
     def mget(self, kind: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         ids = list(dict.fromkeys(ids))
         if not ids:
@@ -444,12 +466,14 @@ class Store:
     def search(self, kind: str, *, query: Mapping[str, Any] | None = None, size: int = 10,
                sort: Any = None, aggs: Mapping[str, Any] | None = None, from_: int = 0,
                source: Any = None, track_total_hits: bool = True,
-               highlight: Mapping[str, Any] | None = None, search_after: list[Any] | None = None) -> dict[str, Any]:
+               highlight: Mapping[str, Any] | None = None, search_after: list[Any] | None = None,
+               seq_no_primary_term: bool | None = None) -> dict[str, Any]:
         with self._errors(f"search {kind}"):
             resp = self.client.search(index=self.alias(kind), query=dict(query or {"match_all": {}}),
                                       size=size, sort=sort, aggs=dict(aggs) if aggs else None,
                                       from_=from_, source=source, track_total_hits=track_total_hits,
-                                      highlight=dict(highlight) if highlight else None, search_after=search_after)
+                                      highlight=dict(highlight) if highlight else None, search_after=search_after,
+                                      seq_no_primary_term=seq_no_primary_term)
         return dict(resp)
 
     def find(self, kind: str, query: Mapping[str, Any] | None = None, *, size: int = 10000,

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import logging
+import ssl
 from collections.abc import Callable, Collection
 from typing import Any, ClassVar, Literal
 
@@ -36,6 +38,13 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 Outcome = Literal["delivered", "retryable", "permanent", "unknown"]
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """httpx's default verifying context (certifi's roots), built once per process: loading the
+    roots costs tens of milliseconds, too much to repeat for every message."""
+    return httpx.create_ssl_context()
 
 
 @dataclasses.dataclass
@@ -82,7 +91,7 @@ class Channel:
         ``on_timeout``: by default ``unknown``, or ``retryable`` for an idempotent channel."""
         after_sending: Outcome = on_timeout or ("retryable" if self.idempotent else "unknown")
         try:
-            with httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False) as client:
+            with httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False, verify=_tls()) as client:
                 resp = client.post(url, content=body, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout,
                 httpx.WriteError) as exc:
