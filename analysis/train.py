@@ -21,8 +21,10 @@ fetched. Rows an evaluation reports on are never trained on (:mod:`analysis.spli
   flagging threshold are chosen by grouped 3-fold cross-validation inside the training part on the
   flag as the pipeline makes it (wording rules or model ≥ threshold): best F1 with precision ≥
   ``RUMOUR_MIN_PRECISION`` and at most ``RUMOUR_MAX_EVERYDAY_RATE`` of everyday Weibo flagged.
-* **department**: ``gov_messages_dev.csv`` (title + text); C chosen by stratified 5-fold
-  cross-validation, the shipped model fitted on the whole file.
+* **department**: ``gov_messages_dev.csv`` (title + text); features weighted by IDF ** power
+  (folded into the weights), C and the power chosen from ``DEPARTMENT_GRID`` by stratified 3-fold
+  cross-validation, the shipped model fitted on the whole file. ``yuqing eval department`` repeats
+  that choice inside each outer fold (nested CV).
 """
 
 from __future__ import annotations
