@@ -364,9 +364,9 @@ def evaluate_department(rows: Sequence[dict[str, str]], folds: int = 5) -> dict[
     pred = np.empty(len(gold), dtype=object)
     chosen = []
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=0).split(np.zeros(len(gold)), gold):
-        _, c, power = department_select(x[tr], gold[tr])
-        labels, weights, bias = department_fit(x[tr], gold[tr], c, power)
+        _, c, power, offsets = department_select(x[tr], gold[tr])
+        labels, weights, bias = department_fit(x[tr], gold[tr], c, power, offsets)
         pred[te] = [labels[j] for j in np.asarray(x[te] @ weights.T + bias).argmax(axis=1)]
-        chosen.append({"c": c, "idf_power": power})
+        chosen.append({"c": c, "idf_power": power, "offsets": [round(float(o), 2) for o in offsets]})
     report = classification_report(list(gold), [str(p) for p in pred], sorted(set(gold)))
     return {**report, "chosen": chosen}
