@@ -154,8 +154,10 @@ def _eval_department(args: argparse.Namespace) -> int:
         raise InputError(f"{data}：数据行太少，无法交叉验证（{len(rows)} 行）")
     with progress(None, f"评测部门分类（{len(rows)} 行）"):
         report = evaluate.evaluate_department(rows)
-    print(evaluate.format_classes(report, f"department evaluation on {data}: {report['n']} rows, "
-                                          "stratified 5-fold cross-validation (seed 0)"))
+    chosen = "; ".join(f"C={c['c']:g} idf^{c['idf_power']:g} offsets {c['offsets']}" for c in report["chosen"])
+    print(evaluate.format_classes(report, f"department evaluation on {data}: {report['n']} rows, nested "
+                                          "cross-validation: stratified 5-fold (seed 0) outer, setting chosen "
+                                          f"by inner 3-fold CV on each training part ({chosen})"))
     return 0
 
 

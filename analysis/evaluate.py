@@ -348,18 +348,25 @@ def format_classes(report: dict[str, Any], title: str) -> str:
 
 
 def evaluate_department(rows: Sequence[dict[str, str]], folds: int = 5) -> dict[str, Any]:
-    """Stratified ``folds``-fold cross-validation (seed 0) of the department model's recipe on ``rows``
-    (columns ``text``, optional ``title``, ``label``): each fold is predicted by a model fitted on the
-    others."""
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    """Nested cross-validation of the department model's recipe on ``rows`` (columns ``text``,
+    optional ``title``, ``label``): stratified ``folds``-fold outer split (seed 0); in each outer fold
+    the setting (C, IDF power) is chosen by inner 3-fold CV on the training part alone, the model is
+    fitted there exactly as ``yuqing train department`` fits the shipped one, and it predicts the
+    held-out fold. ``chosen`` lists each fold's setting."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
 
-    from analysis import features
-    from analysis.train import Prepared, department_estimator, department_texts
+    from analysis.train import Prepared, department_fit, department_select, department_texts
     from yuqing.config import load_config
 
-    gold = [r["label"].strip() for r in rows]
-    model = features.model("department")
-    x = Prepared(load_config()).features(department_texts(rows)).scaled
-    pred = cross_val_predict(department_estimator(float(model.info.get("c", 10.0))), x, gold,
-                             cv=StratifiedKFold(folds, shuffle=True, random_state=0))
-    return classification_report(gold, [str(p) for p in pred], sorted(set(gold)))
+    gold = np.array([r["label"].strip() for r in rows])
+    x = Prepared(load_config()).features(department_texts(rows)).scaled.tocsr()
+    pred = np.empty(len(gold), dtype=object)
+    chosen = []
+    for tr, te in StratifiedKFold(folds, shuffle=True, random_state=0).split(np.zeros(len(gold)), gold):
+        _, c, power, offsets = department_select(x[tr], gold[tr])
+        labels, weights, bias = department_fit(x[tr], gold[tr], c, power, offsets)
+        pred[te] = [labels[j] for j in np.asarray(x[te] @ weights.T + bias).argmax(axis=1)]
+        chosen.append({"c": c, "idf_power": power, "offsets": [round(float(o), 2) for o in offsets]})
+    report = classification_report(list(gold), [str(p) for p in pred], sorted(set(gold)))
+    return {**report, "chosen": chosen}
