@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 from crawlers import dedup, spool
@@ -16,6 +17,7 @@ from crawlers.engagement import spread_per_hour
 from crawlers.extract import canonical_url
 from crawlers.health import build_health, previous_health
 from crawlers.spool import Spool
+from crawlers.writer import WriterProcess
 from yuqing.clock import iso, parse_ts
 from yuqing.errors import StorageUnavailable
 from yuqing.models import ENGAGEMENT_FIELDS, EngagementSnapshot, HotlistEntry, Mention, interactions, stable_id
@@ -54,6 +56,8 @@ class MentionPipeline:
         self.hot_entries: list[HotlistEntry] = []
         self.previous_engagement: dict[str, dict[str, Any]] | None = None  # mention id -> latest snapshot
         self.clock_start = time.monotonic()
+        self.writer: WriterProcess | None = None
+        self.writer_tried = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> MentionPipeline:
@@ -69,6 +73,12 @@ class MentionPipeline:
         self.clock_start = time.monotonic()
 
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+        if not self.writer_tried:  # the first item: fork the write process (see crawlers.writer)
+            self.writer_tried = True
+            self.writer = WriterProcess.start(self)
+        if self.writer is not None:
+            self.writer.send(item)
+            return item
         sp = self.spider
         mention_id = stable_id(sp.source.id, item["key"])
         if item.get("hot"):
@@ -289,7 +299,22 @@ class MentionPipeline:
         self.snapshots.clear()
         self.hot_entries.clear()
 
-    def close_spider(self, spider: Any = None) -> None:
+    def close_spider(self, spider: Any = None) -> Coroutine[Any, Any, None] | None:
+        if self.writer is not None:
+            return self._close_after_writer(self.writer)
+        self._close()
+        return None
+
+    async def _close_after_writer(self, writer: WriterProcess) -> None:
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet.threads import deferToThread
+
+        self.writer = None
+        for report in await maybe_deferred_to_future(deferToThread(writer.finish)):
+            writer.apply(report)
+        self._close()
+
+    def _close(self) -> None:
         sp = self.spider
         self.flush()
         finished = sp.now + dt.timedelta(seconds=time.monotonic() - self.clock_start)
