@@ -10,7 +10,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawlers import dedup, spool
 from crawlers.engagement import spread_per_hour
@@ -22,11 +22,15 @@ from yuqing.clock import iso, parse_ts
 from yuqing.errors import StorageUnavailable
 from yuqing.models import ENGAGEMENT_FIELDS, EngagementSnapshot, HotlistEntry, Mention, interactions, stable_id
 
+if TYPE_CHECKING:
+    from twisted.internet.defer import DeferredLock
+
 log = logging.getLogger(__name__)
 
 # Template-heavy pages can put thousands of mentions in one band; the first ones seen (the earliest)
 # are the ones worth linking to, and an unbounded bucket makes linking quadratic.
 BAND_BUCKET_LIMIT = 64
+_closing: DeferredLock | None = None  # one source closes at a time (MentionPipeline._close_in_turn)
 
 
 @dataclasses.dataclass
@@ -300,19 +304,31 @@ class MentionPipeline:
         self.hot_entries.clear()
 
     def close_spider(self, spider: Any = None) -> Coroutine[Any, Any, None] | None:
-        if self.writer is not None:
-            return self._close_after_writer(self.writer)
-        self._close()
-        return None
+        if getattr(self.crawler, "engine", None) is None:  # driven directly (bench/writepath.py)
+            self._close()
+            return None
+        return self._close_in_turn()
 
-    async def _close_after_writer(self, writer: WriterProcess) -> None:
+    async def _close_in_turn(self) -> None:
+        """The last writes, health and refresh of one source at a time in this crawl process: a
+        source's last batch then finds the reprints another source stored (and refreshed) before
+        it, as when every write ran on the reactor thread."""
         from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet.defer import DeferredLock
         from twisted.internet.threads import deferToThread
 
-        self.writer = None
-        for report in await maybe_deferred_to_future(deferToThread(writer.finish)):
-            writer.apply(report)
-        self._close()
+        global _closing
+        if _closing is None:
+            _closing = DeferredLock()
+        await maybe_deferred_to_future(_closing.acquire())
+        try:
+            if (writer := self.writer) is not None:
+                self.writer = None
+                for report in await maybe_deferred_to_future(deferToThread(writer.finish)):
+                    writer.apply(report)
+            self._close()
+        finally:
+            _closing.release()
 
     def _close(self) -> None:
         sp = self.spider
