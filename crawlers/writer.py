@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import signal
 import threading
+import time
 import traceback
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -177,11 +178,16 @@ def _writer_main(pipeline: MentionPipeline, conn: Connection, parent_end: Connec
     sp.counts = RunCounts()
     sp.seen = {}
     errors: list[str] = []
+    idle = busy = 0.0  # seconds waiting for items / working on them (logged at the end)
+    total = 0
     while True:
+        t0 = time.monotonic()
         try:
             chunk = conn.recv()
         except (EOFError, OSError):
             return  # the crawl process went away
+        t1 = time.monotonic()
+        idle += t1 - t0
         items = 0
         if chunk is None:
             try:
@@ -195,6 +201,8 @@ def _writer_main(pipeline: MentionPipeline, conn: Connection, parent_end: Connec
                 except Exception:  # as Scrapy would: the item is dropped, the error reported
                     errors.append(traceback.format_exc())
                 items += 1
+        busy += time.monotonic() - t1
+        total += items
         c = sp.counts
         conn.send({"done": chunk is None, "items": items, "seen": dict(sp.seen), "new": c.new,
                    "updated": c.updated, "spooled": c.spooled, "failed": c.failed, "reasons": dict(c.reasons),
@@ -203,5 +211,7 @@ def _writer_main(pipeline: MentionPipeline, conn: Connection, parent_end: Connec
         sp.counts = RunCounts()
         errors.clear()
         if chunk is None:
+            log.info("source %s: write process stored %d items in %.1f s of work, %.1f s waiting for items",
+                     sp.source.id, total, busy, idle)
             conn.close()
             return
