@@ -1,9 +1,10 @@
 """Sentiment of a mention: a score in [-1, 1] and a label.
 
 Two parts, chosen by measurement (see docs/analysis.md): a trained model shipped with the package
-(hashed character 1–3-gram and word TF-IDF, each a logistic regression averaged with a complement
-naive Bayes; see :mod:`analysis.train`) and the project's lexicon (:mod:`analysis.lexicon`) for government-opinion
-negatives the Weibo training data rarely shows. Negated harm terms ("并未造成人员伤亡") are masked
+(TF-IDF of the shared hashed character 1–3-grams and words: a weighted mean of logistic regression
+and complement naive Bayes parts, weights stored in the model; see :mod:`analysis.train`) and the
+project's lexicon (:mod:`analysis.lexicon`) for government-opinion negatives the Weibo training
+data rarely shows. Negated harm terms ("并未造成人员伤亡") are masked
 before the model sees the text and count as relief in the lexicon. The model file is loaded lazily
 once per process; nothing is ever fetched from a hub.
 """
@@ -36,26 +37,32 @@ _model: SentimentModel | None = None
 
 
 class SentimentModel:
-    """The trained classifier: ``scores(...)`` gives P(positive) − P(negative) per text, averaged
-    over a logistic regression and a complement naive Bayes on each of the shared hashed blocks
-    (character 1–3-grams counted twice, words once; :mod:`analysis.features`, :mod:`analysis.train`)."""
+    """The trained classifier: ``scores(...)`` gives a weighted mean of P(positive) − P(negative)
+    over its parts, plus a stored offset. A part is a logistic regression (``lr``) or a complement
+    naive Bayes (``nb``) on the TF-IDF of one shared hashed block (``char`` 1–3-grams or ``word``
+    tokens; :mod:`analysis.features`); the weights come from the model file (:mod:`analysis.train`),
+    and a block whose parts all weigh 0 is not stored and costs nothing at inference."""
 
     def __init__(self, arrays: dict[str, Any]) -> None:
         self.info = json.loads(str(arrays["info"]))
         self.version = str(self.info.get("version", "unknown"))
         # Added to every score: the model's balance point, chosen on the selection half (analysis.train).
         self.offset = float(self.info.get("offset", 0.0))
-        self.idf = arrays["idf"]
-        self.lr_w = arrays["lr_w"]
-        self.lr_b = float(arrays["lr_b"][0])
-        self.nb_logp = arrays["nb_logp"]  # rows: negative, positive
-        self.w_idf = arrays["w_idf"]
-        self.w_lr_w = arrays["w_lr_w"]
-        self.w_lr_b = float(arrays["w_lr_b"][0])
-        self.w_nb_logp = arrays["w_nb_logp"]
-        if (len(self.idf), len(self.w_idf)) != (features.CHAR_FEATURES, features.WORD_FEATURES):
-            raise YuqingError(f"sentiment model {MODEL_PATH} was trained with other features: "
-                              "run `yuqing train sentiment`")
+        weights = self.info.get("weights")
+        if not isinstance(weights, dict) or not weights:
+            raise YuqingError(f"sentiment model {self.version} has no part weights: run `yuqing train sentiment`")
+        self.weights = {str(k): float(v) for k, v in weights.items() if float(v) > 0}
+        self.total = sum(self.weights.values())
+        self.arrays = arrays
+        sizes = {"char": features.CHAR_FEATURES, "word": features.WORD_FEATURES}
+        for block in self.blocks():
+            if len(arrays[f"{block}_idf"]) != sizes[block]:
+                raise YuqingError(f"sentiment model {MODEL_PATH} was trained with other features: "
+                                  "run `yuqing train sentiment`")
+
+    def blocks(self) -> list[str]:
+        """The feature blocks the model reads (``char``, ``word``), in that order."""
+        return [b for b in ("char", "word") if any(k.startswith(b + "_") for k in self.weights)]
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> SentimentModel:
@@ -64,9 +71,11 @@ class SentimentModel:
         try:
             with np.load(path, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
+            return cls(arrays)
         except FileNotFoundError as exc:
             raise YuqingError(f"sentiment model {path} is missing: run `yuqing train sentiment`") from exc
-        return cls(arrays)
+        except KeyError as exc:
+            raise YuqingError(f"sentiment model {path} lacks {exc}: run `yuqing train sentiment`") from exc
 
     @staticmethod
     def _tfidf(counts: Any, idf: Any) -> Any:
@@ -78,27 +87,33 @@ class SentimentModel:
         x.data += 1.0
         return normalize(x.multiply(idf).tocsr(), norm="l2", copy=False)
 
-    @staticmethod
-    def _pair(x: Any, w: Any, b: float, nb_logp: Any) -> Any:
-        """P(pos) − P(neg) averaged over the logistic regression and the naive Bayes: values in [-1, 1]."""
+    def _polarity(self, block: str, x: Any) -> Any:
+        """Σ weight · (P(pos) − P(neg)) over the block's parts: the LR and NB probabilities."""
         import numpy as np
 
-        p_lr = 1.0 / (1.0 + np.exp(-(x @ w + b)))
-        jll = np.asarray(x @ nb_logp.T)
-        jll -= jll.max(axis=1, keepdims=True)
-        ex = np.exp(jll)
-        p_nb = ex[:, 1] / ex.sum(axis=1)
-        return p_lr + p_nb - 1.0
+        a = self.arrays
+        total = np.zeros(x.shape[0])
+        w_lr = self.weights.get(f"{block}_lr", 0.0)
+        if w_lr:
+            p_lr = 1.0 / (1.0 + np.exp(-(x @ a[f"{block}_lr_w"] + float(a[f"{block}_lr_b"][0]))))
+            total += w_lr * (2 * p_lr - 1)
+        w_nb = self.weights.get(f"{block}_nb", 0.0)
+        if w_nb:
+            jll = np.asarray(x @ a[f"{block}_nb_logp"].T)  # rows: negative, positive
+            total += w_nb * np.tanh((jll[:, 1] - jll[:, 0]) / 2)  # = P(pos) − P(neg)
+        return total
 
     def scores(self, feats: features.Features) -> list[float]:
         """Scores for a batch of shared features (:func:`analysis.features.featurize` of the masked texts)."""
         if feats.char_counts.shape[0] == 0:
             return []
-        x = self._tfidf(feats.char_counts, self.idf)
-        xw = self._tfidf(feats.word_counts, self.w_idf)
-        total = (2 * self._pair(x, self.lr_w, self.lr_b, self.nb_logp)
-                 + self._pair(xw, self.w_lr_w, self.w_lr_b, self.w_nb_logp)) / 3 + self.offset
-        return [float(v) for v in total]
+        import numpy as np
+
+        total = np.zeros(feats.char_counts.shape[0])
+        for block in self.blocks():
+            counts = feats.char_counts if block == "char" else feats.word_counts
+            total += self._polarity(block, self._tfidf(counts, self.arrays[f"{block}_idf"]))
+        return [float(v) for v in total / self.total + self.offset]
 
 
 def model() -> SentimentModel:

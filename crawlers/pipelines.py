@@ -10,7 +10,10 @@ import hashlib
 import logging
 import time
 from collections.abc import Coroutine
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from crawlers import dedup, spool
 from crawlers.engagement import spread_per_hour
@@ -26,11 +29,12 @@ if TYPE_CHECKING:
     from twisted.internet.defer import DeferredLock
 
 log = logging.getLogger(__name__)
-
-# Template-heavy pages can put thousands of mentions in one band; the first ones seen (the earliest)
-# are the ones worth linking to, and an unbounded bucket makes linking quadratic.
-BAND_BUCKET_LIMIT = 64
 _closing: DeferredLock | None = None  # one source closes at a time (MentionPipeline._close_in_turn)
+
+# Stored reprint candidates are read in pages of this many, earliest first, up to the configured
+# ``reprint_candidate_limit`` per batch.
+CANDIDATE_PAGE = 2000
+CANDIDATE_SORT = [{"published_at": {"order": "asc", "missing": "_last"}}, {"crawled_at": "asc"}, {"id": "asc"}]
 
 
 @dataclasses.dataclass
@@ -48,20 +52,63 @@ def _when(m: Mention) -> dt.datetime:
     return m.published_at or m.crawled_at
 
 
+class KnownCandidates:
+    """Every candidate this run holds — its own mentions and the stored ones read for earlier batches —
+    with their hashes in one array, so a new mention is compared with all of them at once (exact, no
+    bucket cap) and no stored one is read twice. Process-local only as a cache of what was read or
+    written: the stored mentions stay the truth, so it holds on any cluster."""
+
+    def __init__(self) -> None:
+        self.items: list[Candidate] = []
+        self.index: dict[str, int] = {}
+        self._hashes = np.zeros(1024, dtype=np.uint64)
+
+    def add(self, c: Candidate, *, replace: bool = False) -> None:
+        at = self.index.get(c.id)
+        if at is not None:
+            if replace:
+                self.items[at] = c
+                self._hashes[at] = c.hash
+            return
+        n = len(self.items)
+        if n == len(self._hashes):
+            self._hashes = np.concatenate([self._hashes, np.zeros(n, dtype=np.uint64)])
+        self._hashes[n] = c.hash
+        self.items.append(c)
+        self.index[c.id] = n
+
+    def within(self, value: int, max_distance: int) -> list[Candidate]:
+        return [self.items[i] for i in dedup.within(self._hashes[:len(self.items)], value, max_distance)]
+
+    def matching(self, keys: set[str]) -> list[str]:
+        """Ids of held candidates with a band among the probe ``keys``: what a band search would read again."""
+        if not self.items:
+            return []
+        bands = dedup.band_values(self._hashes[:len(self.items)])
+        hit = np.zeros(len(self.items), dtype=bool)
+        for i, values in enumerate(dedup.probe_values(keys)):
+            if values:
+                hit |= np.isin(bands[:, i], np.fromiter(values, dtype=np.uint64, count=len(values)))
+        return [self.items[j].id for j in np.flatnonzero(hit)]
+
+
 class MentionPipeline:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
         self.batch_size = crawler.settings.getint("YUQING_BATCH_SIZE", 100)
         self.buffer: list[tuple[Mention, dict[str, Any]]] = []
         self.updates: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (mention id, partial, item)
-        self.bands: dict[str, list[Candidate]] = {}
+        self.known = KnownCandidates()
+        self._writer: ThreadPoolExecutor | None = None
+        self.pending: tuple[Future[list[tuple[str, str, str]]], list[Any], list[str], int, int] | None = None
+        self.unwritten: list[Candidate] = []  # this batch's candidates whose Mention is still to be written
         self.relinks: dict[str, str] = {}
         self.snapshots: list[EngagementSnapshot] = []
         self.hot_entries: list[HotlistEntry] = []
         self.previous_engagement: dict[str, dict[str, Any]] | None = None  # mention id -> latest snapshot
         self.clock_start = time.monotonic()
-        self.writer: WriterProcess | None = None
-        self.writer_tried = False
+        self.write_process: WriterProcess | None = None
+        self.write_process_tried = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> MentionPipeline:
@@ -77,11 +124,11 @@ class MentionPipeline:
         self.clock_start = time.monotonic()
 
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
-        if not self.writer_tried:  # the first item: fork the write process (see crawlers.writer)
-            self.writer_tried = True
-            self.writer = WriterProcess.start(self)
-        if self.writer is not None:
-            self.writer.send(item)
+        if not self.write_process_tried:  # the first item: fork the write process (see crawlers.writer)
+            self.write_process_tried = True
+            self.write_process = WriterProcess.start(self)
+        if self.write_process is not None:
+            self.write_process.send(item)
             return item
         sp = self.spider
         mention_id = stable_id(sp.source.id, item["key"])
@@ -175,24 +222,39 @@ class MentionPipeline:
     # -- reprints -------------------------------------------------------------------------------
 
     def _stored_candidates(self, mentions: list[Mention], k: int) -> list[Candidate]:
+        """Stored mentions sharing a probe key with the batch (every one within ``k`` does), minus those
+        already held: one band search per batch, paged, earliest first."""
         sp = self.spider
         probes: set[str] = set()
         for m in mentions:
             probes.update(dedup.probes(dedup.from_hex(m.simhash or "0"), k))
         if not probes or sp.store_down:
             return []
+        query: dict[str, Any] = {"bool": {"filter": [{"terms": {"simhash_bands": sorted(probes)}}]}}
+        if held := self.known.matching(probes):
+            query["bool"]["must_not"] = [{"ids": {"values": held}}]
+        limit = sp.crawl_settings.reprint_candidate_limit
+        out: list[Candidate] = []
+        after: list[Any] | None = None
         try:
-            resp = sp.store.search("mentions", query={"terms": {"simhash_bands": sorted(probes)}}, size=2000,
-                                   source=["id", "simhash", "published_at", "crawled_at", "reprint_of"],
-                                   track_total_hits=False)
+            while len(out) < limit:
+                size = min(CANDIDATE_PAGE, limit - len(out))
+                hits = sp.store.search("mentions", query=query, size=size, sort=CANDIDATE_SORT, search_after=after,
+                                       source=["id", "simhash", "published_at", "crawled_at", "reprint_of"],
+                                       track_total_hits=False)["hits"]["hits"]
+                for hit in hits:
+                    doc = hit["_source"]
+                    at = parse_ts(doc.get("published_at")) or parse_ts(doc.get("crawled_at"))
+                    if doc.get("simhash") and at is not None:
+                        out.append(Candidate(doc["id"], dedup.from_hex(doc["simhash"]), at, doc.get("reprint_of")))
+                if len(hits) < size:
+                    break
+                after = hits[-1]["sort"]
+            else:
+                log.warning("source %s: more than %d stored reprint candidates for one batch; the earliest were "
+                            "compared (crawl.reprint_candidate_limit)", sp.source.id, limit)
         except StorageUnavailable:
-            return []  # the batch will spool; reprints are still linked within this run
-        out = []
-        for hit in resp["hits"]["hits"]:
-            doc = hit["_source"]
-            at = parse_ts(doc.get("published_at")) or parse_ts(doc.get("crawled_at"))
-            if doc.get("simhash") and at is not None:
-                out.append(Candidate(doc["id"], dedup.from_hex(doc["simhash"]), at, doc.get("reprint_of")))
+            return out  # the batch will spool; reprints are still linked within this run
         return out
 
     def link_reprints(self, mentions: list[Mention]) -> None:
@@ -200,21 +262,11 @@ class MentionPipeline:
         others are re-linked to it (``self.relinks``)."""
         k = self.spider.crawl_settings.simhash_max_distance
         eligible = [m for m in mentions if m.simhash_bands]
-        # Stored candidates by band key: a mention is compared only with those sharing one of its probe
-        # keys — every hash within k does (dedup.probes) — not with every candidate of the batch.
-        stored: dict[str, list[Candidate]] = {}
         for c in self._stored_candidates(eligible, k):
-            for key in dedup.bands(c.hash):
-                stored.setdefault(key, []).append(c)
+            self.known.add(c)
         for m in eligible:
             h = dedup.from_hex(m.simhash or "0")
-            pool: dict[str, Candidate] = {}
-            for key in dedup.probes(h, k):
-                for c in stored.get(key, ()):
-                    pool.setdefault(c.id, c)
-                for c in self.bands.get(key, []):
-                    pool[c.id] = c
-            group = [c for c in pool.values() if c.id != m.id and dedup.distance(c.hash, h) <= k]
+            group = [c for c in self.known.within(h, k) if c.id != m.id]
             me = Candidate(m.id, h, _when(m), None, m)
             if group:
                 earliest = min(group, key=lambda c: (c.at, c.id))
@@ -228,10 +280,8 @@ class MentionPipeline:
                 else:
                     m.reprint_of = earliest.reprint_of or earliest.id
                     me.reprint_of = m.reprint_of
-            for key in m.simhash_bands:
-                bucket = self.bands.setdefault(key, [])
-                if len(bucket) < BAND_BUCKET_LIMIT:
-                    bucket.append(me)
+            self.known.add(me, replace=True)
+            self.unwritten.append(me)
 
     # -- writes ---------------------------------------------------------------------------------
 
@@ -240,7 +290,6 @@ class MentionPipeline:
                 and not self.hot_entries:
             return
         sp = self.spider
-        counts = sp.counts
         mentions = [m for m, _ in self.buffer]
         self.link_reprints(mentions)
         now_iso = iso(sp.now)
@@ -271,37 +320,69 @@ class MentionPipeline:
             ("engagement", "index", [(snap.id, snap.to_doc()) for snap in self.snapshots]),
             ("hotlist", "index", [(entry.id, entry.to_doc()) for entry in self.hot_entries]),
         ]
-        try:
-            if sp.store_down:
-                sp.store.health()  # raises StorageUnavailable while it is still down
-                sp.store_down = False
-            refused: set[str] = set()
-            for kind, op, docs in writes:
-                if docs:
-                    result = sp.store.bulk(kind, docs, op=op)
-                    for doc_id, reason in result.failed:
-                        refused.add(doc_id)
-                        sp.fail("store_refused", url=doc_id)
-                        log.warning("%s/%s refused: %s", kind, doc_id, reason)
-            counts.new += sum(1 for m in mentions if m.id not in refused)
-            counts.updated += sum(1 for _, _, item in self.updates if not item.get("engagement_only"))
-        except StorageUnavailable:
-            sp.store_down = True
-            for kind, op, docs in writes:
-                if docs:
-                    self.spool.append(kind, op, docs)
-            counts.new += len(mentions)
-            counts.updated += sum(1 for _, _, item in self.updates if not item.get("engagement_only"))
-            counts.spooled += len(mentions) + len(self.updates)
-            log.warning("source %s: Elasticsearch unreachable; %d items spooled to %s", sp.source.id,
-                        len(mentions) + len(self.updates), self.spool.path)
+        # One batch in flight: Elasticsearch indexes it while this process segments the next one.
+        # Its outcome (refusals, an outage) is taken in before the next batch is sent, in order.
+        self.wait_writes()
+        updated = sum(1 for _, _, item in self.updates if not item.get("engagement_only"))
+        self.pending = (self.writer().submit(self._write, writes), writes, [m.id for m in mentions],
+                        len(self.updates), updated)
         for _, item in self.buffer:
             sp.seen[item["key"]] = bool(item["complete"])
+        for c in self.unwritten:
+            c.mention = None  # written (or spooled): a later re-link is a partial update
+        self.unwritten.clear()
         self.buffer.clear()
         self.updates.clear()
         self.relinks.clear()
         self.snapshots.clear()
         self.hot_entries.clear()
+
+    def writer(self) -> ThreadPoolExecutor:
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yuqing-bulk")
+        return self._writer
+
+    def _write(self, writes: list[tuple[str, str, list[tuple[str, dict[str, Any]]]]]) -> list[tuple[str, str, str]]:
+        """Send one batch's writes (in the writer thread); returns the refused (kind, id, reason)."""
+        sp = self.spider
+        if sp.store_down:
+            sp.store.health()  # raises StorageUnavailable while it is still down
+        refused: list[tuple[str, str, str]] = []
+        for kind, op, docs in writes:
+            if docs:
+                result = sp.store.bulk(kind, docs, op=op)
+                refused.extend((kind, doc_id, reason) for doc_id, reason in result.failed)
+        return refused
+
+    def wait_writes(self) -> None:
+        """Take in the outcome of the batch in flight: count it, or spool it when the store is down."""
+        if self.pending is None:
+            return
+        future, writes, mention_ids, n_updates, updated = self.pending
+        self.pending = None
+        sp = self.spider
+        counts = sp.counts
+        try:
+            rejected = future.result()
+        except StorageUnavailable:
+            sp.store_down = True
+            for kind, op, docs in writes:
+                if docs:
+                    self.spool.append(kind, op, docs)
+            counts.new += len(mention_ids)
+            counts.updated += updated
+            counts.spooled += len(mention_ids) + n_updates
+            log.warning("source %s: Elasticsearch unreachable; %d items spooled to %s", sp.source.id,
+                        len(mention_ids) + n_updates, self.spool.path)
+            return
+        sp.store_down = False
+        refused: set[str] = set()
+        for kind, doc_id, reason in rejected:
+            refused.add(doc_id)
+            sp.fail("store_refused", url=doc_id)
+            log.warning("%s/%s refused: %s", kind, doc_id, reason)
+        counts.new += sum(1 for mid in mention_ids if mid not in refused)
+        counts.updated += updated
 
     def close_spider(self, spider: Any = None) -> Coroutine[Any, Any, None] | None:
         if getattr(self.crawler, "engine", None) is None:  # driven directly (bench/writepath.py)
@@ -322,10 +403,10 @@ class MentionPipeline:
             _closing = DeferredLock()
         await maybe_deferred_to_future(_closing.acquire())
         try:
-            if (writer := self.writer) is not None:
-                self.writer = None
-                for report in await maybe_deferred_to_future(deferToThread(writer.finish)):
-                    writer.apply(report)
+            if (process := self.write_process) is not None:
+                self.write_process = None
+                for report in await maybe_deferred_to_future(deferToThread(process.finish)):
+                    process.apply(report)
             self._close()
         finally:
             _closing.release()
@@ -333,6 +414,10 @@ class MentionPipeline:
     def _close(self) -> None:
         sp = self.spider
         self.flush()
+        self.wait_writes()
+        if self._writer is not None:
+            self._writer.shutdown()
+            self._writer = None
         finished = sp.now + dt.timedelta(seconds=time.monotonic() - self.clock_start)
         previous = None
         if not sp.store_down:

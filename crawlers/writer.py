@@ -171,15 +171,13 @@ def _writer_main(pipeline: MentionPipeline, conn: Connection, parent_end: Connec
         signal.signal(sig, signal.SIG_DFL)  # Scrapy's handlers would poke the (parent's) reactor
     with contextlib.suppress(ValueError):
         signal.set_wakeup_fd(-1)
-    pipeline.writer = None  # this is the writer: process_item writes
+    pipeline.write_process = None  # this is the writer: process_item writes
     sp = pipeline.spider
     # a client of its own: the inherited one's pooled sockets belong to the crawl process
     sp.store = Store.connect(pipeline.crawler.settings.get("YUQING_ES_URL") or None, sp.store.prefix)
     sp.counts = RunCounts()
     sp.seen = {}
     errors: list[str] = []
-    background = _BackgroundFlush(pipeline, errors)
-    setattr(pipeline, "flush", background)  # noqa: B010 (an instance's method replaced on purpose)
     idle = busy = 0.0  # seconds waiting for items / working on them (logged at the end)
     total = 0
     while True:
@@ -192,8 +190,11 @@ def _writer_main(pipeline: MentionPipeline, conn: Connection, parent_end: Connec
         idle += t1 - t0
         items = 0
         if chunk is None:
-            pipeline.flush()
-            background.wait()
+            try:
+                pipeline.flush()
+                pipeline.wait_writes()  # the batch in flight in the pipeline's bulk thread
+            except Exception:
+                errors.append(traceback.format_exc())
         else:
             for item in chunk:
                 try:
@@ -203,59 +204,16 @@ def _writer_main(pipeline: MentionPipeline, conn: Connection, parent_end: Connec
                 items += 1
         busy += time.monotonic() - t1
         total += items
-        if background.lock.acquire(blocking=False):  # no batch being written: report what is stored
-            try:
-                c = sp.counts
-                conn.send({"done": chunk is None, "items": items, "seen": dict(sp.seen), "new": c.new,
-                           "updated": c.updated, "spooled": c.spooled, "failed": c.failed,
-                           "reasons": dict(c.reasons), "store_down": sp.store_down, "errors": list(errors)})
-                sp.seen.clear()
-                sp.counts = RunCounts()
-                errors.clear()
-            finally:
-                background.lock.release()
-        else:  # the batch being written reports with a later chunk
-            conn.send({"done": False, "items": items, "seen": {}, "new": 0, "updated": 0, "spooled": 0,
-                       "failed": 0, "reasons": {}, "store_down": sp.store_down, "errors": []})
+        c = sp.counts
+        conn.send({"done": chunk is None, "items": items, "seen": dict(sp.seen), "new": c.new,
+                   "updated": c.updated, "spooled": c.spooled, "failed": c.failed, "reasons": dict(c.reasons),
+                   "store_down": sp.store_down, "errors": list(errors)})
+        sp.seen.clear()
+        sp.counts = RunCounts()
+        errors.clear()
         if chunk is None:
             log.info("source %s: write process stored %d items in %.1f s of work, %.1f s waiting for items",
                      sp.source.id, total, busy, idle)
             conn.close()
             return
 
-
-class _BackgroundFlush:
-    """The writer's ``pipeline.flush``: a batch's reprint search and bulk writes run in a thread
-    (they mostly wait on Elasticsearch) while the next batch is segmented; one batch at a time, in
-    order, so reprint linking sees every earlier batch as before. ``lock`` is held while a batch's
-    writes may change the spider's counts, keys and store state."""
-
-    def __init__(self, pipeline: MentionPipeline, errors: list[str]) -> None:
-        self.pipeline = pipeline
-        self.errors = errors
-        self.lock = threading.Lock()
-        self.thread: threading.Thread | None = None
-
-    def __call__(self) -> None:
-        import copy
-
-        self.wait()
-        p = self.pipeline
-        batch = copy.copy(p)  # this batch's lists; bands and relinks stay shared (only flush uses them)
-        p.buffer, p.updates, p.snapshots, p.hot_entries = [], [], [], []
-        self.lock.acquire()
-        self.thread = threading.Thread(target=self._write, args=(batch,), daemon=True)
-        self.thread.start()
-
-    def _write(self, batch: MentionPipeline) -> None:
-        try:
-            type(batch).flush(batch)
-        except Exception:  # as Scrapy would: reported, the crawl goes on
-            self.errors.append(traceback.format_exc())
-        finally:
-            self.lock.release()
-
-    def wait(self) -> None:
-        if self.thread is not None:
-            self.thread.join()
-            self.thread = None

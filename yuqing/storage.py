@@ -444,12 +444,12 @@ class Store:
     def search(self, kind: str, *, query: Mapping[str, Any] | None = None, size: int = 10,
                sort: Any = None, aggs: Mapping[str, Any] | None = None, from_: int = 0,
                source: Any = None, track_total_hits: bool = True,
-               highlight: Mapping[str, Any] | None = None) -> dict[str, Any]:
+               highlight: Mapping[str, Any] | None = None, search_after: list[Any] | None = None) -> dict[str, Any]:
         with self._errors(f"search {kind}"):
             resp = self.client.search(index=self.alias(kind), query=dict(query or {"match_all": {}}),
                                       size=size, sort=sort, aggs=dict(aggs) if aggs else None,
                                       from_=from_, source=source, track_total_hits=track_total_hits,
-                                      highlight=dict(highlight) if highlight else None)
+                                      highlight=dict(highlight) if highlight else None, search_after=search_after)
         return dict(resp)
 
     def find(self, kind: str, query: Mapping[str, Any] | None = None, *, size: int = 10000,

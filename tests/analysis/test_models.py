@@ -136,3 +136,19 @@ def test_demo_rumour_is_flagged_from_the_posts_and_later_linked_to_the_rebuttal(
     assert incident is not None and incident["false_info"]["rebuttal"] == "p-water-rebut"
     first = store.get("mentions", "w-water-01")
     assert first is not None and first["false_info"]["rebuttal"] == "p-water-rebut"
+
+
+def test_an_outdated_sentiment_model_file_is_refused_with_the_command_to_retrain(tmp_path: Path) -> None:
+    import numpy as np
+
+    from analysis.sentiment import SentimentModel
+    from yuqing.errors import YuqingError
+
+    old = tmp_path / "old.npz"  # the file format before part weights were stored
+    np.savez(old, info=np.array(json.dumps({"version": "sentiment-char13+word-lr+cnb"})))
+    with pytest.raises(YuqingError, match="yuqing train sentiment"):
+        SentimentModel.load(old)
+    partial = tmp_path / "partial.npz"  # a part is weighted but its arrays are missing
+    np.savez(partial, info=np.array(json.dumps({"version": "x", "weights": {"char_nb": 1.0}})))
+    with pytest.raises(YuqingError, match="yuqing train sentiment"):
+        SentimentModel.load(partial)

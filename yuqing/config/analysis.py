@@ -11,11 +11,11 @@ from yuqing.config.base import Model, SpanField
 
 
 class SentimentSettings(Model):
-    negative_below: float = Field(default=-0.05, ge=-1, le=1)
-    positive_above: float = Field(default=0.3, ge=-1, le=1)
+    negative_below: float = Field(default=-0.075, ge=-1, le=1)
+    positive_above: float = Field(default=0.15, ge=-1, le=1)
     # How much the project's lexicon (government-opinion negatives such as 暴力执法) moves the
     # trained model's score: final = clip(model + lexicon_weight * tanh(lexicon sum)).
-    lexicon_weight: float = Field(default=0.6, ge=0, le=2)
+    lexicon_weight: float = Field(default=0.48, ge=0, le=2)
     # Extra lexicon terms with signed weights (negative below 0), added to the shipped lexicon
     # (analysis/lexicon.py) — e.g. a deployment's or the demo's own wording (demo/config/analysis.yaml).
     terms: dict[str, float] = {}

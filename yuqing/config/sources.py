@@ -180,6 +180,8 @@ class CrawlSettings(Model):
     download_maxsize: int = Field(default=8 * 1024 * 1024, ge=1024)  # bytes
     simhash_max_distance: int = Field(default=5, ge=0, le=7)  # Hamming distance for a reprint (转载)
     simhash_min_chars: int = Field(default=40, ge=0)  # shorter texts are not compared (too many collisions)
+    # stored reprint candidates read per batch of new mentions, earliest first (a bound on a band-search flood)
+    reprint_candidate_limit: int = Field(default=20_000, ge=100)
     failing_error_rate: float = Field(default=0.5, gt=0, le=1)  # at or above: status "failing"
 
 
