@@ -20,7 +20,7 @@ from crawlers.engagement import spread_per_hour
 from crawlers.extract import canonical_url
 from crawlers.health import build_health, previous_health
 from crawlers.spool import Spool
-from crawlers.writer import WriterProcess
+from crawlers.writer import WriterProcess, in_engine
 from yuqing.clock import iso, parse_ts
 from yuqing.errors import StorageUnavailable
 from yuqing.models import ENGAGEMENT_FIELDS, EngagementSnapshot, HotlistEntry, Mention, interactions, stable_id
@@ -385,7 +385,7 @@ class MentionPipeline:
         counts.updated += updated
 
     def close_spider(self, spider: Any = None) -> Coroutine[Any, Any, None] | None:
-        if getattr(self.crawler, "engine", None) is None:  # driven directly (bench/writepath.py)
+        if not in_engine(self.crawler):  # driven directly (bench/writepath.py, tests)
             self._close()
             return None
         return self._close_in_turn()

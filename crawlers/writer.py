@@ -41,6 +41,14 @@ _live = 0  # writers running in this process
 _live_lock = threading.Lock()
 
 
+def in_engine(crawler: Any) -> bool:
+    """Whether the pipeline runs inside a crawl (Scrapy's engine), not driven directly."""
+    try:
+        return getattr(crawler, "engine", None) is not None
+    except RuntimeError:  # Scrapy ≥ 2.13: "Crawler.engine is not set yet"
+        return False
+
+
 class WriterProcess:
     """The crawl process's handle on one source's writer."""
 
@@ -64,7 +72,7 @@ class WriterProcess:
         global _live
         crawler = pipeline.crawler
         limit = crawler.settings.getint("YUQING_WRITER_PROCESSES", 0)
-        if getattr(crawler, "engine", None) is None or limit <= 0:
+        if not in_engine(crawler) or limit <= 0:
             return None
         with _live_lock:
             if _live >= limit:
