@@ -9,8 +9,9 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from collections.abc import Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,11 +20,16 @@ from crawlers.engagement import spread_per_hour
 from crawlers.extract import canonical_url
 from crawlers.health import build_health, previous_health
 from crawlers.spool import Spool
+from crawlers.writer import WriterProcess, in_engine
 from yuqing.clock import iso, parse_ts
 from yuqing.errors import StorageUnavailable
 from yuqing.models import ENGAGEMENT_FIELDS, EngagementSnapshot, HotlistEntry, Mention, interactions, stable_id
 
+if TYPE_CHECKING:
+    from twisted.internet.defer import DeferredLock
+
 log = logging.getLogger(__name__)
+_closing: DeferredLock | None = None  # one source closes at a time (MentionPipeline._close_in_turn)
 
 # Stored reprint candidates are read in pages of this many, earliest first, up to the configured
 # ``reprint_candidate_limit`` per batch.
@@ -101,6 +107,8 @@ class MentionPipeline:
         self.hot_entries: list[HotlistEntry] = []
         self.previous_engagement: dict[str, dict[str, Any]] | None = None  # mention id -> latest snapshot
         self.clock_start = time.monotonic()
+        self.write_process: WriterProcess | None = None
+        self.write_process_tried = False
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> MentionPipeline:
@@ -116,6 +124,12 @@ class MentionPipeline:
         self.clock_start = time.monotonic()
 
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+        if not self.write_process_tried:  # the first item: fork the write process (see crawlers.writer)
+            self.write_process_tried = True
+            self.write_process = WriterProcess.start(self)
+        if self.write_process is not None:
+            self.write_process.send(item)
+            return item
         sp = self.spider
         mention_id = stable_id(sp.source.id, item["key"])
         if item.get("hot"):
@@ -370,7 +384,34 @@ class MentionPipeline:
         counts.new += sum(1 for mid in mention_ids if mid not in refused)
         counts.updated += updated
 
-    def close_spider(self, spider: Any = None) -> None:
+    def close_spider(self, spider: Any = None) -> Coroutine[Any, Any, None] | None:
+        if not in_engine(self.crawler):  # driven directly (bench/writepath.py, tests)
+            self._close()
+            return None
+        return self._close_in_turn()
+
+    async def _close_in_turn(self) -> None:
+        """The last writes, health and refresh of one source at a time in this crawl process: a
+        source's last batch then finds the reprints another source stored (and refreshed) before
+        it, as when every write ran on the reactor thread."""
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet.defer import DeferredLock
+        from twisted.internet.threads import deferToThread
+
+        global _closing
+        if _closing is None:
+            _closing = DeferredLock()
+        await maybe_deferred_to_future(_closing.acquire())
+        try:
+            if (process := self.write_process) is not None:
+                self.write_process = None
+                for report in await maybe_deferred_to_future(deferToThread(process.finish)):
+                    process.apply(report)
+            self._close()
+        finally:
+            _closing.release()
+
+    def _close(self) -> None:
         sp = self.spider
         self.flush()
         self.wait_writes()

@@ -38,6 +38,10 @@ ITEM_PIPELINES = {
 # Replay the disk spool before crawling (crawlers.run replays once per process and turns this off).
 YUQING_REPLAY_SPOOL = True
 YUQING_BATCH_SIZE = 100  # mentions per bulk write
+# Per-item work (model, jieba, SimHash, reprint linking, bulk writes) runs in a forked write process
+# next to the reactor, at most this many per crawl process (one per source crawled at once; the
+# others write inline). 0: always inline. See crawlers/writer.py.
+YUQING_WRITER_PROCESSES = 2
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

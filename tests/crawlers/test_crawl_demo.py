@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -147,3 +148,35 @@ def test_source_health_is_recorded_per_run(crawled: Crawled) -> None:
     assert len(docs) == 2
     assert {d["status"] for d in docs} == {"ok"}
     assert {d["items_new"] for d in docs} == {0, crawled.first["demo-rss"].new}
+
+
+def test_write_process_stores_what_inline_writes_store(es_url: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forked write process (crawlers/writer.py) is an execution detail: the same crawl with
+    writes inline stores the same mentions (text, segmentation, SimHash, reprint links), the same
+    crawl state, and reports the same counts."""
+    from demo.web import DemoWeb
+
+    monkeypatch.setenv("YUQING_VAR", str(tmp_path / "var"))
+    stored: dict[int, tuple[dict[str, Any], set[str], dict[str, tuple[int, int, int]]]] = {}
+    with DemoWeb(day=DAY, port=0, now=NOON) as web:
+        config = demo_config(tmp_path / "config", web.base_url)
+        for writers in (2, 0):
+            store = Store(make_client(es_url), prefix=f"t{uuid.uuid4().hex[:10]}")
+            store.ensure_indices()
+            try:
+                stats = crawl_sources(store, config, DEMO_SOURCES, now=NOON,
+                                      settings={**FAST, "YUQING_WRITER_PROCESSES": writers})
+                store.refresh()
+                mentions = {m["id"]: {k: m.get(k) for k in ("title", "text", "text_seg", "simhash", "reprint_of",
+                                                            "published_at", "extra")}
+                            for m in store.find("mentions", size=1000)}
+                keys = {d["id"] for d in store.find("crawl_state", size=1000)}
+                counts = {s.source_id: (s.found, s.new, s.failed) for s in stats}
+                stored[writers] = (mentions, keys, counts)
+            finally:
+                store.drop_all()
+    forked, inline = stored[2], stored[0]
+    assert forked[0] and forked[0] == inline[0]
+    assert forked[1] == inline[1]
+    assert forked[2] == inline[2]
