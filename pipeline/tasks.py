@@ -244,7 +244,7 @@ def run_daily_report(interval_end: Instant, *, day: dt.date | str | None = None,
     out = reports_dir()
     result = _run("daily_report", "reports.api", "write_daily",
                   lambda f: {"files": f(store, config, the_day, out, now=now)})
-    return {**result, "day": the_day.isoformat()}
+    return {**result, "day": the_day.isoformat(), "subject": the_day.isoformat()}
 
 
 def period_day(kind: str, interval_end: Instant) -> dt.date:
