@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -99,6 +100,10 @@ class MentionPipeline:
         self.buffer: list[tuple[Mention, dict[str, Any]]] = []
         self.updates: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (mention id, partial, item)
         self.known = KnownCandidates()
+        # This run's mark on the mentions it stores: a batch's band search leaves the run's own
+        # mentions out by this one term (they are held in ``known``), not by listing their ids.
+        self.run_id = uuid.uuid4().hex
+        self.read = KnownCandidates()  # the held candidates that were read from storage, not written by this run
         self._writer: ThreadPoolExecutor | None = None
         self.pending: tuple[Future[list[tuple[str, str, str]]], list[Any], list[str], int, int] | None = None
         self.unwritten: list[Candidate] = []  # this batch's candidates whose Mention is still to be written
@@ -216,7 +221,7 @@ class MentionPipeline:
             encoding=item["encoding"],
             content_hash=hashlib.sha1(f"{title}\n{text}".encode()).hexdigest(),
             simhash=dedup.to_hex(value), simhash_bands=dedup.bands(value) if long_enough else [],
-            doc_type=item["doc_type"], extra=item["extra"],
+            crawl_run=self.run_id, doc_type=item["doc_type"], extra=item["extra"],
         )
 
     # -- reprints -------------------------------------------------------------------------------
@@ -230,9 +235,12 @@ class MentionPipeline:
             probes.update(dedup.probes(dedup.from_hex(m.simhash or "0"), k))
         if not probes or sp.store_down:
             return []
-        query: dict[str, Any] = {"bool": {"filter": [{"terms": {"simhash_bands": sorted(probes)}}]}}
-        if held := self.known.matching(probes):
-            query["bool"]["must_not"] = [{"ids": {"values": held}}]
+        # Left out: what this run wrote (one term) and the stored candidates already read.
+        must_not: list[dict[str, Any]] = [{"term": {"crawl_run": self.run_id}}]
+        if held := self.read.matching(probes):
+            must_not.append({"ids": {"values": held}})
+        query: dict[str, Any] = {"bool": {"filter": [{"terms": {"simhash_bands": sorted(probes)}}],
+                                          "must_not": must_not}}
         limit = sp.crawl_settings.reprint_candidate_limit
         out: list[Candidate] = []
         after: list[Any] | None = None
@@ -264,6 +272,7 @@ class MentionPipeline:
         eligible = [m for m in mentions if m.simhash_bands]
         for c in self._stored_candidates(eligible, k):
             self.known.add(c)
+            self.read.add(c)
         for m in eligible:
             h = dedup.from_hex(m.simhash or "0")
             group = [c for c in self.known.within(h, k) if c.id != m.id]

@@ -155,6 +155,7 @@ class Mention(Doc):
     simhash: str | None = None  # 64-bit SimHash as 16 hex digits
     simhash_bands: list[str] = []  # band keys of the SimHash, to find reprint candidates (crawlers.dedup)
     reprint_of: str | None = None  # id of the first appearance of the same text
+    crawl_run: str | None = None  # the crawl run that stored it (its later batches' reprint search leaves it out)
     doc_type: Literal["article", "post", "policy", "board_message", "feed_item"] = "article"
     extra: dict[str, Any] = {}  # 索引号/文号/发文日期, board reply text/office/time, …
 
