@@ -3,9 +3,10 @@
 Measures: ``--n`` generated Chinese news items (every one its own text, many of them near-duplicates
 of one another, as reprints are) go through the crawler's own write path (``bench/writepath.py``: a
 real spider of the ``demo-news`` source with its ``crawl_state`` lookup, then
-:class:`crawlers.pipelines.MentionPipeline` — the Mention model, jieba segmentation of title and
-text, content hash, SimHash and its bands, reprint linking (one band search per batch for the stored
-candidates not already held, every held candidate compared at once), bulk writes of mentions and
+:class:`crawlers.pipelines.MentionPipeline` — the Mention model, segmentation of title and
+text into jieba's tokens (``yuqing.segment``), content hash, SimHash and its bands, reprint linking
+(one band search per batch for the stored candidates not already held — the run's own mentions left
+out by their ``crawl_run`` term —, every held candidate compared at once), bulk writes of mentions and
 crawl state in batches of ``YUQING_BATCH_SIZE`` as configured — one batch in flight in a writer
 thread while the next is built —, source health at the end, refresh). Download and extraction are not
 in the timer (``bench/crawl_throughput.py`` covers them).
@@ -16,7 +17,7 @@ what the pipeline wrote, mentions and crawl state — written by a bare
 and settings, then refreshed. Like with like: both write the same documents to the same node in the
 same run, ours first, so neither gets a warmer node, and both are timed by the wall clock of the same
 machine (the load average is printed: on a shared machine both sides slow down, the crawler's more,
-since its jieba segmentation is CPU-bound Python). The baseline is the floor cost of putting these
+since its per-item work is CPU-bound Python). The baseline is the floor cost of putting these
 documents in the index; the ratio says how much of the crawler's per-item work is on top. A
 breakdown shows where the rest goes (the writer thread's bulk time is shown separately, since it
 overlaps the rest).

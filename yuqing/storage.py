@@ -8,8 +8,8 @@ fails and is retried) and reports per-item bulk failures instead of dropping the
 
 Only core features are used (no painless, no ingest pipelines, no update-by-query), so the same
 code runs on the local integ-test node and on a full production cluster. Chinese text is
-segmented with jieba in Python and stored space-joined in ``*_seg`` fields analysed by the
-``whitespace`` analyzer.
+segmented into jieba's tokens (:mod:`yuqing.segment`) and stored space-joined in ``*_seg`` fields
+analysed by the ``whitespace`` analyzer.
 """
 
 from __future__ import annotations
