@@ -70,27 +70,32 @@ def analyze_text(text: str, config: Config) -> dict[str, Any]:
     false-information evidence, department, place, keywords; and the casualty figures it states with
     the level they alone imply (``casualties``, ``casualty_level``)."""
     out = analyzer_for(config).analyze_text(text).as_dict()
-    out.update(_casualty_fields(text, config))
+    out.update(_casualty_fields(text, config, _event_matchers(config)))
     return out
 
 
-def _casualty_fields(text: str, config: Config) -> dict[str, Any]:
+def _event_matchers(config: Config) -> dict[str, Any]:
     from analysis.matching import TermMatcher
+
+    return {k: TermMatcher(v) for k, v in config.analysis.incidents.event_types.items()}
+
+
+def _casualty_fields(text: str, config: Config, matchers: dict[str, Any]) -> dict[str, Any]:
     from analysis.severity import text_casualties
 
-    matchers = {k: TermMatcher(v) for k, v in config.analysis.incidents.event_types.items()}
     return text_casualties(text, config.analysis.severity, matchers)
 
 
 def analyze_texts(items: list[tuple[str, str]], config: Config) -> list[dict[str, Any]]:
     """The same for many ``(title, text)`` pairs, in batches of ``BATCH``."""
     analyzer = analyzer_for(config)
+    matchers = _event_matchers(config)  # built once for all rows
     out: list[dict[str, Any]] = []
     for start in range(0, len(items), BATCH):
         chunk = [TextInput(title=t, text=x) for t, x in items[start:start + BATCH]]
         for item, result in zip(chunk, analyzer.analyze_many(chunk), strict=True):
             row = result.as_dict()
-            row.update(_casualty_fields(full_text(item.title, item.text), config))
+            row.update(_casualty_fields(full_text(item.title, item.text), config, matchers))
             out.append(row)
     return out
 
