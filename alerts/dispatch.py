@@ -26,7 +26,7 @@ from alerts import messages
 from alerts.channels import REGISTRY, Channel, Message, SendResult, build
 from alerts.recipients import ContactRef, contacts_for, find_contact, targets_for
 from alerts.rules import evaluate
-from alerts.suppression import Notification, plan, quiet_until, state_id
+from alerts.suppression import Notification, Plan, plan, quiet_until, state_id
 from yuqing import audit
 from yuqing.clock import iso, parse_ts
 from yuqing.config import Config
@@ -84,8 +84,7 @@ def dispatch(store: Store, config: Config, *, now: dt.datetime, resolver: Resolv
             stats.created += 1
             if delivery.next_attempt_at and delivery.next_attempt_at > now:
                 stats.deferred_quiet += 1
-    if decided.states:
-        store.bulk("alert_state", decided.states.items(), op="update")
+    record_states(store, decided)
     store.refresh("deliveries", "alert_state")
     recover_stale(store, config, now, resolve, stats)
     send_due(store, config, now, resolve, stats)
@@ -173,6 +172,25 @@ def _claim_group(store: Store, group: list[tuple[dict[str, Any], int, int]], now
     result = store.bulk("deliveries", docs.items(), versions=versions)
     lost = {doc_id for doc_id, _ in result.failed}
     return [Delivery.from_doc(d) for i, d in docs.items() if i not in lost]
+
+
+def record_states(store: Store, decided: Plan) -> None:
+    """Write the planned alert states. A resolution is conditional on the state the plan read: when
+    an officer acknowledged the alert in between, the acknowledgement stays (the write loses the race,
+    by design), so a recurrence of the alert stays quiet."""
+    plain = [(sid, partial) for sid, partial in decided.states.items() if sid not in decided.versions]
+    conditional = [(sid, partial) for sid, partial in decided.states.items() if sid in decided.versions]
+    lost: list[tuple[str, str]] = []
+    if plain:
+        lost += store.bulk("alert_state", plain, op="update").failed
+    if conditional:  # read by the plan, so they exist: no upsert (Elasticsearch refuses it with a condition)
+        result = store.bulk("alert_state", conditional, op="update", upsert=False,
+                            versions=decided.versions)
+        for sid in result.conflicts:
+            log.info("alert state %s changed since it was read (acknowledged): not resolved", sid)
+        lost += [(sid, reason) for sid, reason in result.failed if sid not in set(result.conflicts)]
+    if lost:
+        log.warning("alert states not written: %s", lost[:5])
 
 
 def _channel(config: Config, channel_id: str, resolve: Resolver) -> Channel | SendResult:

@@ -46,6 +46,8 @@ class Notification:
 class Plan:
     notifications: list[Notification] = dataclasses.field(default_factory=list)
     states: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)  # alert_state id → partial
+    # the resolutions are conditional on the state read: an acknowledgement in between wins
+    versions: dict[str, tuple[int, int]] = dataclasses.field(default_factory=dict)  # id → (seq_no, term)
     suppressed: int = 0
     resolved: int = 0
 
@@ -132,9 +134,10 @@ def plan(store: Store, config: Config, alerts: list[Alert], now: dt.datetime) ->
     gone = [doc["id"] for doc in store.find("alert_state", {"term": {"state": "active"}}) if doc["id"] not in holding]
     # The search may predate an acknowledgement not yet refreshed: re-read those by id (realtime),
     # so an acknowledged alert stays acknowledged (a resolved one would notify anew if it recurred).
-    for sid, doc in store.mget("alert_state", gone).items():
+    for sid, (doc, seq_no, term) in store.mget_versioned("alert_state", gone).items():
         if doc.get("state") == "active":
             result.states[sid] = {"state": "resolved"}
+            result.versions[sid] = (seq_no, term)
             result.resolved += 1
     return result
 

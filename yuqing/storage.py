@@ -457,12 +457,18 @@ class Store:
                 yield dict(hit["_source"]), int(hit["_seq_no"]), int(hit["_primary_term"])
 
     def mget(self, kind: str, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return {doc_id: doc for doc_id, (doc, _, _) in self.mget_versioned(kind, ids).items()}
+
+    def mget_versioned(self, kind: str, ids: Iterable[str]) -> dict[str, tuple[dict[str, Any], int, int]]:
+        """Documents by id (realtime: every acknowledged write is seen, refreshed or not), each with
+        its ``(seq_no, primary_term)`` for a conditional write (``bulk(versions=…)``)."""
         ids = list(dict.fromkeys(ids))
         if not ids:
             return {}
         with self._errors(f"read many {kind}"):
             resp = self.client.mget(index=self.alias(kind), ids=ids)
-        return {d["_id"]: dict(d["_source"]) for d in resp["docs"] if d.get("found")}
+        return {d["_id"]: (dict(d["_source"]), int(d["_seq_no"]), int(d["_primary_term"]))
+                for d in resp["docs"] if d.get("found")}
 
     def search(self, kind: str, *, query: Mapping[str, Any] | None = None, size: int = 10,
                sort: Any = None, aggs: Mapping[str, Any] | None = None, from_: int = 0,

@@ -78,3 +78,33 @@ def test_acknowledged_alert_that_stops_and_holds_again_stays_quiet(
     api.dispatch(store, config, now=T0 + 6 * MIN)
     again = [d for d in deliveries(store) if d.alert_key in keys and d.id not in {x.id for x in first}]
     assert again == []
+
+
+def test_an_acknowledgement_between_planning_and_writing_is_not_overwritten(
+        store: Store, config: Config, receivers: Receivers, h: types.SimpleNamespace) -> None:
+    """The dispatcher reads an alert that stopped holding as still active and plans to resolve it;
+    an officer acknowledges it before the plan is written. The acknowledgement stays, so the alert
+    stays quiet when it holds again."""
+    from alerts.dispatch import record_states
+    from alerts.rules import evaluate
+    from alerts.suppression import plan, state_id
+
+    h.put_incident(store, "inc-race", level="II", office="prov_health", state="assigned")
+    api.dispatch(store, config, now=T0)
+    first = deliveries(store)
+    assert first and receivers.messages
+    receivers.reset()
+    h.put_incident(store, "inc-race", level="II", office="prov_health", state="released", at=T0 + 3 * MIN)
+    now = T0 + 4 * MIN
+    decided = plan(store, config, evaluate(store, config, now), now)
+    resolving = {sid for sid, partial in decided.states.items() if partial.get("state") == "resolved"}
+    assert resolving == {state_id(d.alert_key) for d in first}
+    for d in first:  # the officer's click lands between the plan and its write
+        api.acknowledge(store, d.id, "张值班", now)
+    record_states(store, decided)
+    states = store.mget("alert_state", resolving)
+    assert {doc["state"] for doc in states.values()} == {"acknowledged"}
+
+    h.put_incident(store, "inc-race", level="II", office="prov_health", state="assigned", at=T0 + 5 * MIN)
+    api.dispatch(store, config, now=T0 + 6 * MIN)
+    assert receivers.messages == []
