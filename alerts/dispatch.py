@@ -186,9 +186,10 @@ def record_states(store: Store, decided: Plan) -> None:
     if conditional:  # read by the plan, so they exist: no upsert (Elasticsearch refuses it with a condition)
         result = store.bulk("alert_state", conditional, op="update", upsert=False,
                             versions=decided.versions)
-        for sid in result.conflicts:
+        conflicts = set(result.conflicts)
+        for sid in conflicts:
             log.info("alert state %s changed since it was read (acknowledged): not resolved", sid)
-        lost += [(sid, reason) for sid, reason in result.failed if sid not in set(result.conflicts)]
+        lost += [(sid, reason) for sid, reason in result.failed if sid not in conflicts]
     if lost:
         log.warning("alert states not written: %s", lost[:5])
 

@@ -243,6 +243,15 @@ def rebuild_incidents(store: Store, config: Config, incident_ids: list[str], *, 
     return stats
 
 
+def _mentions_of(store: Store, incident_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The mentions of these incidents, by incident: one scan per 200 incidents."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for start in range(0, len(incident_ids), 200):
+        for m in store.scan("mentions", {"terms": {"incident_id": incident_ids[start:start + 200]}}):
+            out.setdefault(m["incident_id"], []).append(m)
+    return out
+
+
 class _ReprintLookup:
     """The incidents of the mentions this batch reprints, read up front in two requests (the
     targets, then the members of their incidents) instead of two per reprint; an incident is
@@ -254,10 +263,7 @@ class _ReprintLookup:
                   and not is_manually_grouped(d)}
         self.found = store.mget("mentions", sorted(wanted)) if wanted else {}
         gids = sorted({f["incident_id"] for f in self.found.values() if f.get("incident_id")} - set(grouper.groups))
-        self.members: dict[str, list[dict[str, Any]]] = {}
-        for start in range(0, len(gids), 200):
-            for m in store.scan("mentions", {"terms": {"incident_id": gids[start:start + 200]}}):
-                self.members.setdefault(m["incident_id"], []).append(m)
+        self.members = _mentions_of(store, gids)
 
     def targets(self, doc: dict[str, Any]) -> dict[str, str]:
         target = doc.get("reprint_of")
@@ -309,10 +315,7 @@ def _update_incidents(store: Store, config: Config, analyzer: Analyzer, ids: lis
     incidents, the new incidents created and the changed ones updated in one bulk request each."""
     builder = IncidentBuilder(config, analyzer.places, analyzer.negation)
     existing = store.mget("incidents", ids)
-    by_incident: dict[str, list[dict[str, Any]]] = {}
-    for start in range(0, len(ids), 200):
-        for m in store.scan("mentions", {"terms": {"incident_id": ids[start:start + 200]}}):
-            by_incident.setdefault(m["incident_id"], []).append(m)
+    by_incident = _mentions_of(store, ids)
     created: list[tuple[str, dict[str, Any]]] = []
     updated: list[tuple[str, dict[str, Any]]] = []
     for gid in ids:

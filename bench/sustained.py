@@ -80,7 +80,7 @@ import random
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -227,28 +227,39 @@ def split(laps: dict[str, float], elapsed: float, counts: dict[str, int], cycles
                      for k, v in laps.items())
 
 
+def timed_cycles(args: argparse.Namespace, requests: Requests, *, warm: Callable[[], Any],
+                 step: Callable[[dt.datetime, dt.datetime, dict[str, float]], int],
+                 note: Callable[[], str]) -> tuple[dict[str, float], int, int, float]:
+    """A warm-up cycle (20 mentions, not counted: imports, models and index mappings warm up once per
+    worker process, not per cycle), then ``step`` cycle after cycle for ``args.seconds`` of wall time.
+    Returns the stage times, the mentions written, the cycles and the ``perf_counter`` at the start."""
+    t = time.perf_counter()
+    warm()
+    print(f"warm-up cycle (20 mentions, not counted): {time.perf_counter() - t:.1f}s", flush=True)
+    laps: dict[str, float] = {}
+    requests.counts.clear()
+    total, cycles = 0, 0
+    now = START
+    began = time.perf_counter()
+    while time.perf_counter() - began < args.seconds:
+        prev, now = now, now + dt.timedelta(minutes=args.interval)
+        total += step(prev, now, laps)
+        cycles += 1
+        print(f"cycle {cycles}: {total} mentions{note()}, {time.perf_counter() - began:.0f}s", flush=True)
+    return laps, total, cycles, began
+
+
 def single(url: str, config: Config, feed: Iterator[tuple[str, str, str, str]], args: argparse.Namespace,
            receivers: Receivers, requests: Requests) -> float:
     """One worker does every stage of a cycle in turn. Returns mentions per second."""
     store = Store(make_client(url, timeout=120), prefix=f"benchsus{uuid.uuid4().hex[:6]}")
     try:
         store.ensure_indices()
-        # One small cycle first, not counted: imports, models and index mappings warm up once
-        # per worker process, not per cycle.
-        t = time.perf_counter()
-        run_cycle(store, config, feed, START - dt.timedelta(minutes=args.interval), START, 20, {})
-        print(f"warm-up cycle (20 mentions, not counted): {time.perf_counter() - t:.1f}s", flush=True)
-        laps: dict[str, float] = {}
-        requests.counts.clear()
-        total, cycles = 0, 0
-        now = START
-        began = time.perf_counter()
-        while time.perf_counter() - began < args.seconds:
-            prev, now = now, now + dt.timedelta(minutes=args.interval)
-            total += run_cycle(store, config, feed, prev, now, args.per_cycle, laps, requests)
-            cycles += 1
-            print(f"cycle {cycles}: {total} mentions, {store.count('incidents')} incidents, "
-                  f"{len(receivers.messages)} messages received, {time.perf_counter() - began:.0f}s", flush=True)
+        laps, total, cycles, began = timed_cycles(
+            args, requests,
+            warm=lambda: run_cycle(store, config, feed, START - dt.timedelta(minutes=args.interval), START, 20, {}),
+            step=lambda prev, now, laps: run_cycle(store, config, feed, prev, now, args.per_cycle, laps, requests),
+            note=lambda: f", {store.count('incidents')} incidents, {len(receivers.messages)} messages received")
         elapsed = time.perf_counter() - began
     finally:
         store.drop_all()
@@ -270,22 +281,18 @@ def pipelined(url: str, config: Config, feed: Iterator[tuple[str, str, str, str]
     try:
         store.ensure_indices()
         worker.start()
-        t = time.perf_counter()
-        collect(store, config, make_batch(feed, START - dt.timedelta(minutes=args.interval), START, 20), START, {})
-        inbox.put(("warm", START.isoformat()))
-        outbox.get()
-        print(f"warm-up cycle (20 mentions, not counted): {time.perf_counter() - t:.1f}s", flush=True)
-        laps: dict[str, float] = {}
-        requests.counts.clear()
-        total, cycles = 0, 0
-        now = START
-        began = time.perf_counter()
-        while time.perf_counter() - began < args.seconds:
-            prev, now = now, now + dt.timedelta(minutes=args.interval)
-            total += collect(store, config, make_batch(feed, prev, now, args.per_cycle), now, laps, requests)
-            cycles += 1
-            inbox.put(("cycle", now.isoformat()))
-            print(f"cycle {cycles}: {total} mentions analysed, {time.perf_counter() - began:.0f}s", flush=True)
+
+        def warm() -> None:
+            collect(store, config, make_batch(feed, START - dt.timedelta(minutes=args.interval), START, 20), START, {})
+            inbox.put(("warm", START.isoformat()))
+            outbox.get()
+
+        def step(prev: dt.datetime, now: dt.datetime, laps: dict[str, float]) -> int:
+            written = collect(store, config, make_batch(feed, prev, now, args.per_cycle), now, laps, requests)
+            inbox.put(("cycle", now.isoformat()))  # the second worker routes and dispatches it meanwhile
+            return written
+
+        laps, total, cycles, began = timed_cycles(args, requests, warm=warm, step=step, note=lambda: " analysed")
         inbox.put(None)
         while (msg := outbox.get())[0] == "done":
             pass

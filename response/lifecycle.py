@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from response.urgency import sync_urgency
-from yuqing import labels
+from yuqing import audit, labels
 from yuqing.clock import iso
 from yuqing.config import Config
 from yuqing.errors import InputError, TransitionError
@@ -177,53 +177,44 @@ def transition(doc: dict[str, Any], action: str, *, actor: str, now: dt.datetime
 
 def follow_owners(store: Store, moved: list[Incident], *, actor: str, now: dt.datetime) -> int:
     """Move the running clocks of incidents whose office changed to the new office: one search and
-    one bulk write for the whole batch (as :func:`apply` does for one). Returns clocks moved."""
+    one bulk write for the whole batch (:func:`apply` calls it for one). Returns clocks moved."""
     owners = {i.id: i.assigned_office for i in moved if i.assigned_office}
     if not owners:
         return 0
     running = store.find("clocks", {"bool": {"filter": [{"terms": {"incident_id": sorted(owners)}},
                                                          {"term": {"state": "running"}}]}})
-    updates: list[tuple[str, dict[str, Any]]] = []
-    events: list[AuditEvent] = []
-    for c in running:
-        partial = {"owner_office": owners[c["incident_id"]]}
-        updates.append((c["id"], partial))
-        events.append(AuditEvent(id=stable_id("clock", c["id"], "change_owner", actor, iso(now)), entity="clock",
-                                 entity_id=c["id"], action="change_owner", actor=actor, at=now,
-                                 reason=f"处置单位变更为{partial['owner_office']}",
-                                 before={"state": c["state"], "owner_office": c.get("owner_office")}, after=partial))
-    if updates:
-        store.bulk("clocks", updates, op="update")
-        store.bulk("audit", [(e.id, e.to_doc()) for e in events])
-    return len(updates)
+    return _change_clocks(store, "change_owner", [
+        (c, {"owner_office": owners[c["incident_id"]]}, f"处置单位变更为{owners[c['incident_id']]}") for c in running],
+        actor=actor, now=now)
+
+
+def _change_clocks(store: Store, verb: str, changes: list[tuple[dict[str, Any], dict[str, Any], str]], *,
+                   actor: str, now: dt.datetime) -> int:
+    """Write ``(clock, partial, reason)`` changes in one bulk request, with their audit events in another."""
+    if not changes:
+        return 0
+    store.bulk("clocks", [(c["id"], partial) for c, partial, _ in changes], op="update")
+    audit.record_many(store, [
+        audit.event(entity="clock", entity_id=c["id"], action=verb, actor=actor, at=now, reason=why,
+                    before={"state": c["state"], "owner_office": c.get("owner_office")}, after=partial)
+        for c, partial, why in changes])
+    return len(changes)
 
 
 def _follow_clocks(store: Store, before: Incident, after: Incident, action: str, *, actor: str,
                    now: dt.datetime, reason: str) -> None:
     """Move running clocks to the new owner, or waive them when the incident ends without them."""
-    owner_changed = bool(after.assigned_office) and after.assigned_office != before.assigned_office
-    if action not in ("dismiss", "close", "merge") and not owner_changed:
+    if action not in ("dismiss", "close", "merge"):
+        if after.assigned_office and after.assigned_office != before.assigned_office:
+            follow_owners(store, [after], actor=actor, now=now)
         return
     running = store.find("clocks", {"bool": {"filter": [{"term": {"incident_id": after.id}},
                                                          {"term": {"state": "running"}}]}}, size=100)
     if not running:
         return
-    if action in ("dismiss", "close", "merge"):
-        why = {"dismiss": f"事件已排除：{reason}", "close": "事件已办结",
-               "merge": reason or "事件已并入另一事件，时限由该事件承担"}[action]
-        partial: dict[str, Any] = {"state": "waived", "waived_reason": why, "waived_by": actor,
-                                   "waived_at": iso(now)}
-        verb = "waive"
-    else:
-        partial = {"owner_office": after.assigned_office}
-        why = f"处置单位变更为{after.assigned_office}"
-        verb = "change_owner"
-    store.bulk("clocks", [(c["id"], partial) for c in running], op="update")
-    events = [AuditEvent(id=stable_id("clock", c["id"], verb, actor, iso(now)), entity="clock", entity_id=c["id"],
-                         action=verb, actor=actor, at=now, reason=why,
-                         before={"state": c["state"], "owner_office": c.get("owner_office")}, after=partial)
-              for c in running]
-    store.bulk("audit", [(e.id, e.to_doc()) for e in events])
-    if verb == "waive":
-        store.refresh("clocks")
-        sync_urgency(store, [after.id])
+    why = {"dismiss": f"事件已排除：{reason}", "close": "事件已办结",
+           "merge": reason or "事件已并入另一事件，时限由该事件承担"}[action]
+    partial: dict[str, Any] = {"state": "waived", "waived_reason": why, "waived_by": actor, "waived_at": iso(now)}
+    _change_clocks(store, "waive", [(c, partial, why) for c in running], actor=actor, now=now)
+    store.refresh("clocks")
+    sync_urgency(store, [after.id])
