@@ -22,10 +22,9 @@ from yuqing.config import Config
 from yuqing.storage import Store
 
 
-def crawl_run(store: Store, config: Config, source_id: str, items: Iterable[dict[str, Any]], *,
-              now: dt.datetime, pipeline_cls: type[MentionPipeline] = MentionPipeline) -> int:
-    """One crawl run of ``source_id`` at ``now`` that yields ``items`` (title, text, key, url,
-    published_at, doc_type …); returns the number of new mentions written."""
+def open_run(store: Store, config: Config, source_id: str, *, now: dt.datetime,
+             pipeline_cls: type[MentionPipeline] = MentionPipeline) -> tuple[Any, MentionPipeline]:
+    """The spider and the opened pipeline of one crawl run of ``source_id`` at ``now``."""
     source = config.sources.get(source_id)
     settings = Settings()
     settings.setmodule(crawl_settings_module)
@@ -40,6 +39,14 @@ def crawl_run(store: Store, config: Config, source_id: str, items: Iterable[dict
     spider.load_seen()
     pipeline = pipeline_cls(crawler)
     pipeline.open_spider()
+    return spider, pipeline
+
+
+def crawl_run(store: Store, config: Config, source_id: str, items: Iterable[dict[str, Any]], *,
+              now: dt.datetime, pipeline_cls: type[MentionPipeline] = MentionPipeline) -> int:
+    """One crawl run of ``source_id`` at ``now`` that yields ``items`` (title, text, key, url,
+    published_at, doc_type …); returns the number of new mentions written."""
+    spider, pipeline = open_run(store, config, source_id, now=now, pipeline_cls=pipeline_cls)
     for fields in items:
         if spider.is_done(fields["key"]):
             continue

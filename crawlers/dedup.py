@@ -12,7 +12,6 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable
-from functools import lru_cache
 
 import numpy as np
 
@@ -23,24 +22,36 @@ MAX_DISTANCE = 7
 _WORDLIKE = re.compile(r"[\w\u4e00-\u9fff]")
 
 
-_SHIFTS = np.arange(64, dtype=np.uint64)
+# token -> its 64-bit hash, or -1 for punctuation (ignored). Word frequencies are Zipfian: most tokens
+# of a text were hashed before. Cleared when it grows past _HASHES_MAX, so memory stays bounded.
+_HASHES: dict[str, int] = {}
+_HASHES_MAX = 1 << 18
 
 
-@lru_cache(maxsize=1 << 16)  # word frequencies are Zipfian: most tokens of a text were hashed before
 def _token_hash(token: str) -> int:
     return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "big")
 
 
 def simhash(tokens: Iterable[str]) -> int:
     """Charikar's SimHash over word tokens (jieba) with term-frequency weights; punctuation is ignored."""
-    weights = [(t, w) for t, w in Counter(tokens).items() if _WORDLIKE.search(t)]
-    if not weights:
+    cache = _HASHES
+    if len(cache) > _HASHES_MAX:
+        cache.clear()
+    hashes: list[int] = []
+    weights: list[int] = []
+    for token, weight in Counter(tokens).items():
+        h = cache.get(token)
+        if h is None:
+            h = cache[token] = _token_hash(token) if _WORDLIKE.search(token) else -1
+        if h >= 0:
+            hashes.append(h)
+            weights.append(weight)
+    if not hashes:
         return 0
-    hashes = np.fromiter((_token_hash(t) for t, _ in weights), dtype=np.uint64, count=len(weights))
-    w = np.fromiter((w for _, w in weights), dtype=np.int64, count=len(weights))
-    bits = ((hashes[:, None] >> _SHIFTS) & np.uint64(1)).astype(np.int64)  # bit i of each token hash
-    acc = (2 * bits - 1).T @ w  # per bit: weight of the tokens with it set minus those without
-    return int(np.packbits((acc > 0)[::-1]).view(">u8")[0])  # bit i set where acc[i] > 0
+    # bit i of each token hash (little-endian bytes, each byte's bits least significant first)
+    bits = np.unpackbits(np.array(hashes, dtype="<u8").view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
+    acc = 2 * (np.array(weights, dtype=np.int64) @ bits) - sum(weights)  # per bit: weight with it set minus without
+    return int(np.packbits(acc > 0, bitorder="little").view("<u8")[0])  # bit i set where acc[i] > 0
 
 
 def to_hex(value: int) -> str:
@@ -61,19 +72,7 @@ def bands(value: int) -> list[str]:
     return [f"{i}:{(value >> (i * BAND_BITS)) & mask:04x}" for i in range(BANDS)]
 
 
-def probes(value: int, max_distance: int) -> list[str]:
-    """Band keys to look up so that every stored hash within ``max_distance`` is among the hits."""
-    if max_distance > MAX_DISTANCE:
-        raise ValueError(f"max_distance {max_distance} > {MAX_DISTANCE} is not supported by {BANDS} bands")
-    keys = bands(value)
-    if max_distance < BANDS:
-        return keys
-    mask = (1 << BAND_BITS) - 1
-    out = list(keys)
-    for i in range(BANDS):
-        band = (value >> (i * BAND_BITS)) & mask
-        out.extend(f"{i}:{band ^ (1 << b):04x}" for b in range(BAND_BITS))
-    return out
+_FLIPS = np.array([0] + [1 << b for b in range(BAND_BITS)], dtype=np.uint64)  # no bit, then each one bit
 
 
 def band_values(hashes: np.ndarray) -> np.ndarray:
@@ -82,13 +81,25 @@ def band_values(hashes: np.ndarray) -> np.ndarray:
     return np.stack([(hashes >> np.uint64(i * BAND_BITS)) & mask for i in range(BANDS)], axis=1)
 
 
-def probe_values(keys: Iterable[str]) -> list[set[int]]:
-    """Probe keys (``probes``) as the set of band values per band."""
-    out: list[set[int]] = [set() for _ in range(BANDS)]
-    for key in keys:
-        band, value = key.split(":")
-        out[int(band)].add(int(value, 16))
-    return out
+def probe_values(hashes: np.ndarray, max_distance: int) -> list[np.ndarray]:
+    """Per band, the sorted band values to look up so that every stored hash within ``max_distance``
+    of one of ``hashes`` (uint64) is among the hits: the exact bands, and from ``max_distance`` ≥
+    ``BANDS`` on every one-bit variant too."""
+    if max_distance > MAX_DISTANCE:
+        raise ValueError(f"max_distance {max_distance} > {MAX_DISTANCE} is not supported by {BANDS} bands")
+    flips = _FLIPS if max_distance >= BANDS else _FLIPS[:1]
+    bands_ = band_values(np.asarray(hashes, dtype=np.uint64))
+    return [np.unique((bands_[:, i, None] ^ flips).ravel()) for i in range(BANDS)]
+
+
+def band_keys(values: list[np.ndarray]) -> list[str]:
+    """Probe values (``probe_values``) as the stored keys' form ``"<band>:<hex>"``."""
+    return [f"{i}:{v:04x}" for i, vs in enumerate(values) for v in vs.tolist()]
+
+
+def probes(value: int, max_distance: int) -> list[str]:
+    """Band keys to look up so that every stored hash within ``max_distance`` of ``value`` is among the hits."""
+    return band_keys(probe_values(np.array([value], dtype=np.uint64), max_distance))
 
 
 def within(hashes: np.ndarray, value: int, max_distance: int) -> np.ndarray:

@@ -81,15 +81,16 @@ class KnownCandidates:
     def within(self, value: int, max_distance: int) -> list[Candidate]:
         return [self.items[i] for i in dedup.within(self._hashes[:len(self.items)], value, max_distance)]
 
-    def matching(self, keys: set[str]) -> list[str]:
-        """Ids of held candidates with a band among the probe ``keys``: what a band search would read again."""
+    def matching(self, values: list[np.ndarray]) -> list[str]:
+        """Ids of held candidates with a band among the probe ``values`` (per band, ``dedup.probe_values``):
+        what a band search would read again."""
         if not self.items:
             return []
         bands = dedup.band_values(self._hashes[:len(self.items)])
         hit = np.zeros(len(self.items), dtype=bool)
-        for i, values in enumerate(dedup.probe_values(keys)):
-            if values:
-                hit |= np.isin(bands[:, i], np.fromiter(values, dtype=np.uint64, count=len(values)))
+        for i, band in enumerate(values):
+            if len(band):
+                hit |= np.isin(bands[:, i], band)
         return [self.items[j].id for j in np.flatnonzero(hit)]
 
 
@@ -104,6 +105,8 @@ class MentionPipeline:
         # mentions out by this one term (they are held in ``known``), not by listing their ids.
         self.run_id = uuid.uuid4().hex
         self.read = KnownCandidates()  # the held candidates that were read from storage, not written by this run
+        # when this run last searched each band key (time.monotonic(); -inf: never), see _stored_candidates
+        self.searched = np.full((dedup.BANDS, 1 << dedup.BAND_BITS), -np.inf)
         self._writer: ThreadPoolExecutor | None = None
         self.pending: tuple[Future[list[tuple[str, str, str]]], list[Any], list[str], int, int] | None = None
         self.unwritten: list[Candidate] = []  # this batch's candidates whose Mention is still to be written
@@ -226,20 +229,34 @@ class MentionPipeline:
 
     # -- reprints -------------------------------------------------------------------------------
 
-    def _stored_candidates(self, mentions: list[Mention], k: int) -> list[Candidate]:
+    def _stored_candidates(self, mentions: list[Mention], k: int, *, every_key: bool = False) -> list[Candidate]:
         """Stored mentions sharing a probe key with the batch (every one within ``k`` does), minus those
-        already held: one band search per batch, paged, earliest first."""
+        already held: one band search per batch, paged, earliest first.
+
+        A key this run searched less than ``crawl.reprint_search_memory`` ago is not searched again:
+        what it found then is held, and what the run stored since is held too. (With 16-bit bands a
+        long run probes most keys within a few thousand mentions, so later batches search few.) What
+        another crawl stores meanwhile under such a key is found once the memory lapses, by the
+        other crawl's own search, or by this run's last batch, which searches every key
+        (``every_key``): a source's last batch still finds what the source that closed before it
+        stored."""
         sp = self.spider
-        probes: set[str] = set()
-        for m in mentions:
-            probes.update(dedup.probes(dedup.from_hex(m.simhash or "0"), k))
-        if not probes or sp.store_down:
+        if not mentions or sp.store_down:
+            return []
+        hashes = np.fromiter((dedup.from_hex(m.simhash or "0") for m in mentions), dtype=np.uint64,
+                             count=len(mentions))
+        values = dedup.probe_values(hashes, k)
+        now = time.monotonic()
+        memory = sp.crawl_settings.reprint_search_memory
+        if memory > 0 and not every_key:
+            values = [v[self.searched[i, v] < now - memory] for i, v in enumerate(values)]
+        if not any(len(v) for v in values):
             return []
         # Left out: what this run wrote (one term) and the stored candidates already read.
         must_not: list[dict[str, Any]] = [{"term": {"crawl_run": self.run_id}}]
-        if held := self.read.matching(probes):
+        if held := self.read.matching(values):
             must_not.append({"ids": {"values": held}})
-        query: dict[str, Any] = {"bool": {"filter": [{"terms": {"simhash_bands": sorted(probes)}}],
+        query: dict[str, Any] = {"bool": {"filter": [{"terms": {"simhash_bands": dedup.band_keys(values)}}],
                                           "must_not": must_not}}
         limit = sp.crawl_settings.reprint_candidate_limit
         out: list[Candidate] = []
@@ -261,16 +278,19 @@ class MentionPipeline:
             else:
                 log.warning("source %s: more than %d stored reprint candidates for one batch; the earliest were "
                             "compared (crawl.reprint_candidate_limit)", sp.source.id, limit)
+                return out  # not all read: these keys are searched again by the next batch that probes them
         except StorageUnavailable:
             return out  # the batch will spool; reprints are still linked within this run
+        for i, v in enumerate(values):
+            self.searched[i, v] = now
         return out
 
-    def link_reprints(self, mentions: list[Mention]) -> None:
+    def link_reprints(self, mentions: list[Mention], *, last: bool = False) -> None:
         """Set ``reprint_of`` to the earliest near-duplicate; if the new one is the earliest, the
-        others are re-linked to it (``self.relinks``)."""
+        others are re-linked to it (``self.relinks``). ``last``: the run's last batch."""
         k = self.spider.crawl_settings.simhash_max_distance
         eligible = [m for m in mentions if m.simhash_bands]
-        for c in self._stored_candidates(eligible, k):
+        for c in self._stored_candidates(eligible, k, every_key=last):
             self.known.add(c)
             self.read.add(c)
         for m in eligible:
@@ -294,13 +314,14 @@ class MentionPipeline:
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def flush(self) -> None:
+    def flush(self, *, last: bool = False) -> None:
+        """Write the batch built so far (``last``: the run's last batch, see :meth:`_stored_candidates`)."""
         if not self.buffer and not self.updates and not self.relinks and not self.snapshots \
                 and not self.hot_entries:
             return
         sp = self.spider
         mentions = [m for m, _ in self.buffer]
-        self.link_reprints(mentions)
+        self.link_reprints(mentions, last=last)
         now_iso = iso(sp.now)
         # A new item's crawl state is written whole (every field of its mapping), so a plain index
         # does what an upsert would, without Elasticsearch reading the old document first; an
@@ -422,7 +443,7 @@ class MentionPipeline:
 
     def _close(self) -> None:
         sp = self.spider
-        self.flush()
+        self.flush(last=True)
         self.wait_writes()
         if self._writer is not None:
             self._writer.shutdown()

@@ -37,7 +37,10 @@ ITEM_PIPELINES = {
 
 # Replay the disk spool before crawling (crawlers.run replays once per process and turns this off).
 YUQING_REPLAY_SPOOL = True
-YUQING_BATCH_SIZE = 100  # mentions per bulk write
+# Mentions per bulk write (and per reprint band search). 500 news items make a bulk request of about
+# 2-5 MB, within the size Elasticsearch's tuning guide suggests; batches of 100 spent a third more of
+# the node's time per document on requests (bench/index_throughput.py, the same documents, 2026-11-30).
+YUQING_BATCH_SIZE = 500
 # Per-item work (model, jieba, SimHash, reprint linking, bulk writes) runs in a forked write process
 # next to the reactor, at most this many per crawl process (one per source crawled at once; the
 # others write inline). 0: always inline. See crawlers/writer.py.

@@ -199,7 +199,7 @@ def _writer_main(pipeline: MentionPipeline, conn: Connection, parent_end: Connec
         items = 0
         if chunk is None:
             try:
-                pipeline.flush()
+                pipeline.flush(last=True)
                 pipeline.wait_writes()  # the batch in flight in the pipeline's bulk thread
             except Exception:
                 errors.append(traceback.format_exc())

@@ -22,10 +22,12 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from elasticsearch import ApiError, Elasticsearch, helpers
 from elasticsearch import ConnectionError as ESConnectionError
 from elasticsearch import ConnectionTimeout as ESConnectionTimeout
 from elasticsearch import TransportError as ESTransportError
+from elasticsearch.serializer import OrjsonSerializer
 
 from yuqing.errors import InputError, StorageAuthError, StorageError, StorageUnavailable
 
@@ -196,6 +198,16 @@ class ConflictError(StorageError):
     """A conditional write lost a race (another writer changed the document first)."""
 
 
+class Serializer(OrjsonSerializer):
+    """JSON for every request and response, by orjson: bulk bodies are encoded and search results
+    decoded several times faster than by the standard library, which matters in the crawl's write
+    path (one core does the segmenting, hashing and encoding). Keys that are not strings become
+    strings, as the standard library's json makes them; numpy values are written as numbers."""
+
+    def json_dumps(self, data: Any) -> bytes:
+        return orjson.dumps(data, default=self.default, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+
+
 def make_client(url: str | None = None, timeout: float = 30.0, *, purpose: str = "tasks") -> Elasticsearch:
     """A client for ``url`` (default: ES_URL / the ``yuqing_es`` connection, else the local node
     with the account for ``purpose``). Several nodes may be given comma-separated; credentials
@@ -207,7 +219,8 @@ def make_client(url: str | None = None, timeout: float = 30.0, *, purpose: str =
     from yuqing.essecurity import redact, split_urls
 
     try:
-        return Elasticsearch(split_urls(url), request_timeout=timeout, retry_on_timeout=False, max_retries=1)
+        return Elasticsearch(split_urls(url), request_timeout=timeout, retry_on_timeout=False, max_retries=1,
+                             serializer=Serializer())
     except ValueError as exc:  # a malformed ES_URL / connection: the operator's input, not a bug
         raise InputError(f"Elasticsearch 地址无效：{redact(url)!r}（应如 http://127.0.0.1:9200，见 ES_URL）："
                          f"{exc}") from exc

@@ -46,3 +46,28 @@ def test_a_retry_at_the_same_time_links_to_what_the_first_attempt_stored(store: 
     assert crawl_run(store, config, "demo-news", [earlier], now=NOW) == 1
     links = {d["id"]: d.get("reprint_of") for d in store.scan("mentions")}
     assert links == {ids[0]: ids[2], ids[1]: ids[2], ids[2]: None}  # the older post takes the group over
+
+
+def test_a_long_runs_last_batch_finds_what_another_crawl_stored_under_keys_it_searched_before(
+        store: Store, config: Config) -> None:
+    """A run does not search a band key again for ``crawl.reprint_search_memory`` seconds, but its last
+    batch searches every key: a source's last batch finds what another source stored meanwhile."""
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from bench.writepath import crawl_run, open_run
+
+    assert config.sources.crawl.reprint_search_memory >= 60  # the memory is on for the whole test
+    spider, pipeline = open_run(store, config, "demo-news", now=NOW)
+    pipeline.batch_size = 1  # the first item is a batch of its own
+    first = _item(1, TEXT, NOW - dt.timedelta(hours=3))
+    pipeline.process_item(spider.item(**first))  # batch 1: searches the text's band keys, finds nothing stored
+    # meanwhile another crawl stores the earliest post of the same text
+    original = _item(2, TEXT, NOW - dt.timedelta(hours=5))  # verbatim: the same band keys
+    assert crawl_run(store, config, "demo-local-news", [original], now=NOW) == 1
+    store.refresh("mentions")
+    last = _item(3, TEXT, NOW - dt.timedelta(hours=1))
+    pipeline.batch_size = 100
+    pipeline.process_item(spider.item(**last))
+    pipeline.close_spider()  # the last batch, with the same band keys as the first
+    links = {d["id"]: d.get("reprint_of") for d in store.scan("mentions")}
+    assert links[stable_id("demo-news", last["key"])] == stable_id("demo-local-news", original["key"])
+    assert links[stable_id("demo-local-news", original["key"])] is None

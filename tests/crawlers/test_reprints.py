@@ -31,7 +31,7 @@ def _textbook_simhash(tokens: list[str]) -> int:
     for token in tokens:
         if not dedup._WORDLIKE.search(token):
             continue
-        h = dedup._token_hash.__wrapped__(token)
+        h = dedup._token_hash(token)
         for i in range(64):
             acc[i] += 1 if h >> i & 1 else -1
     return sum(1 << i for i in range(64) if acc[i] > 0)

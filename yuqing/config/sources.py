@@ -182,6 +182,9 @@ class CrawlSettings(Model):
     simhash_min_chars: int = Field(default=40, ge=0)  # shorter texts are not compared (too many collisions)
     # stored reprint candidates read per batch of new mentions, earliest first (a bound on a band-search flood)
     reprint_candidate_limit: int = Field(default=20_000, ge=100)
+    # seconds a band key one crawl run searched is not searched again by its later batches (0: every batch
+    # searches all its keys); the run's last batch always searches all its keys
+    reprint_search_memory: float = Field(default=60.0, ge=0)
     failing_error_rate: float = Field(default=0.5, gt=0, le=1)  # at or above: status "failing"
 
 
