@@ -105,8 +105,9 @@ class MentionPipeline:
         # mentions out by this one term (they are held in ``known``), not by listing their ids.
         self.run_id = uuid.uuid4().hex
         self.read = KnownCandidates()  # the held candidates that were read from storage, not written by this run
-        # when this run last searched each band key (time.monotonic(); -inf: never), see _stored_candidates
-        self.searched = np.full((dedup.BANDS, 1 << dedup.BAND_BITS), -np.inf)
+        # seconds into the run at which it last searched each band key (-inf: never), see _stored_candidates;
+        # made by the first batch that is not the last (1 MiB), so a one-batch run never holds it
+        self.searched: np.ndarray | None = None
         self._writer: ThreadPoolExecutor | None = None
         self.pending: tuple[Future[list[tuple[str, str, str]]], list[Any], list[str], int, int] | None = None
         self.unwritten: list[Candidate] = []  # this batch's candidates whose Mention is still to be written
@@ -246,10 +247,15 @@ class MentionPipeline:
         hashes = np.fromiter((dedup.from_hex(m.simhash or "0") for m in mentions), dtype=np.uint64,
                              count=len(mentions))
         values = dedup.probe_values(hashes, k)
-        now = time.monotonic()
         memory = sp.crawl_settings.reprint_search_memory
+        searched = None
         if memory > 0 and not every_key:
-            values = [v[self.searched[i, v] < now - memory] for i, v in enumerate(values)]
+            if self.searched is None:
+                self.searched = np.full((dedup.BANDS, 1 << dedup.BAND_BITS), -np.inf, dtype=np.float32)
+            searched = self.searched
+        run_seconds = np.float32(time.monotonic() - self.clock_start)
+        if searched is not None:
+            values = [v[searched[i, v] < run_seconds - memory] for i, v in enumerate(values)]
         if not any(len(v) for v in values):
             return []
         # Left out: what this run wrote (one term) and the stored candidates already read.
@@ -281,8 +287,9 @@ class MentionPipeline:
                 return out  # not all read: these keys are searched again by the next batch that probes them
         except StorageUnavailable:
             return out  # the batch will spool; reprints are still linked within this run
-        for i, v in enumerate(values):
-            self.searched[i, v] = now
+        if searched is not None:  # the last batch marks nothing: no batch follows it
+            for i, v in enumerate(values):
+                searched[i, v] = run_seconds
         return out
 
     def link_reprints(self, mentions: list[Mention], *, last: bool = False) -> None:
