@@ -221,20 +221,13 @@ def bare_crawl(script: Path, url: str, settings: dict[str, object]) -> tuple[int
     return int(result["responses"]), float(result["seconds"])
 
 
-def busy_seconds() -> float:
-    """CPU seconds the whole machine has spent busy since boot (/proc/stat: every process, the node's too)."""
-    with open("/proc/stat", encoding="ascii") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1500)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
+    from bench.cpu import busy_seconds, work_bound
     from crawlers.api import crawl_source
     from yuqing.clock import TZ
     from yuqing.config import load_config
@@ -307,13 +300,11 @@ def main() -> int:
         print(f"ours {ours:,.0f} pages/min (extraction, jieba, SimHash, ES writes), bare Scrapy {bare:,.0f} pages/min; "
               f"load average {os.getloadavg()[0]:.1f}")
         # The work each side makes the machine do (its crawl, the page server, and for ours the write
-        # process and the Elasticsearch node). On these cores ours cannot finish faster than its work
-        # divided by the cores, which bounds the ratio whatever the overlap.
-        cores = os.cpu_count() or 1
+        # process and the Elasticsearch node) bounds the ratio whatever the overlap.
         per_page = {w: busy[w] / totals[w][0] * 1000 for w in busy}
-        fastest = totals["ours"][0] / (busy["ours"] / cores) * 60
-        print(f"machine CPU per page: ours {per_page['ours']:.1f} ms, bare {per_page['bare']:.1f} ms; on {cores} cores "
-              f"ours' work allows at most {fastest:,.0f} pages/min, a ratio of {fastest / bare:.2f}")
+        fastest, bound = work_bound(totals["ours"][0], busy["ours"], bare / 60)
+        print(f"machine CPU per page: ours {per_page['ours']:.1f} ms, bare {per_page['bare']:.1f} ms; on "
+              f"{os.cpu_count()} cores ours' work allows at most {fastest * 60:,.0f} pages/min, a ratio of {bound:.2f}")
         print(f"ratio={ours / bare:.2f}")
     finally:
         if server is not None:

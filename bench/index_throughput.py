@@ -47,6 +47,7 @@ from elasticsearch import helpers
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu import busy_seconds, work_bound  # noqa: E402
 from bench.writepath import crawl_run  # noqa: E402
 from crawlers import dedup  # noqa: E402
 from crawlers.pipelines import MentionPipeline  # noqa: E402
@@ -160,9 +161,11 @@ def main() -> None:
         store.drop_all()
         store.ensure_indices()
 
+        cpu0 = busy_seconds()
         t0 = time.perf_counter()
         new = crawl_run(store, config, SOURCE, items, now=BEGIN + dt.timedelta(days=1), pipeline_cls=TimedPipeline)
         ours = time.perf_counter() - t0
+        ours_busy = busy_seconds() - cpu0
         assert new == args.n, f"{new} of {args.n} written"
 
         final = {kind: [(d["id"], d) for d in store.scan(kind)] for kind in ("mentions", "crawl_state")}
@@ -171,6 +174,7 @@ def main() -> None:
         for kind, index in bare.items():
             client.options(ignore_status=404).indices.delete(index=index)
             client.indices.create(index=index, **_index_body(kind, settings[kind]))
+        cpu0 = busy_seconds()
         t0 = time.perf_counter()
         for kind, docs in final.items():
             ok, errors = helpers.bulk(client, ({"_index": bare[kind], "_id": i, "_source": d} for i, d in docs),
@@ -178,6 +182,7 @@ def main() -> None:
             assert ok == len(docs), errors
         client.indices.refresh(index=",".join(bare.values()))
         base = time.perf_counter() - t0
+        bare_busy = busy_seconds() - cpu0
         assert client.count(index=bare["mentions"])["count"] == store.count("mentions") == args.n
 
         ours_rate, bare_rate = args.n / ours, args.n / base
@@ -188,6 +193,10 @@ def main() -> None:
         laps["spider set-up, crawl_state lookup, health, refresh"] = ours - sum(laps.values())
         print("where the crawler's time goes: " + ", ".join(f"{k} {v:.1f}s ({v / ours:.0%})" for k, v in laps.items()))
         print(f"the writer thread's bulk requests took {TimedPipeline.writer_busy:.1f}s, overlapped with the above")
+        fastest, bound = work_bound(args.n, ours_busy, bare_rate)
+        print(f"machine CPU per item (this process and the node): ours {ours_busy / args.n * 1000:.2f} ms, bare "
+              f"{bare_busy / args.n * 1000:.2f} ms; on {os.cpu_count()} cores ours' work allows at most "
+              f"{fastest:,.0f} items/s, a ratio of {bound:.2f}")
         print(f"load average {os.getloadavg()[0]:.1f}")
         store.drop_all()
         client.indices.delete(index=",".join(bare.values()))

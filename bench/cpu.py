@@ -1,0 +1,22 @@
+"""The machine's CPU time, for benchmarks that compare two sides sharing the same cores."""
+
+from __future__ import annotations
+
+import os
+
+
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (/proc/stat: every process, an
+    Elasticsearch node's and a page server's too)."""
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def work_bound(items: int, busy: float, bare_rate: float) -> tuple[float, float]:
+    """The fastest rate (items per second) that ``busy`` CPU seconds of work for ``items`` allow on this
+    machine's cores, and that rate over ``bare_rate``: a side cannot go faster than its work divided
+    by the cores, whatever the overlap."""
+    fastest = items / (busy / (os.cpu_count() or 1))
+    return fastest, fastest / bare_rate
