@@ -15,15 +15,14 @@ the pipeline ran on the reactor thread and took about 40 % of it — jieba segme
 two thirds of that, then bulk writes and the reprint band search waiting on Elasticsearch (the
 reactor blocked on the socket), SimHash and the model; extraction (selectors, page text, date,
 author) about 5 %; the rest is Scrapy's own per-response machinery, which the bare spider pays too.
-Where it goes now (2026-11-30, jieba's tokens cut by jieba-rs, one crawl of 1,500 articles measured
-from /proc): 9 s of wall time in which the machine's two cores were 85 % busy — the Elasticsearch
-node 6 s of CPU (two analysed text fields and the crawl state per page, the band searches, a refresh
-a second), the page server 1 s, the reactor the rest; the write process waited for items 80 % of
-its time. The bare spider stores nothing, so the node's share is the main part of the gap. The
-benchmark prints the machine's CPU per page for each side (every process, from /proc/stat) and the
-ratio that ours' work would allow if it kept both cores busy all the time: when the measured ratio
-is close to that bound, what is left is work (mostly the node's indexing), not waiting; at
-23:55 UTC ours used 8.3 ms per page, the bare spider 3.8 ms, a bound of 0.61 against a measured 0.56.
+Where it goes now (2026-12-01, batches of 500, the reprint search memory, orjson): the benchmark
+prints the machine's CPU per page for each side (every process, from /proc/stat) and the ratio that
+ours' work would allow if it kept both cores busy all the time. At 00:48 UTC ours used 8.7 ms per
+page and the bare spider 3.6 ms: a bound of 0.54 against a measured 0.48, so what is left is work,
+not waiting. Of ours' extra work, the node's own statistics (``_nodes/stats``: process CPU, no
+garbage collection) put 2.1–4.1 s of CPU per 1,575-page crawl in Elasticsearch (indexing 1.4 s and
+41 refreshes 0.7 s by its index statistics); the rest is the crawler's per-page work in the reactor
+and the write process. (An earlier reading from /proc of every Java process gave 6 s.)
 
 Baseline: a bare ``scrapy.Spider`` that follows the same list, pagination and article links and
 does nothing with the pages: no item pipelines, no project middlewares, but the same Scrapy
