@@ -19,7 +19,7 @@ from yuqing import audit, labels
 from yuqing.clock import iso
 from yuqing.config import Config
 from yuqing.errors import InputError, TransitionError
-from yuqing.models import STATE_ZH, AuditEvent, Incident, stable_id
+from yuqing.models import STATE_ZH, AuditEvent, Incident
 from yuqing.storage import ConflictError, Store
 
 log = logging.getLogger(__name__)
@@ -165,9 +165,9 @@ def transition(doc: dict[str, Any], action: str, *, actor: str, now: dt.datetime
                        merged_into=merged_into)
     new_doc = {k: v for k, v in {**doc, **changes}.items() if v is not None}
     updated = Incident.from_doc(new_doc)
-    event = AuditEvent(
-        id=stable_id("incident", incident.id, action, actor, iso(now)), entity="incident", entity_id=incident.id,
-        action=action, actor=actor, at=now, reason=reason or ACTION_ZH[action],
+    event = audit.event(
+        entity="incident", entity_id=incident.id, action=action, actor=actor, at=now,
+        reason=reason or ACTION_ZH[action],
         before={"state": incident.state, "assigned_office": incident.assigned_office},
         after={"state": updated.state, "assigned_office": updated.assigned_office,
                **({"merged_into": updated.merged_into} if updated.merged_into else {})},
