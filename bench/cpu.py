@@ -14,6 +14,14 @@ def busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
+def reaped_children_seconds(pid: int) -> float:
+    """CPU seconds of the children process ``pid`` has waited for, and of theirs (/proc/<pid>/stat
+    cutime + cstime): for a starter that forks one child per job, what its finished jobs used."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
 def work_bound(items: int, busy: float, bare_rate: float) -> tuple[float, float]:
     """The fastest rate (items per second) that ``busy`` CPU seconds of work for ``items`` allow on this
     machine's cores, and that rate over ``bare_rate``: a side cannot go faster than its work divided

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -22,8 +21,9 @@ MAX_DISTANCE = 7
 _WORDLIKE = re.compile(r"[\w\u4e00-\u9fff]")
 
 
-# token -> its 64-bit hash, or -1 for punctuation (ignored). Word frequencies are Zipfian: most tokens
-# of a text were hashed before. Cleared when it grows past _HASHES_MAX, so memory stays bounded.
+# token -> its 64-bit hash, or 0 for punctuation (ignored; a word whose hash is 0, one in 2^64, would be
+# ignored too). Word frequencies are Zipfian: most tokens of a text were hashed before. Cleared when it
+# grows past _HASHES_MAX, so memory stays bounded.
 _HASHES: dict[str, int] = {}
 _HASHES_MAX = 1 << 18
 
@@ -34,24 +34,48 @@ def _token_hash(token: str) -> int:
 
 def simhash(tokens: Iterable[str]) -> int:
     """Charikar's SimHash over word tokens (jieba) with term-frequency weights; punctuation is ignored."""
+    return int(simhashes([list(tokens)])[0])
+
+
+def simhashes(texts: Sequence[Sequence[str]]) -> np.ndarray:
+    """:func:`simhash` of many token lists at once (uint64): every token's hash bits are counted in
+    one pass over the batch, so a text costs a dict lookup per token rather than a few numpy calls.
+    A token repeated n times counts n times (term-frequency weights); a bit is set where more of the
+    text's word tokens have it than not."""
     cache = _HASHES
     if len(cache) > _HASHES_MAX:
         cache.clear()
-    hashes: list[int] = []
-    weights: list[int] = []
-    for token, weight in Counter(tokens).items():
-        h = cache.get(token)
-        if h is None:
-            h = cache[token] = _token_hash(token) if _WORDLIKE.search(token) else -1
-        if h >= 0:
-            hashes.append(h)
-            weights.append(weight)
-    if not hashes:
-        return 0
+    get = cache.get
+    flat: list[int] = []
+    sizes = np.zeros(len(texts), dtype=np.int64)
+    for i, tokens in enumerate(texts):
+        hashes: list[int | None] = list(map(get, tokens))
+        if None in hashes:
+            for j, h in enumerate(hashes):
+                if h is None:
+                    token = tokens[j]
+                    h = get(token)
+                    if h is None:
+                        h = cache[token] = _token_hash(token) if _WORDLIKE.search(token) else 0
+                    hashes[j] = h
+        flat.extend(hashes)  # type: ignore[arg-type]  # every None was filled above
+        sizes[i] = len(hashes)
+    if not flat:
+        return np.zeros(len(texts), dtype=np.uint64)
+    import scipy.sparse as sp
+
+    hashes_ = np.array(flat, dtype=np.uint64)
+    words = (hashes_ != 0).astype(np.float32)  # punctuation counts for nothing
     # bit i of each token hash (little-endian bytes, each byte's bits least significant first)
-    bits = np.unpackbits(np.array(hashes, dtype="<u8").view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
-    acc = 2 * (np.array(weights, dtype=np.int64) @ bits) - sum(weights)  # per bit: weight with it set minus without
-    return int(np.packbits(acc > 0, bitorder="little").view("<u8")[0])  # bit i set where acc[i] > 0
+    bits = np.unpackbits(hashes_.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little").astype(np.float32)
+    # one row per text over its tokens: the product counts, per text and bit, the word tokens with it
+    # set (exact in float32 up to 2^24 tokens per text)
+    rows = sp.csr_matrix((words, np.arange(len(flat)), np.concatenate([[0], np.cumsum(sizes)])),
+                         shape=(len(texts), len(flat)))
+    set_ = rows @ bits
+    counts = np.asarray(rows.sum(axis=1))  # word tokens per text
+    acc = 2 * set_ - counts  # per bit: the tokens with it set minus those without
+    return np.packbits(acc > 0, axis=1, bitorder="little").view("<u8").ravel()
 
 
 def to_hex(value: int) -> str:

@@ -212,9 +212,12 @@ def element_text(node: Any) -> str:
     return clean_text("".join(out))
 
 
+_SPACES = re.compile(r"[ \t\u3000\xa0\r\f\v]+")  # never a line break: runs stay inside one line
+
+
 def clean_text(text: str) -> str:
     """Collapse spaces (ASCII and full-width) inside lines and drop empty lines."""
-    lines = (re.sub(r"[ \t\u3000\xa0\r\f\v]+", " ", line).strip() for line in text.split("\n"))
+    lines = (line.strip() for line in _SPACES.sub(" ", text).split("\n"))
     return "\n".join(line for line in lines if line)
 
 

@@ -99,6 +99,7 @@ class MentionPipeline:
         self.crawler = crawler
         self.batch_size = crawler.settings.getint("YUQING_BATCH_SIZE", 100)
         self.buffer: list[tuple[Mention, dict[str, Any]]] = []
+        self.hash_tokens: list[list[str]] = []  # the buffered mentions' tokens, for hash_batch
         self.updates: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (mention id, partial, item)
         self.known = KnownCandidates()
         # This run's mark on the mentions it stores: a batch's band search leaves the run's own
@@ -214,19 +215,29 @@ class MentionPipeline:
         seg = segmenter()
         title, text = item["title"], item["text"]
         tokens = seg.cut(text)
-        value = dedup.simhash(tokens or seg.cut(title))
-        long_enough = len(text) >= sp.crawl_settings.simhash_min_chars
-        return Mention(
+        title_tokens = seg.cut(title)
+        mention = Mention(
             id=stable_id(src.id, item["key"]), source_id=src.id, source_type=src.type, media_tier=src.media_tier,
             jurisdiction=src.jurisdiction, official=src.official, office=src.office, url=item["url"],
             canonical_url=canonical_url(item["url"]), guid=item["guid"], title=title, text=text,
-            title_seg=seg.cut_for_index(title), text_seg=" ".join(tokens), author=item["author"],
+            title_seg=" ".join(title_tokens), text_seg=" ".join(tokens), author=item["author"],
             publisher=item["publisher"], published_at=item["published_at"], crawled_at=sp.now,
             encoding=item["encoding"],
             content_hash=hashlib.sha1(f"{title}\n{text}".encode()).hexdigest(),
-            simhash=dedup.to_hex(value), simhash_bands=dedup.bands(value) if long_enough else [],
             crawl_run=self.run_id, doc_type=item["doc_type"], extra=item["extra"],
         )
+        self.hash_tokens.append(tokens or title_tokens)  # hashed with the batch (hash_batch)
+        return mention
+
+    def hash_batch(self, mentions: list[Mention]) -> None:
+        """SimHash and band keys of the batch's new mentions, at once (``dedup.simhashes``); a text
+        shorter than ``crawl.simhash_min_chars`` gets no band keys (too short to call a reprint)."""
+        values = dedup.simhashes(self.hash_tokens)
+        self.hash_tokens.clear()
+        min_chars = self.spider.crawl_settings.simhash_min_chars
+        for m, value in zip(mentions, values.tolist(), strict=True):
+            m.simhash = dedup.to_hex(value)
+            m.simhash_bands = dedup.bands(value) if len(m.text) >= min_chars else []
 
     # -- reprints -------------------------------------------------------------------------------
 
@@ -328,6 +339,7 @@ class MentionPipeline:
             return
         sp = self.spider
         mentions = [m for m, _ in self.buffer]
+        self.hash_batch(mentions)
         self.link_reprints(mentions, last=last)
         now_iso = iso(sp.now)
         # A new item's crawl state is written whole (every field of its mapping), so a plain index

@@ -62,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     }, priority="cmdline")
     settings.setdict(json.loads(args.settings), priority="cmdline")
     process = CrawlerProcess(settings)
+    # Scrapy filters by level in its handler only, so every page's DEBUG lines ("Crawled", "Scraped
+    # from") were still built as records; the logger's own level drops them where they are made.
+    logging.getLogger("scrapy").setLevel(args.log_level)
     crawlers = []
     for source_id in args.source:
         source = config.sources.get(source_id)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from yuqing.segment import segmenter
+from yuqing.segment import Segmenter, segmenter
 
 TEXT_COLUMNS = ("text", "title", "content")
 
@@ -59,6 +59,18 @@ def test_tokens_equal_jiebas_on_random_mixtures() -> None:
              "_", "A", "股", "T恤", "3D", "😀", "㐀", "，", "！", " ", "\n", "12345", "热线", "市场监管局", "的"]
     texts = ["".join(rng.choice(parts) for _ in range(rng.randint(1, 40))) for _ in range(3000)]
     assert [t for t in texts if seg.cut(t) != seg.cut_jieba(t)] == []
+
+
+def test_digit_runs_give_jiebas_tokens_and_an_all_digit_user_word_keeps_them_so() -> None:
+    """Runs of digits go to jieba-rs (no dictionary word is all digits, so there is no tie to break);
+    a deployment's all-digit word (a hotline number) sends periodic digit runs back to jieba."""
+    texts = [ctx.format(d) for d in ("22", "110110", "2000", "1111", "3.33", "12345", "1234512345", "11")
+             for ctx in ("{}", "在{}年", "{}号店", "共{}人", "拨打{}热线", "{0}{0}")]
+    seg = segmenter()
+    assert [t for t in texts if seg.cut(t) != seg.cut_jieba(t)] == []
+    hotline = Segmenter(["12345"])
+    assert hotline.cut("拨打12345热线") == ["拨打", "12345", "热线"]
+    assert [t for t in texts if hotline.cut(t) != hotline.cut_jieba(t)] == []
 
 
 def test_the_user_dictionary_applies_to_both_engines() -> None:

@@ -87,6 +87,18 @@ def test_simhash_is_the_textbook_definition_on_real_posts(shared_data: Path) -> 
     assert all(dedup.simhash(seg.cut(t)) == _textbook_simhash(seg.cut(t)) for t in texts)
 
 
+def test_a_batchs_simhashes_are_each_texts_own(shared_data: Path) -> None:
+    """The pipeline hashes a whole batch at once: no text's hash may depend on its neighbours, and
+    texts without a word (empty, punctuation only) hash to 0 wherever they sit in the batch."""
+    seg = segmenter()
+    with (shared_data / "rumor_dev.csv").open(encoding="utf-8") as f:
+        tokens = [seg.cut(row["text"]) for row in csv.DictReader(f)][:300]
+    tokens[5:5] = [[], ["，", "！"], ["网传"], ["网传", "网传", "。"]]
+    assert dedup.simhashes(tokens).tolist() == [_textbook_simhash(t) for t in tokens]
+    assert dedup.simhashes(tokens[5:9]).tolist()[:2] == [0, 0]
+    assert dedup.simhashes([]).tolist() == []
+
+
 def test_reprints_are_linked_as_the_rule_says_across_batches_and_runs(store: Store, config: Config,
                                                                       shared_data: Path) -> None:
     sys.path.insert(0, str(PROJECT_ROOT))
