@@ -347,9 +347,9 @@ class MentionPipeline:
         # update's state is partial (first_seen_at kept) and stays an upsert.
         states: list[tuple[str, dict[str, Any]]] = []
         seen_states: list[tuple[str, dict[str, Any]]] = []
-        for m, item in self.buffer:
-            states.append((stable_id(sp.source.id, item["key"]), {
-                "id": stable_id(sp.source.id, item["key"]), "source_id": sp.source.id, "key": item["key"],
+        for m, item in self.buffer:  # a key's crawl state and its mention share one id: stable_id(source, key)
+            states.append((m.id, {
+                "id": m.id, "source_id": sp.source.id, "key": item["key"],
                 "mention_id": m.id, "first_seen_at": now_iso, "last_seen_at": now_iso, "simhash": m.simhash,
                 "complete": bool(item["complete"]),
             }))

@@ -81,7 +81,7 @@ class Emotion(BaseModel):
     """SMP2020-EWECT emotion of a mention: the label and the score of every class (summing to 1)."""
 
     label: EmotionLabel
-    scores: dict[str, float] = {}
+    scores: dict[str, float] = Field(default_factory=dict)
 
 
 class Department(BaseModel):
@@ -97,7 +97,7 @@ class FalseInfo(BaseModel):
 
     flagged: bool = False
     confidence: float = Field(default=0.0, ge=0, le=1)
-    cues: list[str] = []
+    cues: list[str] = Field(default_factory=list)
     model_score: float = Field(default=0.0, ge=0, le=1)
     rebuttal: str | None = None
 
@@ -105,7 +105,7 @@ class FalseInfo(BaseModel):
 class PriorityHit(BaseModel):
     id: str  # a priority id or a sub-topic id
     confidence: float = Field(ge=0, le=1)
-    evidence: list[str] = []
+    evidence: list[str] = Field(default_factory=list)
     parent: str | None = None  # for a sub-topic: its priority
 
 
@@ -114,7 +114,7 @@ class Place(BaseModel):
     city: str | None = None
     district: str | None = None
     code: str | None = None  # administrative code of the most specific level known
-    names: list[str] = []  # place names found in the text
+    names: list[str] = Field(default_factory=list)  # place names found in the text
     source: Literal["text", "source"] = "text"  # from the text, or the source's jurisdiction
 
 
@@ -153,19 +153,20 @@ class Mention(Doc):
     encoding: str | None = None
     content_hash: str | None = None
     simhash: str | None = None  # 64-bit SimHash as 16 hex digits
-    simhash_bands: list[str] = []  # band keys of the SimHash, to find reprint candidates (crawlers.dedup)
+    # band keys of the SimHash, to find reprint candidates (crawlers.dedup)
+    simhash_bands: list[str] = Field(default_factory=list)
     reprint_of: str | None = None  # id of the first appearance of the same text
     crawl_run: str | None = None  # the crawl run that stored it (its later batches' reprint search leaves it out)
     doc_type: Literal["article", "post", "policy", "board_message", "feed_item"] = "article"
-    extra: dict[str, Any] = {}  # 索引号/文号/发文日期, board reply text/office/time, …
+    extra: dict[str, Any] = Field(default_factory=dict)  # 索引号/文号/发文日期, board reply text/office/time, …
 
     # analysis
     analyzed_at: dt.datetime | None = None
     analysis_version: str | None = None
     sentiment: Sentiment | None = None
-    priorities: list[PriorityHit] = []
+    priorities: list[PriorityHit] = Field(default_factory=list)
     place: Place | None = None
-    keywords: list[str] = []
+    keywords: list[str] = Field(default_factory=list)
     incident_id: str | None = None
     handling_kind: HandlingKind | None = None
     emotion: Emotion | None = None
@@ -218,9 +219,9 @@ class HotlistEntry(Doc):
     at: dt.datetime  # the crawl that saw it
     listed_at: dt.datetime | None = None  # the entry's own time on the list (上榜时间) where the list gives one
     relevant: bool = False
-    priorities: list[str] = []  # collection priorities whose terms the entry contains
-    places: list[str] = []  # jurisdiction codes whose names it contains
-    terms: list[str] = []  # the words that made it relevant
+    priorities: list[str] = Field(default_factory=list)  # collection priorities whose terms the entry contains
+    places: list[str] = Field(default_factory=list)  # jurisdiction codes whose names it contains
+    terms: list[str] = Field(default_factory=list)  # the words that made it relevant
     mention_id: str | None = None
 
 
@@ -255,13 +256,14 @@ class LevelChange(BaseModel):
 class Severity(BaseModel):
     level: SeverityLevel
     score: float
-    reasons: list[str] = []
+    reasons: list[str] = Field(default_factory=list)
     # analysis: what the figures alone imply, and on what the level rests
     casualty_level: SeverityLevel | None = None
     basis: Literal["score", "figures", "grading"] = "score"
-    figures: dict[str, CasualtyFigure] = {}  # kind → the figure that counts (latest, most authoritative)
+    # kind → the figure that counts (latest, most authoritative)
+    figures: dict[str, CasualtyFigure] = Field(default_factory=dict)
     emergency_kind: str | None = None  # accident, natural_disaster… (selects the threshold table)
-    history: list[LevelChange] = []
+    history: list[LevelChange] = Field(default_factory=list)
 
     def level_since(self, levels: Sequence[str]) -> dt.datetime | None:
         """When the incident last entered ``levels`` (and stayed in them since), if it is in them."""
@@ -278,16 +280,17 @@ RouteRole = Literal["lead", "supporting", "notify", "consultation"]
 
 class Routing(BaseModel):
     lead_office: str
-    supporting_offices: list[str] = []
-    notify: list[str] = []
+    supporting_offices: list[str] = Field(default_factory=list)
+    notify: list[str] = Field(default_factory=list)
     rule_id: str
     reason_zh: str
-    inputs: dict[str, Any] = {}  # what the rule saw: place codes, level, priorities, sub-topics
+    # what the rule saw: place codes, level, priorities, sub-topics
+    inputs: dict[str, Any] = Field(default_factory=dict)
     consultation: bool = False
     routed_at: dt.datetime
     # response: what the office must publish for this handling kind (domain §4), and who joins 会商
     handling_zh: str = ""
-    consultation_offices: list[str] = []
+    consultation_offices: list[str] = Field(default_factory=list)
 
     def roles_of(self, office_id: str) -> list[str]:
         """The parts ``office_id`` plays here (lead, supporting, notify, consultation), in that order."""
@@ -328,23 +331,24 @@ class Incident(Doc):
     reach: float = 0.0
     interactions: int = 0  # latest reposts + comments + likes over the incident's mentions
     spread_per_hour: float = 0.0  # their latest growth: new interactions per hour (crawler snapshots)
-    tiers: dict[str, int] = {}
-    sources: list[str] = []
-    places: list[Place] = []
-    place_codes: list[str] = []
-    priorities: list[str] = []
-    subtopics: list[str] = []
-    keywords: list[str] = []
+    tiers: dict[str, int] = Field(default_factory=dict)
+    sources: list[str] = Field(default_factory=list)
+    places: list[Place] = Field(default_factory=list)
+    place_codes: list[str] = Field(default_factory=list)
+    priorities: list[str] = Field(default_factory=list)
+    subtopics: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
     negative_share: float = 0.0
     sentiment_avg: float = 0.0
-    trend: list[TrendPoint] = []
+    trend: list[TrendPoint] = Field(default_factory=list)
     severity: Severity | None = None
-    casualties: list[CasualtyFigure] = []  # analysis: the casualty timeline, in time order
+    casualties: list[CasualtyFigure] = Field(default_factory=list)  # analysis: the casualty timeline, in time order
     handling_kind: HandlingKind | None = None
     policy_document: bool = False  # the incident is a published policy document (opens the 3-day clock)
     board_message: bool = False  # the incident is a message-board item (opens the reply clock)
-    emotions: dict[str, int] = {}  # mentions per emotion label (the mix; shares = count / mention_count)
-    emotion_shares: dict[str, float] = {}
+    # mentions per emotion label (the mix; shares = count / mention_count)
+    emotions: dict[str, int] = Field(default_factory=dict)
+    emotion_shares: dict[str, float] = Field(default_factory=dict)
     false_info: FalseInfo | None = None  # the strongest member evidence, and the official rebuttal if any
     department: Department | None = None  # line of work of its board messages (routing: 谁主管谁负责)
     state: IncidentState = "new"
@@ -361,7 +365,7 @@ class Incident(Doc):
     # console: grouping fixed by hand. An absorbed incident is state "merged" and names its survivor;
     # the survivor lists what it absorbed; an incident split out of another names it.
     merged_into: str | None = None
-    merged_from: list[str] = []
+    merged_from: list[str] = Field(default_factory=list)
     split_from: str | None = None
     created_by: str | None = None  # a person who opened it by hand (analysis-created ones have none)
     created_at: dt.datetime
@@ -384,8 +388,8 @@ class Clock(Doc):
     owner_office: str
     met_by: str = "release"
     met_at: dt.datetime | None = None
-    evidence: dict[str, Any] = {}
-    reminders_sent: list[str] = []  # the remind_before durations already sent, e.g. ["2h"]
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    reminders_sent: list[str] = Field(default_factory=list)  # the remind_before durations already sent, e.g. ["2h"]
     missed_at: dt.datetime | None = None
     escalated_at: dt.datetime | None = None
     waived_reason: str | None = None
@@ -432,7 +436,7 @@ class Release(Doc):
     published_at: dt.datetime
     detected: bool = False  # found in the crawl of an official source (vs. recorded by hand)
     mention_id: str | None = None
-    reviews: list[ReviewStep] = []
+    reviews: list[ReviewStep] = Field(default_factory=list)
     states_facts: bool = False
     states_measures: bool = False
     states_result: bool = False
@@ -447,12 +451,12 @@ class Release(Doc):
     # "pending" (待确认) until the office confirms or rejects it. Only matched/confirmed ones count.
     status: ReleaseStatus = "matched"
     match_score: float | None = None
-    match_reasons: list[str] = []
+    match_reasons: list[str] = Field(default_factory=list)
     decided_by: str | None = None
     decided_at: dt.datetime | None = None
     decision_reason: str | None = None
     # response: the sentences that state each content part (facts, measures, result, rebuttal)
-    content: dict[str, list[str]] = {}
+    content: dict[str, list[str]] = Field(default_factory=dict)
     text: str = ""  # the release text, for a release recorded by hand
     review_recorded_by: str | None = None  # who recorded the review of a detected release, and when
     review_recorded_at: dt.datetime | None = None
@@ -477,8 +481,8 @@ class AuditEvent(Doc):
     actor: str  # a user name, or "system:<component>"
     at: dt.datetime
     reason: str = ""
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
+    before: dict[str, Any] = Field(default_factory=dict)
+    after: dict[str, Any] = Field(default_factory=dict)
 
 
 # --- alerts ---------------------------------------------------------------------------------------
@@ -505,17 +509,18 @@ class Delivery(Doc):
     attempts: int = 0
     next_attempt_at: dt.datetime | None = None
     last_error: str | None = None
-    response: dict[str, Any] = {}
+    response: dict[str, Any] = Field(default_factory=dict)
     created_at: dt.datetime
     sent_at: dt.datetime | None = None
     acknowledged_by: str | None = None
     acknowledged_at: dt.datetime | None = None
     # alerts: one message per target per batch (aggregation), crash-safe sending
     target: str | None = None  # "<channel_id>:<recipient key>": who gets the message
-    recipients: list[str] = []  # every contact name the message reaches (a group robot reaches several)
+    # every contact name the message reaches (a group robot reaches several)
+    recipients: list[str] = Field(default_factory=list)
     alert_kind: str | None = None  # the rule kind: new_incident, clock_missed, …
     source_id: str | None = None  # for source_silent / source_failing
-    facts: dict[str, Any] = {}  # structured message content, rendered per channel format
+    facts: dict[str, Any] = Field(default_factory=dict)  # structured message content, rendered per channel format
     batch_id: str | None = None  # the message this delivery went out in (idempotency key sent)
     sending_at: dt.datetime | None = None  # when the send began (a stale "sending" means a crash)
 
@@ -531,8 +536,8 @@ class Report(Doc):
     subject: str  # the date, or the incident id
     title: str
     generated_at: dt.datetime
-    figures: dict[str, Any] = {}
-    files: dict[str, str] = {}  # format -> path
+    figures: dict[str, Any] = Field(default_factory=dict)
+    files: dict[str, str] = Field(default_factory=dict)  # format -> path
 
 
 class Assessment(Doc):
@@ -542,11 +547,11 @@ class Assessment(Doc):
     incident_id: str
     office: str | None = None
     score: float
-    indicators: list[dict[str, Any]] = []  # id, name_zh, weight, score, detail
-    clocks: list[dict[str, Any]] = []
+    indicators: list[dict[str, Any]] = Field(default_factory=list)  # id, name_zh, weight, score, detail
+    clocks: list[dict[str, Any]] = Field(default_factory=list)
     generated_at: dt.datetime
     # reports: delays, channels, before/after-release figures; the grade and the incident's close time
-    figures: dict[str, Any] = {}
+    figures: dict[str, Any] = Field(default_factory=dict)
     grade: str | None = None
     closed_at: dt.datetime | None = None
 
@@ -562,7 +567,7 @@ class SourceHealth(Doc):
     items_found: int = 0
     items_new: int = 0
     items_failed: int = 0
-    failure_reasons: dict[str, int] = {}
+    failure_reasons: dict[str, int] = Field(default_factory=dict)
     last_success_at: dt.datetime | None = None
     last_new_at: dt.datetime | None = None  # when the source last produced a new item
     items_updated: int = 0  # items seen before whose content changed (e.g. a board reply arrived)
