@@ -15,14 +15,16 @@ the pipeline ran on the reactor thread and took about 40 % of it — jieba segme
 two thirds of that, then bulk writes and the reprint band search waiting on Elasticsearch (the
 reactor blocked on the socket), SimHash and the model; extraction (selectors, page text, date,
 author) about 5 %; the rest is Scrapy's own per-response machinery, which the bare spider pays too.
-Where it goes now (2026-12-01, batches of 500, the reprint search memory, orjson): the benchmark
-prints the machine's CPU per page for each side (every process, from /proc/stat) and the ratio that
-ours' work would allow if it kept both cores busy all the time. At 00:48 UTC ours used 8.7 ms per
-page and the bare spider 3.6 ms: a bound of 0.54 against a measured 0.48, so what is left is work,
-not waiting. Of ours' extra work, the node's own statistics (``_nodes/stats``: process CPU, no
-garbage collection) put 2.1–4.1 s of CPU per 1,575-page crawl in Elasticsearch (indexing 1.4 s and
-41 refreshes 0.7 s by its index statistics); the rest is the crawler's per-page work in the reactor
-and the write process. (An earlier reading from /proc of every Java process gave 6 s.)
+Where it goes now (2026-12-01): the benchmark prints the machine's CPU per page for each side
+(every process, from /proc/stat; index creation and deletion between rounds not counted), split
+into the crawl's own processes (ours: the reactor and its write process, from the warm starter's
+reaped children; bare: its process, start-up included) and the rest (the node, the page server),
+and the ratio that ours' work would allow if it kept both cores busy. At 02:55 UTC: ours 3.4 + 2.0
+ms per page, bare 3.0 + 0.6 ms, a bound of 0.74 against a measured 0.56: the crawl is not bound by
+CPU but by the reactor's one thread, which spends 3.8-4.0 s of CPU on a 1,575-page crawl against
+about 2.3 s for the bare spider. The difference is extraction (about half, by cProfile: selectors, page text,
+date, author), the items' trip through Scrapy's spider middlewares and item pipeline, and handing
+each item to the write process.
 
 Baseline: a bare ``scrapy.Spider`` that follows the same list, pagination and article links and
 does nothing with the pages: no item pipelines, no project middlewares, but the same Scrapy
