@@ -22,9 +22,9 @@ reaped children; bare: its process, start-up included) and the rest (the node, t
 and the ratio that ours' work would allow if it kept both cores busy. At 02:55 UTC: ours 3.4 + 2.0
 ms per page, bare 3.0 + 0.6 ms, a bound of 0.74 against a measured 0.56: the crawl is not bound by
 CPU but by the reactor's one thread, which spends 3.8-4.0 s of CPU on a 1,575-page crawl against
-about 2.3 s for the bare spider. The difference is extraction (about half, by cProfile: selectors, page text,
-date, author), the items' trip through Scrapy's spider middlewares and item pipeline, and handing
-each item to the write process.
+about 2.3 s for the bare spider. The difference is extraction (about half, by cProfile: selectors,
+page text, date, author), the items' trip through Scrapy's spider middlewares and item pipeline,
+and handing each item to the write process.
 
 Baseline: a bare ``scrapy.Spider`` that follows the same list, pagination and article links and
 does nothing with the pages: no item pipelines, no project middlewares, but the same Scrapy
