@@ -99,7 +99,6 @@ class MentionPipeline:
         self.crawler = crawler
         self.batch_size = crawler.settings.getint("YUQING_BATCH_SIZE", 100)
         self.buffer: list[tuple[Mention, dict[str, Any]]] = []
-        self.hash_tokens: list[list[str]] = []  # the buffered mentions' tokens, for hash_batch
         self.updates: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (mention id, partial, item)
         self.known = KnownCandidates()
         # This run's mark on the mentions it stores: a batch's band search leaves the run's own
@@ -215,25 +214,22 @@ class MentionPipeline:
         seg = segmenter()
         title, text = item["title"], item["text"]
         tokens = seg.cut(text)
-        title_tokens = seg.cut(title)
-        mention = Mention(
+        return Mention(
             id=stable_id(src.id, item["key"]), source_id=src.id, source_type=src.type, media_tier=src.media_tier,
             jurisdiction=src.jurisdiction, official=src.official, office=src.office, url=item["url"],
             canonical_url=canonical_url(item["url"]), guid=item["guid"], title=title, text=text,
-            title_seg=" ".join(title_tokens), text_seg=" ".join(tokens), author=item["author"],
+            title_seg=seg.cut_for_index(title), text_seg=" ".join(tokens), author=item["author"],
             publisher=item["publisher"], published_at=item["published_at"], crawled_at=sp.now,
             encoding=item["encoding"],
             content_hash=hashlib.sha1(f"{title}\n{text}".encode()).hexdigest(),
             crawl_run=self.run_id, doc_type=item["doc_type"], extra=item["extra"],
         )
-        self.hash_tokens.append(tokens or title_tokens)  # hashed with the batch (hash_batch)
-        return mention
 
     def hash_batch(self, mentions: list[Mention]) -> None:
-        """SimHash and band keys of the batch's new mentions, at once (``dedup.simhashes``); a text
-        shorter than ``crawl.simhash_min_chars`` gets no band keys (too short to call a reprint)."""
-        values = dedup.simhashes(self.hash_tokens)
-        self.hash_tokens.clear()
+        """SimHash and band keys of the batch's new mentions, at once (``dedup.simhashes``), over their
+        stored tokens (the text's, or the title's when the text has none); a text shorter than
+        ``crawl.simhash_min_chars`` gets no band keys (too short to call a reprint)."""
+        values = dedup.simhashes([(m.text_seg or m.title_seg).split() for m in mentions])
         min_chars = self.spider.crawl_settings.simhash_min_chars
         for m, value in zip(mentions, values.tolist(), strict=True):
             m.simhash = dedup.to_hex(value)
