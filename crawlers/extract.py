@@ -56,12 +56,12 @@ def _charset_from_header(content_type: str | None) -> str | None:
     return None
 
 
-def _decodes_cleanly(body: bytes, codec: str) -> bool:
+def _strict(body: bytes, codec: str) -> str | None:
+    """``body`` decoded as ``codec``, or None when some byte does not fit (or the codec is unknown)."""
     try:
-        body.decode(codec, errors="strict")
+        return body.decode(codec, errors="strict")
     except (UnicodeDecodeError, LookupError):
-        return False
-    return True
+        return None
 
 
 BROKEN_SHARE = 0.01  # at most this share of broken characters still counts as the declared charset
@@ -114,12 +114,12 @@ def decode_html(body: bytes, content_type: str | None = None, forced: str | None
     otherwise try UTF-8, then GB18030, then statistical detection, and only then decode lossily."""
     if body.startswith(codecs.BOM_UTF8):
         return body[3:].decode("utf-8", errors="replace"), "utf-8"
-    if forced and (codec := normalise_encoding(forced)) and _decodes_cleanly(body, codec):
-        return body.decode(codec), _label(forced)
+    if forced and (codec := normalise_encoding(forced)) and (text := _strict(body, codec)) is not None:
+        return text, _label(forced)
     # Valid UTF-8 with non-ASCII bytes is almost never GBK text, while GB18030 decodes nearly any
     # bytes: a page that declares a GB charset but is UTF-8 is read as UTF-8.
-    if not body.isascii() and _decodes_cleanly(body, "utf-8"):
-        return body.decode("utf-8"), "utf-8"
+    if not body.isascii() and (text := _strict(body, "utf-8")) is not None:
+        return text, "utf-8"
     declared: list[str] = []
     if header := _charset_from_header(content_type):
         declared.append(header)
@@ -127,13 +127,13 @@ def decode_html(body: bytes, content_type: str | None = None, forced: str | None
         declared.append(match.group(1).decode("ascii", "ignore"))
     for label in declared:
         codec = normalise_encoding(label)
-        if codec and _decodes_cleanly(body, codec):
-            return body.decode(codec), _label(label)
+        if codec and (text := _strict(body, codec)) is not None:
+            return text, _label(label)
     for codec, label in (("utf-8", "utf-8"), ("gb18030", "gb18030")):
-        if _decodes_cleanly(body, codec):
+        if (text := _strict(body, codec)) is not None:
             if declared:
                 log.debug("declared encoding %s does not fit the bytes; decoded as %s", declared[0], label)
-            return body.decode(codec), label
+            return text, label
     # The declaration is right but a few bytes are broken (a truncated character, a stray byte from a
     # template): decode as declared with the broken bytes replaced, rather than letting statistics guess.
     for label in declared:
@@ -147,6 +147,47 @@ def decode_html(body: bytes, content_type: str | None = None, forced: str | None
         return str(best), _label(best.encoding)
     codec = normalise_encoding(declared[0]) if declared else None
     return body.decode(codec or "utf-8", errors="replace"), _label(codec or "utf-8")
+
+
+# --- fetched pages --------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(repr=False)
+class FetchedPage:
+    """A fetched page whose decoding and extraction are left to the item pipeline, which runs them in
+    the crawl's write process when it has one (:mod:`crawlers.writer`): the reactor thread that
+    fetches every page then only hands the bytes on. ``build`` names the spider method that turns the
+    decoded page into items, called with ``args``; ``key`` and ``was_seen`` are read where the
+    spider's incremental state is (the reactor), not in the writer's copy."""
+
+    url: str
+    body: bytes
+    content_type: str
+    requested: str  # the URL asked for, before redirects (a redirect to a login page is told by it)
+    start: bool
+    key: str
+    was_seen: bool
+    build: str
+    args: dict[str, Any]
+
+    def __repr__(self) -> str:  # Scrapy logs items; a page's bytes would fill the log
+        return f"<FetchedPage {self.url}>"
+
+
+def detach(entry: Selector) -> str:
+    """A list entry as HTML, to travel with its article's page (a Selector holds the whole list page's
+    tree and cannot go to another process); :func:`reattach` parses it back."""
+    return entry.get()
+
+
+def reattach(fragment: str) -> Selector:
+    """The entry :func:`detach` gave, as a Selector on the same element (a whole page stays a page).
+    libxml2 keeps a lone ``<tr>``, ``<td>`` or ``<li>`` where it stands, so the element is body's first."""
+    sel = Selector(text=fragment, type="html")
+    if fragment.lstrip()[:5].lower() == "<html":
+        return sel
+    found = sel.xpath("/html/body/*[1] | /html/head/*[1]")
+    return found[0] if found else sel
 
 
 # --- URLs -----------------------------------------------------------------------------------------
@@ -790,7 +831,7 @@ def extract_page(page: str, *, url: str | None, now: dt.datetime, selectors: Sel
     (``context``), page metadata and the main-text extractor. ``sel`` is the page already parsed."""
     if sel is None:
         page = shallow_html(page)
-        sel = Selector(text=page)
+        sel = Selector(text=page, type="html")
     s = selectors or Selectors()
     out = Extracted(encoding=encoding)
 
@@ -910,7 +951,7 @@ def strip_tags(fragment: str) -> str:
     """Plain text of an HTML fragment (feed descriptions, JSON post text)."""
     if "<" not in fragment:
         return clean_text(html.unescape(fragment))
-    return element_text(Selector(text=f"<div>{fragment}</div>").css("div")[0].root)
+    return element_text(Selector(text=f"<div>{fragment}</div>", type="html").css("div")[0].root)
 
 
 def short_title(text: str, limit: int = 60) -> str:

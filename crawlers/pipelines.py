@@ -18,7 +18,7 @@ import numpy as np
 
 from crawlers import dedup, spool
 from crawlers.engagement import spread_per_hour
-from crawlers.extract import canonical_url
+from crawlers.extract import FetchedPage, canonical_url
 from crawlers.health import build_health, previous_health
 from crawlers.spool import Spool
 from crawlers.writer import WriterProcess, in_engine
@@ -132,7 +132,7 @@ class MentionPipeline:
         self.spool = Spool(sp.store.prefix, f"{sp.source.id}-{sp.now.strftime('%Y%m%dT%H%M%S')}")
         self.clock_start = time.monotonic()
 
-    def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+    def process_item(self, item: dict[str, Any] | FetchedPage, spider: Any = None) -> dict[str, Any] | FetchedPage:
         if not self.write_process_tried:  # the first item: fork the write process (see crawlers.writer)
             self.write_process_tried = True
             self.write_process = WriterProcess.start(self)
@@ -140,6 +140,10 @@ class MentionPipeline:
             self.write_process.send(item)
             return item
         sp = self.spider
+        if isinstance(item, FetchedPage):  # a page the spider left to be decoded and extracted here
+            for built in sp.page_items(item):
+                self.process_item(built)
+            return item
         mention_id = stable_id(sp.source.id, item["key"])
         if item.get("hot"):
             hot = item["hot"]

@@ -6,9 +6,11 @@ Why: Scrapy runs everything on one thread (the Twisted reactor). Segmenting and 
 and waiting for each bulk write there stops downloading and parsing meanwhile, and a crawl uses one
 core. Forked, the writer runs :class:`~crawlers.pipelines.MentionPipeline`'s own code (a copy of the
 spider and the pipeline, with a fresh Elasticsearch client) next to the reactor, which keeps
-fetching and extracting. What it stored comes back after every chunk: the keys now stored
-(``spider.seen``), the counts (new, updated, spooled, failures by reason) and whether Elasticsearch
-is down, so source health, incremental state and the spool are as with inline writes.
+fetching. Article pages come as :class:`~crawlers.extract.FetchedPage` and are decoded and
+extracted here too (about a fifth of the reactor's work while it did that itself). What it stored
+comes back after every chunk: the keys now stored (``spider.seen``), the counts (new, updated,
+spooled, failures by reason, a login page) and whether Elasticsearch is down, so source health,
+incremental state and the spool are as with inline writes.
 
 Items go over a pipe in chunks of :data:`CHUNK`; a send blocks while the writer is still busy with
 the chunk before (back-pressure: about two chunks in flight, no unbounded queue). A crawl process
@@ -30,6 +32,7 @@ from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from crawlers.extract import FetchedPage
     from crawlers.pipelines import MentionPipeline
 
 log = logging.getLogger(__name__)
@@ -54,7 +57,7 @@ class WriterProcess:
 
     def __init__(self, pipeline: MentionPipeline) -> None:
         self.pipeline = pipeline
-        self.chunk: list[dict[str, Any]] = []
+        self.chunk: list[dict[str, Any] | FetchedPage] = []
         self.sent = 0
         self.stored = 0  # items the writer has reported as processed
         self.failed = False
@@ -88,7 +91,7 @@ class WriterProcess:
 
     # -- in the crawl process (the reactor thread) -------------------------------------------------
 
-    def send(self, item: dict[str, Any]) -> None:
+    def send(self, item: dict[str, Any] | FetchedPage) -> None:
         self.chunk.append(item)
         if len(self.chunk) >= CHUNK:
             self._send_chunk()
@@ -149,6 +152,7 @@ class WriterProcess:
         c.updated += report["updated"]
         c.spooled += report["spooled"]
         c.failed += report["failed"]
+        c.login_required = c.login_required or report["login_required"]
         for reason, n in report["reasons"].items():
             c.reasons[reason] = c.reasons.get(reason, 0) + n
             if sp.crawler is not None and sp.crawler.stats is not None:
@@ -215,6 +219,7 @@ def _writer_main(pipeline: MentionPipeline, conn: Connection, parent_end: Connec
         c = sp.counts
         conn.send({"done": chunk is None, "items": items, "seen": dict(sp.seen), "new": c.new,
                    "updated": c.updated, "spooled": c.spooled, "failed": c.failed, "reasons": dict(c.reasons),
+                   "login_required": c.login_required,
                    "store_down": sp.store_down, "errors": list(errors)})
         sp.seen.clear()
         sp.counts = RunCounts()

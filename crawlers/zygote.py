@@ -10,6 +10,7 @@ zygote exits when its stdin closes (its parent went away). Used by :mod:`crawler
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import sys
@@ -65,6 +66,12 @@ def _answer(obj: dict[str, object]) -> None:
 
 def main() -> int:
     _warm()
+    # Everything loaded so far (Scrapy, Twisted, trafilatura, the jieba dictionary: about 150,000
+    # objects the collector tracks) lives as long as the zygote. Frozen, a crawl child's collector
+    # never walks it again nor writes to those objects' headers (which also keeps their memory pages
+    # shared with the zygote). With the child's threshold (crawlers/run.py) the collector's time in a
+    # 1,575-page crawl fell from about 0.3 s to 0.05 s.
+    gc.freeze()
     _answer({"ready": True})
     for line in sys.stdin:
         request = json.loads(line)

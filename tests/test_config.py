@@ -29,6 +29,17 @@ def test_shipped_defaults_carry_the_domain_rules(config):
         "decisions", "public_interest", "credibility", "emergency", "moral_livelihood", "false_info"}
 
 
+def test_a_file_that_is_not_yaml_names_the_file_and_line(config_dir):
+    path = config_dir / "clocks.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(3, "  bad: [unclosed")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(config_dir)
+    assert err.value.file.endswith("clocks.yaml")
+    assert err.value.field.startswith("line ") and "not valid YAML" in err.value.problem
+
+
 def test_bad_duration_names_file_field_and_value(config_dir):
     _edit(config_dir / "clocks.yaml", lambda d: d["rules"][0].__setitem__("duration", "five hours"))
     with pytest.raises(ConfigError) as err:

@@ -13,7 +13,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawlers import spool
-from crawlers.extract import decode_html
+from crawlers.extract import FetchedPage, decode_html
 from crawlers.health import RunCounts
 from yuqing.clock import parse_ts
 from yuqing.config import Config, load_config
@@ -172,15 +172,18 @@ class SourceSpider(scrapy.Spider):
 
     def login_page(self, response: Response, text: str) -> bool:
         """Whether a login page came back instead of content (counted; health ``login_required``)."""
-        requested = response.request.meta.get("redirect_urls", [response.url])[0] if response.request else ""
-        moved = response.url != requested and _LOGIN_URL.search(response.url.split("?")[0]) is not None
+        requested, start = _origin(response)
+        return self.login_text(response.url, requested, start, text)
+
+    def login_text(self, url: str, requested: str, start: bool, text: str) -> bool:
+        """:meth:`login_page` for a page fetched from ``requested`` that ended at ``url``."""
+        moved = url != requested and _LOGIN_URL.search(url.split("?")[0]) is not None
         head = text[:20000]
         marked = any(marker in head for marker in self.source.request.login_markers) and (
             'type="password"' in head or "type='password'" in head or len(head) < 3000)
         if moved or marked:
             self.counts.login_required = True
-            start = bool(response.request is not None and response.request.meta.get("yuqing_start"))
-            self.fail("login_required", start=start, url=response.url)
+            self.fail("login_required", start=start, url=url)
             return True
         return False
 
@@ -203,17 +206,44 @@ class SourceSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"yuqing/failed/reason_count/{reason}")
         log.warning("source %s: skipped %s (%s)", self.source.id, url, reason)
 
-    def decode(self, response: Response) -> tuple[str, str] | None:
-        """The page as text and its encoding label; None (counted) when it is not a page."""
+    def accept(self, response: Response) -> str | None:
+        """The response's Content-Type, counted as fetched; None (counted) when it is not a page."""
         self.counts.fetched += 1
         ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         if any(t in ctype for t in ("image/", "application/octet-stream", "application/pdf", "video/")):
             self.fail("not_html", url=response.url)
             return None
+        return ctype
+
+    def decode(self, response: Response) -> tuple[str, str] | None:
+        """The page as text and its encoding label; None (counted) when it is not a page."""
+        ctype = self.accept(response)
+        if ctype is None:
+            return None
         page = decode_html(response.body, ctype, self.source.encoding)
         if self.login_page(response, page[0]):
             return None
         return page
+
+    def defer(self, response: Response, build: str, key: str, **args: Any) -> FetchedPage | None:
+        """The page, for the pipeline to decode and turn into items with ``self.<build>(text, encoding,
+        fetched)`` (see :class:`~crawlers.extract.FetchedPage`); None (counted) when it is not a page."""
+        ctype = self.accept(response)
+        if ctype is None:
+            return None
+        requested, start = _origin(response)
+        return FetchedPage(url=response.url, body=response.body, content_type=ctype, requested=requested,
+                           start=start, key=key, was_seen=key in self.seen, build=build, args=args)
+
+    def page_items(self, fetched: FetchedPage) -> list[dict[str, Any]]:
+        """The items of a page :meth:`defer` handed on: decoded, checked for a login page, built."""
+        page, encoding = decode_html(fetched.body, fetched.content_type, self.source.encoding)
+        if self.login_text(fetched.url, fetched.requested, fetched.start, page):
+            return []
+        items = list(getattr(self, fetched.build)(page, encoding, fetched))
+        for item in items:
+            item["was_seen"] = fetched.was_seen  # this copy of the spider may not hold the stored keys
+        return items
 
     def item(self, **fields: Any) -> dict[str, Any]:
         """An item for :class:`crawlers.pipelines.MentionPipeline`."""
@@ -233,6 +263,14 @@ class SourceSpider(scrapy.Spider):
         """An item that only carries fresh engagement figures of a mention stored before."""
         return self.item(key=key, url=url, title="", text="", doc_type="post", engagement=figures,
                          engagement_only=True)
+
+
+def _origin(response: Response) -> tuple[str, bool]:
+    """The URL a response was asked for (before redirects) and whether it is the run's start page."""
+    request = response.request
+    if request is None:
+        return "", False
+    return request.meta.get("redirect_urls", [response.url])[0], bool(request.meta.get("yuqing_start"))
 
 
 _LOGIN_URL = re.compile(r"(login|signin|sign_in|passport|/sso/|logon|denglu)", re.IGNORECASE)

@@ -13,7 +13,7 @@ from scrapy.http import Response
 
 from crawlers.dates import parse_date
 from crawlers.engagement import comments_from_json, figures_from_json
-from crawlers.extract import canonical_url, extract_page, short_title, strip_tags
+from crawlers.extract import FetchedPage, canonical_url, extract_page, short_title, strip_tags
 from crawlers.spiders.base import SourceSpider
 
 SUMMARY_CHARS = 200  # a feed text shorter than this is a summary: fetch the article for the full text
@@ -91,15 +91,18 @@ class RssSpider(SourceSpider):
                 self.fail("malformed", url=url)
 
     def parse_article(self, response: Response, fields: dict[str, Any]) -> Iterator[Any]:
-        decoded = self.decode(response)
-        if decoded is None:
-            return
-        page, encoding = decoded
+        fetched = self.defer(response, "article", fields["key"], fields=fields)
+        if fetched is not None:
+            yield fetched  # decoded and extracted by the pipeline (the write process): see FetchedPage
+
+    def article(self, page: str, encoding: str, fetched: FetchedPage) -> Iterator[Any]:
+        """The feed entry's item, with the linked page's text when it is longer than the entry's."""
+        fields: dict[str, Any] = fetched.args["fields"]
         try:
-            ex = extract_page(page, url=response.url, now=self.now, selectors=self.source.selectors,
+            ex = extract_page(page, url=fetched.url, now=self.now, selectors=self.source.selectors,
                               encoding=encoding)
         except Exception as exc:  # one bad page must not stop the crawl: counted, logged, skipped
-            self.fail(f"parse_error_{type(exc).__name__.lower()}", url=response.url)
+            self.fail(f"parse_error_{type(exc).__name__.lower()}", url=fetched.url)
             return
         merged = dict(fields)
         merged["encoding"] = encoding
@@ -110,7 +113,7 @@ class RssSpider(SourceSpider):
         merged["author"] = fields["author"] or ex.author
         merged["publisher"] = fields["publisher"] or ex.publisher
         if not merged["title"] or not merged["text"]:
-            self.fail("malformed", url=response.url)
+            self.fail("malformed", url=fetched.url)
             return
         yield self.item(**merged)
 

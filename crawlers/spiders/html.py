@@ -12,7 +12,7 @@ from scrapy.http import Response
 
 from crawlers.dates import parse_date
 from crawlers.engagement import comments_from_page, figures_from_page
-from crawlers.extract import canonical_url, extract_page, select_all, select_text
+from crawlers.extract import FetchedPage, canonical_url, detach, extract_page, reattach, select_all, select_text
 from crawlers.spiders.base import SourceSpider
 from yuqing.clock import iso
 
@@ -31,7 +31,7 @@ class HtmlSpider(SourceSpider):
         if decoded is None:
             self.counts.start_failed = page == 1
             return
-        sel = Selector(text=decoded[0])
+        sel = Selector(text=decoded[0], type="html")
         s = self.source.selectors
         entries = select_all(sel, s.list_item) if s.list_item else [sel]
         fresh = 0
@@ -52,7 +52,7 @@ class HtmlSpider(SourceSpider):
                         yield self.engagement_item(key, url, figures)
                     continue
                 fresh += 1
-                yield self.request(url, self.parse_article, key=key, context=entry)
+                yield self.request(url, self.parse_article, key=key, context=detach(entry) if s.list_item else None)
         if not entries:
             self.fail("no_items", start=page == 1, url=response.url)
         # incremental: a page with nothing new means the rest was seen before
@@ -61,27 +61,31 @@ class HtmlSpider(SourceSpider):
             if next_href:
                 yield self.request(urljoin(response.url, next_href.strip()), self.parse_list, page=page + 1)
 
-    def parse_article(self, response: Response, key: str, context: Selector | None) -> Iterator[Any]:
-        decoded = self.decode(response)
-        if decoded is None:
-            return
-        page, encoding = decoded
-        sel = Selector(text=page)
+    def parse_article(self, response: Response, key: str, context: str | None) -> Iterator[Any]:
+        fetched = self.defer(response, "article", key, context=context)
+        if fetched is not None:
+            yield fetched  # decoded and extracted by the pipeline (the write process): see FetchedPage
+
+    def article(self, page: str, encoding: str, fetched: FetchedPage) -> Iterator[Any]:
+        """The item of an article page; its list entry (``context``, as HTML) supplies what the page lacks."""
+        url = fetched.url
+        sel = Selector(text=page, type="html")
+        context = reattach(fetched.args["context"]) if fetched.args.get("context") is not None else None
         try:
-            ex = extract_page(page, url=response.url, now=self.now, selectors=self.source.selectors,
+            ex = extract_page(page, url=url, now=self.now, selectors=self.source.selectors,
                               encoding=encoding, context=context, sel=sel)
         except Exception as exc:  # one bad page must not stop the crawl: counted, logged, skipped
-            self.fail(f"parse_error_{type(exc).__name__.lower()}", url=response.url)
+            self.fail(f"parse_error_{type(exc).__name__.lower()}", url=url)
             return
         if not ex.title or not ex.text:
-            self.fail("malformed", url=response.url)
+            self.fail("malformed", url=url)
             return
         extra, complete, doc_type = self.details(sel, context)
         if extra.get("issued_at") and ex.published_at is None:
             ex.published_at = parse_date(extra["issued_at"], self.now)
         if comments := comments_from_page(sel, self.source.selectors, self.now):
             extra["comment_items"] = comments
-        yield self.item(key=key, url=response.url, title=ex.title, text=ex.text, author=ex.author,
+        yield self.item(key=fetched.key, url=url, title=ex.title, text=ex.text, author=ex.author,
                         publisher=ex.publisher, published_at=ex.published_at, encoding=encoding,
                         doc_type=doc_type, extra={**ex.extra, **extra}, complete=complete,
                         engagement=figures_from_page(sel, context, self.source.selectors))

@@ -71,6 +71,26 @@ def test_selectors_pick_fields_and_fall_back_to_the_list_item() -> None:
     assert found.published_at == dt.datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
 
 
+@pytest.mark.parametrize("entries", [
+    "<ul><li><a href='/a'>甲</a><span class='time'>3小时前</span></li><li><a href='/b'>乙</a>"
+    "<span class='time'>昨天 08:00</span></li></ul>",
+    "<table><tr><td><a href='/a'>甲</a></td><td class='time'>3小时前</td></tr><tr><td><a href='/b'>乙</a></td>"
+    "<td class='time'>昨天 08:00</td></tr></table>",
+])
+def test_a_list_entry_sent_with_its_article_selects_as_it_did_on_the_list(entries: str) -> None:
+    """An article's list entry travels to the write process as HTML: parsed back, relative CSS and XPath
+    selectors find in it what they found in the list page (a table row stays a row)."""
+    from parsel import Selector
+
+    from crawlers.extract import detach, reattach, select_text
+
+    rows = Selector(text=f"<html><body>{entries}</body></html>").css("li, tr")
+    for row in rows:
+        back = reattach(detach(row))
+        for expr in ("a::attr(href)", ".time::text", ".//a/text()"):
+            assert select_text(back, expr) == select_text(row, expr) is not None
+
+
 def test_simhash_is_close_for_a_reprint_and_far_for_other_text() -> None:
     cut = segmenter().cut
     original = ("楚雄市经济技术开发区一化工企业发生爆炸，事故已造成3人死亡、12人受伤。"

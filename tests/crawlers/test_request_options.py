@@ -110,6 +110,21 @@ def test_options_reach_the_site_and_an_expired_cookie_is_reported_as_such(
     assert {h["source_id"] for h in health} == {"r-members", "r-api"}
 
 
+@pytest.mark.parametrize("writers", [2, 0], ids=["write-process", "inline"])
+def test_a_login_page_in_place_of_an_article_is_reported_when_the_list_is_public(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writers: int) -> None:
+    """Article pages are decoded where the items are written (the write process when there is one):
+    a login page found there still marks the run login_required, as one found on the list does."""
+    monkeypatch.setenv("YUQING_CONN_FORUM_SESSION", json.dumps({"conn_type": "http", "extra": {"cookies": "sid=old"}}))
+    with loop_site() as site:
+        site.routes["/list.html"] = (200, "text/html; charset=utf-8", LIST.encode())
+        site.routes["/a/1.html"] = (200, "text/html; charset=utf-8", LOGIN.encode())
+        config = config_with_sources(tmp_path / "config", _sources(site.base))
+        [run] = crawl_sources(store, config, ["r-members"], now=NOON.replace(hour=14 + writers),
+                              settings={**FAST, "YUQING_WRITER_PROCESSES": writers})
+    assert (run.status, run.new, run.reasons) == ("login_required", 0, {"login_required": 1})
+
+
 @pytest.mark.parametrize(("request_yaml", "field", "value"), [
     ("{headers: {Cookie: 'sid=1'}}", "sources[0](x).request.headers", {"Cookie": "sid=1"}),
     ("{proxy: 'http://user:pw@127.0.0.1:8080'}", "sources[0](x).request.proxy", "http://user:pw@127.0.0.1:8080"),

@@ -65,6 +65,12 @@ TimeOfDay = Annotated[dt.time, BeforeValidator(_time_of_day)]
 M = TypeVar("M", bound=BaseModel)
 
 
+# libyaml's parser (PyYAML's C binding, same safe constructors) reads the configuration about 7×
+# faster than the pure-Python one; it is what keeps loading the configuration cheap in every crawl
+# child and Airflow task. PyYAML built without libyaml falls back to the pure-Python loader.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
@@ -73,7 +79,7 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise ConfigError(str(path), "(file)", None, "not UTF-8 text") from exc
     try:
-        return yaml.safe_load(text) or {}
+        return yaml.load(text, Loader=_SAFE_LOADER) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
