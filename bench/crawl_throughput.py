@@ -20,11 +20,17 @@ Where it goes now (2026-12-01): the benchmark prints the machine's CPU per page 
 into the crawl's own processes (ours: the reactor and its write process, from the warm starter's
 reaped children; bare: its process, start-up included) and the rest (the node, the page server),
 and the ratio that ours' work would allow if it kept both cores busy. At 02:55 UTC: ours 3.4 + 2.0
-ms per page, bare 3.0 + 0.6 ms, a bound of 0.74 against a measured 0.56: the crawl is not bound by
-CPU but by the reactor's one thread, which spends 3.8-4.0 s of CPU on a 1,575-page crawl against
-about 2.3 s for the bare spider. The difference is extraction (about half, by cProfile: selectors,
-page text, date, author), the items' trip through Scrapy's spider middlewares and item pipeline,
-and handing each item to the write process.
+ms per page, bare 3.0 + 0.6 ms, a bound of 0.74 against a measured 0.56: the crawl was bound by the
+reactor's one thread (3.8-4.0 s of CPU on a 1,575-page crawl against about 2.3 s for the bare
+spider), which still extracted every article. Since then article pages go to the write process
+undecoded (``FetchedPage``), the warm starter freezes what it loaded and a crawl child collects young
+objects every 20,000 allocations, and the configuration is read with libyaml. At 04:57 UTC (in
+``scripts/bench.sh``): ours 2.6 + 1.5 ms per page, bare 2.9 + 0.5 ms, a bound of 0.94 against a
+measured 0.75; in standalone runs at 05:17-05:20 UTC 0.65 and 0.60, with the bare spider faster
+(36,500-37,800 pages per minute against 31,500) and ours the same (about 23,000). py-spy now finds
+ours' reactor about as busy per page as the bare spider (1,606 samples against 1,453 on one round
+each): what is left is the machine's CPU, which the node and the write process take from the page
+server and the reactor on two cores.
 
 Baseline: a bare ``scrapy.Spider`` that follows the same list, pagination and article links and
 does nothing with the pages: no item pipelines, no project middlewares, but the same Scrapy
