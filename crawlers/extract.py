@@ -157,8 +157,9 @@ class FetchedPage:
     """A fetched page whose decoding and extraction are left to the item pipeline, which runs them in
     the crawl's write process when it has one (:mod:`crawlers.writer`): the reactor thread that
     fetches every page then only hands the bytes on. ``build`` names the spider method that turns the
-    decoded page into items, called with ``args``; ``key`` and ``was_seen`` are read where the
-    spider's incremental state is (the reactor), not in the writer's copy."""
+    decoded page into items (``build(text, encoding, fetched)``, reading its own ``args``); ``key``
+    and ``was_seen`` are read where the spider's incremental state is (the reactor), not in the
+    writer's copy."""
 
     url: str
     body: bytes
@@ -181,11 +182,9 @@ def detach(entry: Selector) -> str:
 
 
 def reattach(fragment: str) -> Selector:
-    """The entry :func:`detach` gave, as a Selector on the same element (a whole page stays a page).
-    libxml2 keeps a lone ``<tr>``, ``<td>`` or ``<li>`` where it stands, so the element is body's first."""
+    """The entry :func:`detach` gave, as a Selector on the same element. libxml2 keeps a lone
+    ``<tr>``, ``<td>`` or ``<li>`` where it stands, so the element is the first in body (or head)."""
     sel = Selector(text=fragment, type="html")
-    if fragment.lstrip()[:5].lower() == "<html":
-        return sel
     found = sel.xpath("/html/body/*[1] | /html/head/*[1]")
     return found[0] if found else sel
 
