@@ -220,10 +220,12 @@ class SourceSpider(scrapy.Spider):
         ctype = self.accept(response)
         if ctype is None:
             return None
-        page = decode_html(response.body, ctype, self.source.encoding)
-        if self.login_page(response, page[0]):
-            return None
-        return page
+        return self.decode_body(response.body, ctype, response.url, *_origin(response))
+
+    def decode_body(self, body: bytes, ctype: str, url: str, requested: str, start: bool) -> tuple[str, str] | None:
+        """The page as text and its encoding label; None (counted) when a login page came back instead."""
+        page = decode_html(body, ctype, self.source.encoding)
+        return None if self.login_text(url, requested, start, page[0]) else page
 
     def defer(self, response: Response, build: str, key: str, **args: Any) -> FetchedPage | None:
         """The page, for the pipeline to decode and turn into items with ``self.<build>(text, encoding,
@@ -237,10 +239,10 @@ class SourceSpider(scrapy.Spider):
 
     def page_items(self, fetched: FetchedPage) -> list[dict[str, Any]]:
         """The items of a page :meth:`defer` handed on: decoded, checked for a login page, built."""
-        page, encoding = decode_html(fetched.body, fetched.content_type, self.source.encoding)
-        if self.login_text(fetched.url, fetched.requested, fetched.start, page):
+        decoded = self.decode_body(fetched.body, fetched.content_type, fetched.url, fetched.requested, fetched.start)
+        if decoded is None:
             return []
-        items = list(getattr(self, fetched.build)(page, encoding, fetched))
+        items = list(getattr(self, fetched.build)(*decoded, fetched))
         for item in items:
             item["was_seen"] = fetched.was_seen  # this copy of the spider may not hold the stored keys
         return items
