@@ -42,17 +42,20 @@ two run interleaved for ``--rounds`` rounds, alternating which goes first, and e
 writes into a fresh index prefix so nothing is skipped as already stored. Both are timed from the
 start of the crawl to its end: ours from the call (fork of the warm starter included) to its
 return, the bare one inside its process from just before the crawl starts (Python start-up and
-the Scrapy import excluded, as the warm starter excludes them for ours). Before the rounds, one
-untimed crawl of the whole site by another source warms the page server and the files' cache for
-both, and for ours the starter and the node's JIT, as a node that has been indexing all day is
-(without it ours' first round paid the node's warm-up alone). The figure is total pages
-over total seconds for each side. Ours may use a second core (the write process, and the
-Elasticsearch node it writes to) because that is how it runs in production; the bare spider uses
-what Scrapy uses. On a machine whose cores are already busy, the ratio therefore falls towards the
-ratio of CPU spent per page (ours segments, hashes and indexes every page; the bare one does none
-of it): note the load average printed with it.
+the Scrapy import excluded, as the warm starter excludes them for ours). Before the rounds,
+``--warmup`` untimed crawls of the whole site by another source (default 4) warm the page server and
+the files' cache for both, and for ours the starter and the node, as a node that has been indexing
+all day is. A fresh node's CPU per crawl falls over its first crawls (4.2, 2.1, 1.6, 1.3, 1.4 s)
+while its JIT compiles the bulk, analysis and search paths; with one warm-up crawl, as before
+2026-12-01, ours' rounds still paid part of that (the node and the page server 1.4 ms per page
+against 0.9 with four). The warm-up line prints the node's CPU per crawl, so a node that has not
+levelled off shows. The figure is total pages over total seconds for each side. Ours may use a
+second core (the write process, and the Elasticsearch node it writes to) because that is how it
+runs in production; the bare spider uses what Scrapy uses. On a machine whose cores are already
+busy, the ratio therefore falls towards the ratio of CPU spent per page (ours segments, hashes and
+indexes every page; the bare one does none of it): note the load average printed with it.
 
-    .venv/bin/python bench/crawl_throughput.py [--articles 1500] [--rounds 3]
+    .venv/bin/python bench/crawl_throughput.py [--articles 1500] [--rounds 5] [--warmup 4]
 
 Uses ES_URL when set, otherwise starts (and stops) a temporary local node. Last line:
 ``ratio=<ours/bare>``.
@@ -72,6 +75,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -92,6 +96,7 @@ PLACES = ["昆明市", "曲靖市", "玉溪市", "保山市", "昭通市", "丽�
           "西双版纳州", "大理州", "德宏州", "怒江州", "迪庆州", "五华区", "盘龙区", "官渡区", "西山区", "呈贡区"]
 UNITS = ["个项目", "家企业", "名群众", "万元", "公里", "户居民", "所学校", "个村庄"]
 PER_PAGE = 20
+WARMUP_CRAWLS = 4  # a fresh node's CPU per crawl levels off from about the fourth (see above)
 # A static file server in its own process, with a listen backlog that survives 32 parallel requests
 # (http.server's default of 5 drops connections under load, which then time out).
 SERVER = """
@@ -208,6 +213,13 @@ def write_config(dest: Path, base_url: str, pages: int) -> Path:
     return dest
 
 
+def node_cpu_seconds(client: Any) -> float:
+    """CPU seconds the Elasticsearch nodes have used since they started (nodes stats: a node this
+    benchmark started or the one ES_URL names)."""
+    stats = client.nodes.stats(metric="process")["nodes"].values()
+    return sum(n["process"]["cpu"]["total_in_millis"] for n in stats) / 1000
+
+
 def bare_settings(config: object) -> dict[str, object]:
     """The settings values our crawl runs with, without the project's components."""
     from crawlers import settings as module
@@ -237,7 +249,8 @@ def bare_crawl(script: Path, url: str, settings: dict[str, object]) -> tuple[int
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1500)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=WARMUP_CRAWLS, help="untimed crawls before the rounds")
     args = parser.parse_args()
 
     from bench.cpu import busy_seconds, reaped_children_seconds, work_bound
@@ -271,14 +284,20 @@ def main() -> int:
         os.environ["YUQING_VAR"] = str(work / "var")
         client = make_client(es_url)
         now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=TZ)
-        warm = Store(client, prefix=f"bench{uuid.uuid4().hex[:8]}")
-        warm.ensure_indices()
-        try:
-            # untimed: starts the warm zygote and warms the node's JIT (bulk writes, band searches), which
-            # the first round of ours paid alone before (8.4 s against 6.5-6.8 s in the later rounds)
-            crawl_source(warm, config, "bench-warmup", now=now, settings=POLITENESS_OFF)
-        finally:
-            warm.drop_all()
+        # Untimed: starts the warm crawl starter and brings the node to its steady state (its JIT
+        # compiles the bulk, analysis and band-search paths over several crawls), as a node that has
+        # been indexing all day is; the node's CPU per warm-up crawl is printed to show it levelled off.
+        warmup = []
+        for _ in range(args.warmup):
+            warm = Store(client, prefix=f"bench{uuid.uuid4().hex[:8]}")
+            warm.ensure_indices()
+            try:
+                node0, started = node_cpu_seconds(client), time.monotonic()
+                crawl_source(warm, config, "bench-warmup", now=now, settings=POLITENESS_OFF)
+                warmup.append(f"{time.monotonic() - started:.1f}s (node {node_cpu_seconds(client) - node0:.1f}s CPU)")
+            finally:
+                warm.drop_all()
+        print(f"warm-up crawls: {', '.join(warmup)}", flush=True)
         assert _zygote.proc is not None, "the crawl ran outside the warm starter (YUQING_CRAWL_SUBPROCESS?)"
         zygote_pid = _zygote.proc.pid
         settings = bare_settings(config)

@@ -10,7 +10,7 @@ from typing import Any
 from parsel import Selector
 
 from crawlers.dates import parse_date
-from crawlers.extract import select_all, select_text
+from crawlers.extract import Selectable, select_all, select_text
 from yuqing.clock import iso
 from yuqing.config.sources import Selectors
 from yuqing.models import ENGAGEMENT_FIELDS, interactions
@@ -42,7 +42,7 @@ def parse_count(value: Any) -> int | None:
     return round(amount * _UNITS.get(unit or "", 1))
 
 
-def figures_from_page(sel: Selector | None, context: Selector | None, selectors: Selectors) -> dict[str, int]:
+def figures_from_page(sel: Selector | None, context: Selectable | None, selectors: Selectors) -> dict[str, int]:
     """Figures on an article page (or, failing that, its list item) by the source's selectors."""
     out: dict[str, int] = {}
     for field in ENGAGEMENT_FIELDS:

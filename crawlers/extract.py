@@ -13,10 +13,10 @@ import datetime as dt
 import html
 import logging
 import re
-from typing import Any
+from typing import Any, TypeAlias
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from parsel import Selector
+from parsel import Selector, SelectorList
 
 from crawlers.dates import context_year, find_date, find_month, parse_date
 from yuqing.config.sources import Selectors
@@ -177,16 +177,36 @@ class FetchedPage:
 
 def detach(entry: Selector) -> str:
     """A list entry as HTML, to travel with its article's page (a Selector holds the whole list page's
-    tree and cannot go to another process); :func:`reattach` parses it back."""
+    tree and cannot go to another process); :class:`ListEntry` parses it back."""
     return entry.get()
 
 
-def reattach(fragment: str) -> Selector:
-    """The entry :func:`detach` gave, as a Selector on the same element. libxml2 keeps a lone
-    ``<tr>``, ``<td>`` or ``<li>`` where it stands, so the element is the first in body (or head)."""
-    sel = Selector(text=fragment, type="html")
-    found = sel.xpath("/html/body/*[1] | /html/head/*[1]")
-    return found[0] if found else sel
+class ListEntry:
+    """The list entry :func:`detach` gave, parsed back the first time a field falls back to it: most
+    article pages give every field themselves, and then it is never parsed. It selects as the entry
+    did on the list page: libxml2 keeps a lone ``<tr>``, ``<td>`` or ``<li>`` where it stands, so the
+    element is the first in body (or head)."""
+
+    def __init__(self, fragment: str) -> None:
+        self.fragment = fragment
+        self._selector: Selector | None = None
+
+    @property
+    def selector(self) -> Selector:
+        if self._selector is None:
+            sel = Selector(text=self.fragment, type="html")
+            found = sel.xpath("/html/body/*[1] | /html/head/*[1]")
+            self._selector = found[0] if found else sel
+        return self._selector
+
+    def xpath(self, query: str) -> SelectorList[Selector]:
+        return self.selector.xpath(query)
+
+    def css(self, query: str) -> SelectorList[Selector]:
+        return self.selector.css(query)
+
+
+Selectable: TypeAlias = "Selector | ListEntry"  # what select_text reads: a page, a list entry
 
 
 # --- URLs -----------------------------------------------------------------------------------------
@@ -265,7 +285,7 @@ def _is_xpath(expr: str) -> bool:
     return expr.startswith(("/", "(", "./"))
 
 
-def select_text(sel: Selector, expr: str | None) -> str | None:
+def select_text(sel: Selectable, expr: str | None) -> str | None:
     """Text for one selector: ``::text``/``::attr()`` values joined, or the text of matched elements."""
     if not expr:
         return None
@@ -824,7 +844,7 @@ def main_text(page: str, url: str | None = None) -> str:
 
 
 def extract_page(page: str, *, url: str | None, now: dt.datetime, selectors: Selectors | None = None,
-                 encoding: str | None = None, context: Selector | None = None,
+                 encoding: str | None = None, context: Selectable | None = None,
                  sel: Selector | None = None) -> Extracted:
     """Fields of one article page. Selectors win; what they don't give comes from the list item
     (``context``), page metadata and the main-text extractor. ``sel`` is the page already parsed."""

@@ -12,7 +12,7 @@ from scrapy.http import Response
 
 from crawlers.dates import parse_date
 from crawlers.engagement import comments_from_page, figures_from_page
-from crawlers.extract import FetchedPage, canonical_url, detach, extract_page, reattach, select_all, select_text
+from crawlers.extract import FetchedPage, ListEntry, canonical_url, detach, extract_page, select_all, select_text
 from crawlers.spiders.base import SourceSpider
 from yuqing.clock import iso
 
@@ -70,7 +70,7 @@ class HtmlSpider(SourceSpider):
         """The item of an article page; its list entry (``context``, as HTML) supplies what the page lacks."""
         url = fetched.url
         sel = Selector(text=page, type="html")
-        context = reattach(fetched.args["context"]) if fetched.args.get("context") is not None else None
+        context = ListEntry(fetched.args["context"]) if fetched.args.get("context") is not None else None
         try:
             ex = extract_page(page, url=url, now=self.now, selectors=self.source.selectors,
                               encoding=encoding, context=context, sel=sel)
@@ -90,11 +90,11 @@ class HtmlSpider(SourceSpider):
                         doc_type=doc_type, extra={**ex.extra, **extra}, complete=complete,
                         engagement=figures_from_page(sel, context, self.source.selectors))
 
-    def details(self, sel: Selector, context: Selector | None) -> tuple[dict[str, Any], bool, str]:
+    def details(self, sel: Selector, context: ListEntry | None) -> tuple[dict[str, Any], bool, str]:
         """Type-specific fields: ``(extra, complete, doc_type)``."""
         return {}, True, self.doc_type
 
-    def pick(self, sel: Selector, context: Selector | None, expr: str | None) -> str | None:
+    def pick(self, sel: Selector, context: ListEntry | None, expr: str | None) -> str | None:
         value = select_text(sel, expr)
         if value is None and context is not None:
             value = select_text(context, expr)
@@ -110,7 +110,7 @@ class PortalSpider(HtmlSpider):
     name = "portal"
     source_types = ("portal",)
 
-    def details(self, sel: Selector, context: Selector | None) -> tuple[dict[str, Any], bool, str]:
+    def details(self, sel: Selector, context: ListEntry | None) -> tuple[dict[str, Any], bool, str]:
         s = self.source.selectors
         extra: dict[str, Any] = {}
         for field, expr in (("index_no", s.index_no), ("doc_no", s.doc_no), ("issued_at", s.issued_at)):
@@ -129,7 +129,7 @@ class BoardSpider(HtmlSpider):
     name = "board"
     source_types = ("board",)
 
-    def details(self, sel: Selector, context: Selector | None) -> tuple[dict[str, Any], bool, str]:
+    def details(self, sel: Selector, context: ListEntry | None) -> tuple[dict[str, Any], bool, str]:
         s = self.source.selectors
         reply = self.pick(sel, context, s.reply_text)
         office = self.pick(sel, context, s.reply_office)

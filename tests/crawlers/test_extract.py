@@ -82,11 +82,11 @@ def test_a_list_entry_sent_with_its_article_selects_as_it_did_on_the_list(entrie
     selectors find in it what they found in the list page (a table row stays a row)."""
     from parsel import Selector
 
-    from crawlers.extract import detach, reattach, select_text
+    from crawlers.extract import ListEntry, detach, select_text
 
     rows = Selector(text=f"<html><body>{entries}</body></html>").css("li, tr")
     for row in rows:
-        back = reattach(detach(row))
+        back = ListEntry(detach(row))
         for expr in ("a::attr(href)", ".time::text", ".//a/text()"):
             assert select_text(back, expr) == select_text(row, expr) is not None
 
