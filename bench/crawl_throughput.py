@@ -43,19 +43,20 @@ writes into a fresh index prefix so nothing is skipped as already stored. Both a
 start of the crawl to its end: ours from the call (fork of the warm starter included) to its
 return, the bare one inside its process from just before the crawl starts (Python start-up and
 the Scrapy import excluded, as the warm starter excludes them for ours). Before the rounds,
-``--warmup`` untimed crawls of the whole site by another source (default 4) warm the page server and
+``--warmup`` untimed crawls of the whole site by another source (default 8) warm the page server and
 the files' cache for both, and for ours the starter and the node, as a node that has been indexing
-all day is. A fresh node's CPU per crawl falls over its first crawls (4.2, 2.1, 1.6, 1.3, 1.4 s)
-while its JIT compiles the bulk, analysis and search paths; with one warm-up crawl, as before
-2026-12-01, ours' rounds still paid part of that (the node and the page server 1.4 ms per page
-against 0.9 with four). The warm-up line prints the node's CPU per crawl, so a node that has not
-levelled off shows. The figure is total pages over total seconds for each side. Ours may use a
+all day is. A fresh node's CPU per crawl falls over its first seven or eight crawls while its JIT
+compiles the bulk, analysis and search paths (2026-12-01, thirteen crawls on one fresh node: 4.6,
+2.4, 1.4, 1.5, 2.0, 1.8, 1.6, 1.0, 0.8, 0.8, 0.8, 0.9, 1.0 s), and ours' time with it; with one warm-up
+crawl, as before 2026-12-01, or four, ours' rounds still paid part of that (ours' rounds after four
+took 3.7, 3.9, 3.6, 3.2 and 3.3 s). The warm-up line prints the node's CPU per crawl, so a node
+that has not levelled off shows. The figure is total pages over total seconds for each side. Ours may use a
 second core (the write process, and the Elasticsearch node it writes to) because that is how it
 runs in production; the bare spider uses what Scrapy uses. On a machine whose cores are already
 busy, the ratio therefore falls towards the ratio of CPU spent per page (ours segments, hashes and
 indexes every page; the bare one does none of it): note the load average printed with it.
 
-    .venv/bin/python bench/crawl_throughput.py [--articles 1500] [--rounds 5] [--warmup 4]
+    .venv/bin/python bench/crawl_throughput.py [--articles 1500] [--rounds 5] [--warmup 8]
 
 Uses ES_URL when set, otherwise starts (and stops) a temporary local node. Last line:
 ``ratio=<ours/bare>``.
@@ -96,7 +97,7 @@ PLACES = ["昆明市", "曲靖市", "玉溪市", "保山市", "昭通市", "丽�
           "西双版纳州", "大理州", "德宏州", "怒江州", "迪庆州", "五华区", "盘龙区", "官渡区", "西山区", "呈贡区"]
 UNITS = ["个项目", "家企业", "名群众", "万元", "公里", "户居民", "所学校", "个村庄"]
 PER_PAGE = 20
-WARMUP_CRAWLS = 4  # a fresh node's CPU per crawl levels off from about the fourth (see above)
+WARMUP_CRAWLS = 8  # a fresh node's CPU per crawl levels off after seven or eight (see above)
 # A static file server in its own process, with a listen backlog that survives 32 parallel requests
 # (http.server's default of 5 drops connections under load, which then time out).
 SERVER = """
