@@ -10,7 +10,7 @@ from typing import Any
 from parsel import Selector
 
 from crawlers.dates import parse_date
-from crawlers.extract import Selectable, select_all, select_text
+from crawlers.extract import Selectable, select_all, select_on_page, select_text
 from yuqing.clock import iso
 from yuqing.config.sources import Selectors
 from yuqing.models import ENGAGEMENT_FIELDS, interactions
@@ -49,10 +49,7 @@ def figures_from_page(sel: Selector | None, context: Selectable | None, selector
         expr = getattr(selectors, field)
         if not expr:
             continue
-        raw = select_text(sel, expr) if sel is not None else None
-        if raw is None and context is not None:
-            raw = select_text(context, expr)
-        if (count := parse_count(raw)) is not None:
+        if (count := parse_count(select_on_page(sel, context, expr))) is not None:
             out[field] = count
     return out
 

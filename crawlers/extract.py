@@ -302,6 +302,14 @@ def select_text(sel: Selectable, expr: str | None) -> str | None:
     return text or None
 
 
+def select_on_page(sel: Selectable | None, context: Selectable | None, expr: str | None) -> str | None:
+    """Text for one selector on an article page, or failing that on its list entry (``context``)."""
+    value = select_text(sel, expr) if sel is not None else None
+    if value is None and context is not None:
+        value = select_text(context, expr)
+    return value
+
+
 def select_all(sel: Selector, expr: str) -> list[Selector]:
     return list(sel.xpath(expr) if _is_xpath(expr) else sel.css(expr))
 
@@ -855,10 +863,7 @@ def extract_page(page: str, *, url: str | None, now: dt.datetime, selectors: Sel
     out = Extracted(encoding=encoding)
 
     def pick(expr: str | None) -> str | None:
-        value = select_text(sel, expr)
-        if value is None and context is not None:
-            value = select_text(context, expr)
-        return value
+        return select_on_page(sel, context, expr)
 
     out.title = (pick(s.title) or "").split("\n")[0].strip()
     body = pick(s.body) if s.body else None

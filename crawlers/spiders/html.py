@@ -12,7 +12,16 @@ from scrapy.http import Response
 
 from crawlers.dates import parse_date
 from crawlers.engagement import comments_from_page, figures_from_page
-from crawlers.extract import FetchedPage, ListEntry, canonical_url, detach, extract_page, select_all, select_text
+from crawlers.extract import (
+    FetchedPage,
+    ListEntry,
+    canonical_url,
+    detach,
+    extract_page,
+    select_all,
+    select_on_page,
+    select_text,
+)
 from crawlers.spiders.base import SourceSpider
 from yuqing.clock import iso
 
@@ -94,12 +103,6 @@ class HtmlSpider(SourceSpider):
         """Type-specific fields: ``(extra, complete, doc_type)``."""
         return {}, True, self.doc_type
 
-    def pick(self, sel: Selector, context: ListEntry | None, expr: str | None) -> str | None:
-        value = select_text(sel, expr)
-        if value is None and context is not None:
-            value = select_text(context, expr)
-        return value
-
 
 class PortalSpider(HtmlSpider):
     """政府信息公开: every item carries 索引号 (index_no); only a policy document (a 规范性文件 or other
@@ -114,7 +117,7 @@ class PortalSpider(HtmlSpider):
         s = self.source.selectors
         extra: dict[str, Any] = {}
         for field, expr in (("index_no", s.index_no), ("doc_no", s.doc_no), ("issued_at", s.issued_at)):
-            value = self.pick(sel, context, expr)
+            value = select_on_page(sel, context, expr)
             if value:
                 extra[field] = _after_label(value)
         if "issued_at" in extra and (issued := parse_date(extra["issued_at"], self.now)) is not None:
@@ -131,9 +134,9 @@ class BoardSpider(HtmlSpider):
 
     def details(self, sel: Selector, context: ListEntry | None) -> tuple[dict[str, Any], bool, str]:
         s = self.source.selectors
-        reply = self.pick(sel, context, s.reply_text)
-        office = self.pick(sel, context, s.reply_office)
-        reply_raw = self.pick(sel, context, s.reply_at)
+        reply = select_on_page(sel, context, s.reply_text)
+        office = select_on_page(sel, context, s.reply_office)
+        reply_raw = select_on_page(sel, context, s.reply_at)
         reply_at = parse_date(_after_label(reply_raw), self.now) if reply_raw else None
         extra: dict[str, Any] = {"replied": bool(reply)}
         if reply:
