@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 
 def busy_seconds() -> float:
@@ -20,6 +21,18 @@ def reaped_children_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat", encoding="ascii") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+def node_cpu_seconds(client: Any, pid: int | None = None) -> float:
+    """CPU seconds an Elasticsearch node has used since it started: from /proc when the benchmark
+    started it (``pid``), else the nodes stats API summed over the nodes behind ``client`` (the one
+    ES_URL names), whose process figures the node refreshes only once a second."""
+    if pid is not None:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    stats = client.nodes.stats(metric="process")["nodes"].values()
+    return sum(n["process"]["cpu"]["total_in_millis"] for n in stats) / 1000
 
 
 def work_bound(items: int, busy: float, bare_rate: float) -> tuple[float, float]:

@@ -76,7 +76,6 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -214,13 +213,6 @@ def write_config(dest: Path, base_url: str, pages: int) -> Path:
     return dest
 
 
-def node_cpu_seconds(client: Any) -> float:
-    """CPU seconds the Elasticsearch nodes have used since they started (nodes stats: a node this
-    benchmark started or the one ES_URL names)."""
-    stats = client.nodes.stats(metric="process")["nodes"].values()
-    return sum(n["process"]["cpu"]["total_in_millis"] for n in stats) / 1000
-
-
 def bare_settings(config: object) -> dict[str, object]:
     """The settings values our crawl runs with, without the project's components."""
     from crawlers import settings as module
@@ -254,7 +246,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=WARMUP_CRAWLS, help="untimed crawls before the rounds")
     args = parser.parse_args()
 
-    from bench.cpu import busy_seconds, reaped_children_seconds, work_bound
+    from bench.cpu import busy_seconds, node_cpu_seconds, reaped_children_seconds, work_bound
     from crawlers.api import _zygote, crawl_source
     from yuqing.clock import TZ
     from yuqing.config import load_config
@@ -284,6 +276,7 @@ def main() -> int:
             es_url = node.client_url("tasks")
         os.environ["YUQING_VAR"] = str(work / "var")
         client = make_client(es_url)
+        node_pid = node.pid if node is not None else None
         now = dt.datetime(2026, 11, 23, 12, 0, tzinfo=TZ)
         # Untimed: starts the warm crawl starter and brings the node to its steady state (its JIT
         # compiles the bulk, analysis and band-search paths over several crawls), as a node that has
@@ -293,9 +286,10 @@ def main() -> int:
             warm = Store(client, prefix=f"bench{uuid.uuid4().hex[:8]}")
             warm.ensure_indices()
             try:
-                node0, started = node_cpu_seconds(client), time.monotonic()
+                node0, started = node_cpu_seconds(client, node_pid), time.monotonic()
                 crawl_source(warm, config, "bench-warmup", now=now, settings=POLITENESS_OFF)
-                warmup.append(f"{time.monotonic() - started:.1f}s (node {node_cpu_seconds(client) - node0:.1f}s CPU)")
+                node_cpu = node_cpu_seconds(client, node_pid) - node0
+                warmup.append(f"{time.monotonic() - started:.1f}s (node {node_cpu:.1f}s CPU)")
             finally:
                 warm.drop_all()
         print(f"warm-up crawls: {', '.join(warmup)}", flush=True)
